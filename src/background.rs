@@ -1,0 +1,269 @@
+//! Background: one picture per slide, from a pluggable [`Backend`], cached by a stable key.
+//!
+//! In: a [`BackgroundRequest`] (prompt, seed, size, or a picture named by Marp's `![bg](...)`).
+//! Out: an RGB image of exactly the requested size. Backends see only the request, so a remote
+//! backend (an inference server) fits behind the same trait.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use image::RgbImage;
+
+use crate::cache::{Cache, Key};
+use crate::color::Rgb;
+use crate::config::ThemeConfig;
+use crate::content::{Meta, Slide};
+
+/// Backends this build knows, with what each needs.
+pub const BACKENDS: &[(&str, &str)] = &[(
+    "none",
+    "theme-coloured gradients; needs nothing (the default until the diffusion backends land)",
+)];
+
+/// What a slide asks of the background stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackgroundRequest {
+    /// Positive prompt: lecture style + the slide's own prompt or title.
+    pub prompt: String,
+    /// What the picture must not show (text, letters), for models that take one.
+    pub negative_prompt: String,
+    /// Seed: from the slide directive, else the lecture seed and the slide index.
+    pub seed: u64,
+    /// Output width in pixels.
+    pub width: u32,
+    /// Output height in pixels.
+    pub height: u32,
+    /// A picture to use instead of generating one (Marp `![bg](...)`).
+    pub image: Option<PathBuf>,
+}
+
+/// Makes pictures from requests.
+pub trait Backend: Send + Sync {
+    /// Identifies the backend and its weights: part of every cache key.
+    fn id(&self) -> String;
+    /// Makes one picture of exactly `request.width` x `request.height`.
+    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage>;
+}
+
+/// Fails with the list of backends when `name` is not one.
+pub fn check_backend_name(name: &str) -> Result<()> {
+    if BACKENDS.iter().any(|(n, _)| *n == name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = BACKENDS.iter().map(|(n, _)| *n).collect();
+    bail!("unknown backend `{name}`; available: {}", names.join(", "))
+}
+
+/// The backend called `name`.
+pub fn backend(name: &str, theme: &ThemeConfig) -> Result<Box<dyn Backend>> {
+    check_backend_name(name)?;
+    Ok(Box::new(Gradient {
+        start: theme.background_start,
+        end: theme.background_end,
+        accent: theme.accent,
+    }))
+}
+
+/// The request for one slide.
+pub fn request(meta: &Meta, slide: &Slide, width: u32, height: u32) -> BackgroundRequest {
+    let subject = slide
+        .background
+        .clone()
+        .unwrap_or_else(|| slide.title.clone());
+    let prompt = [meta.background.as_str(), subject.as_str()]
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let seed = slide.seed.unwrap_or_else(|| {
+        meta.seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(slide.index as u64)
+    });
+    BackgroundRequest {
+        prompt,
+        negative_prompt: "text, letters, words, watermark, signature, logo".into(),
+        seed,
+        width,
+        height,
+        image: slide.background_image.clone(),
+    }
+}
+
+/// What [`generate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Made now.
+    Generated,
+    /// Read from the cache.
+    Cached,
+}
+
+/// The picture for `request`: from the cache when its key is there, else from the backend (or
+/// the named image file), then cached.
+pub fn generate(
+    backend: &dyn Backend,
+    request: &BackgroundRequest,
+    cache: &Cache,
+) -> Result<(RgbImage, Source)> {
+    let image_bytes = match &request.image {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+        }
+        None => None,
+    };
+    let mut key = Key::new("background");
+    key.add_str(&request.prompt)
+        .add_str(&request.negative_prompt)
+        .add(&request.seed.to_le_bytes())
+        .add(&request.width.to_le_bytes())
+        .add(&request.height.to_le_bytes());
+    match &image_bytes {
+        Some(bytes) => key.add_str("image").add(bytes),
+        None => key.add_str(&backend.id()),
+    };
+    let key = key.hex();
+    if let Some(image) = cache.get("backgrounds", &key).and_then(|b| decode_raw(&b)) {
+        if image.dimensions() == (request.width, request.height) {
+            return Ok((image, Source::Cached));
+        }
+    }
+    let image = match image_bytes {
+        Some(bytes) => cover(&bytes, request.width, request.height).with_context(|| {
+            format!(
+                "background image {}",
+                request
+                    .image
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
+        })?,
+        None => backend.generate(request)?,
+    };
+    if image.dimensions() != (request.width, request.height) {
+        bail!(
+            "backend {} made a {}x{} picture for a {}x{} request",
+            backend.id(),
+            image.width(),
+            image.height(),
+            request.width,
+            request.height
+        );
+    }
+    cache.put("backgrounds", &key, &encode_raw(&image));
+    Ok((image, Source::Generated))
+}
+
+fn encode_raw(image: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + image.as_raw().len());
+    out.extend_from_slice(&image.width().to_le_bytes());
+    out.extend_from_slice(&image.height().to_le_bytes());
+    out.extend_from_slice(image.as_raw());
+    out
+}
+
+fn decode_raw(bytes: &[u8]) -> Option<RgbImage> {
+    let w = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?);
+    let h = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+    RgbImage::from_raw(w, h, bytes.get(8..)?.to_vec())
+}
+
+/// Scales and crops a picture to cover `width` x `height` (CSS `background-size: cover`).
+fn cover(bytes: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode()?.to_rgb8();
+    let scale =
+        (width as f32 / img.width().max(1) as f32).max(height as f32 / img.height().max(1) as f32);
+    let sw = ((img.width() as f32 * scale).ceil() as u32).max(width);
+    let sh = ((img.height() as f32 * scale).ceil() as u32).max(height);
+    let scaled = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::CatmullRom);
+    let x = (sw - width) / 2;
+    let y = (sh - height) / 2;
+    Ok(image::imageops::crop_imm(&scaled, x, y, width, height).to_image())
+}
+
+/// The `none` backend: a diagonal gradient between two theme colours with a soft glow of the
+/// accent colour, placed by the seed. Dithered, so no banding at 8 bits.
+pub struct Gradient {
+    /// Top-left colour.
+    pub start: Rgb,
+    /// Bottom-right colour.
+    pub end: Rgb,
+    /// Glow colour.
+    pub accent: Rgb,
+}
+
+impl Backend for Gradient {
+    fn id(&self) -> String {
+        format!(
+            "none/gradient-v1/{}/{}/{}",
+            self.start, self.end, self.accent
+        )
+    }
+
+    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
+        let (w, h) = (request.width, request.height);
+        let mut rng = SplitMix(request.seed);
+        let angle = rng.unit() * std::f32::consts::TAU;
+        let (dx, dy) = (angle.cos(), angle.sin());
+        let (gx, gy) = (0.2 + 0.6 * rng.unit(), 0.2 + 0.6 * rng.unit());
+        let glow_radius = 0.35 + 0.3 * rng.unit();
+        let glow_strength = 0.10 + 0.08 * rng.unit();
+        let s = self.start.0.map(f32::from);
+        let e = self.end.0.map(f32::from);
+        let a = self.accent.0.map(f32::from);
+        let aspect = w as f32 / h.max(1) as f32;
+        let mut image = RgbImage::new(w, h);
+        for (x, y, px) in image.enumerate_pixels_mut() {
+            let u = x as f32 / w.max(1) as f32;
+            let v = y as f32 / h.max(1) as f32;
+            let t = (((u - 0.5) * dx * aspect + (v - 0.5) * dy)
+                / (0.5 * (aspect * dx.abs() + dy.abs()))
+                * 0.5
+                + 0.5)
+                .clamp(0.0, 1.0);
+            let t = t * t * (3.0 - 2.0 * t);
+            let d = (((u - gx) * aspect).powi(2) + (v - gy).powi(2)).sqrt() / glow_radius;
+            let glow = glow_strength * (-d * d).exp();
+            // Ordered dither: a fixed hash of the position, +-0.5 of a level.
+            let dither = (hash2(x, y) as f32 / u32::MAX as f32) - 0.5;
+            for c in 0..3 {
+                let base = s[c] + (e[c] - s[c]) * t;
+                let v = base + (a[c] - base) * glow + dither;
+                px.0[c] = v.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        Ok(image)
+    }
+}
+
+/// A small, stable random sequence (SplitMix64): same seed, same numbers, on every machine.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+fn hash2(x: u32, y: u32) -> u32 {
+    let mut h = x.wrapping_mul(0x8DA6_B343) ^ y.wrapping_mul(0xD816_3841);
+    h ^= h >> 15;
+    h = h.wrapping_mul(0x2C1B_3C6D);
+    h ^= h >> 12;
+    h
+}

@@ -1,0 +1,103 @@
+//! A content-addressed cache of expensive results: backgrounds and encoded slides.
+//!
+//! Keys are SHA-256 digests of everything that determines a result (never absolute paths, never
+//! `DefaultHasher`), so the cache survives restarts and moves of the course folder. Each entry
+//! carries a digest of its own bytes: a truncated or corrupt entry is detected, dropped and
+//! made again.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::fsutil::write_atomic;
+
+const MAGIC: &[u8; 8] = b"LGCACHE1";
+
+/// A stable key built from the parts that determine a result.
+#[derive(Debug, Clone, Default)]
+pub struct Key(Sha256);
+
+impl Key {
+    /// A key for results of `kind` (the kind is part of the digest).
+    pub fn new(kind: &str) -> Self {
+        let mut key = Self(Sha256::new());
+        key.add(kind.as_bytes());
+        key
+    }
+
+    /// Adds a part; each part is length-prefixed so ("ab","c") and ("a","bc") differ.
+    pub fn add(&mut self, part: &[u8]) -> &mut Self {
+        self.0.update((part.len() as u64).to_le_bytes());
+        self.0.update(part);
+        self
+    }
+
+    /// Adds a string part.
+    pub fn add_str(&mut self, part: &str) -> &mut Self {
+        self.add(part.as_bytes())
+    }
+
+    /// The key as 64 hex digits.
+    pub fn hex(&self) -> String {
+        hex(&self.0.clone().finalize())
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of bytes, as hex.
+pub fn digest(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The cache folder.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The cache folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, kind: &str, key: &str) -> PathBuf {
+        let shard = key.get(..2).unwrap_or("00");
+        self.dir.join(kind).join(shard).join(key)
+    }
+
+    /// The bytes stored under `key`, if present and intact.
+    pub fn get(&self, kind: &str, key: &str) -> Option<Vec<u8>> {
+        let path = self.path(kind, key);
+        let data = std::fs::read(&path).ok()?;
+        let intact = data.len() >= 40
+            && &data[..8] == MAGIC
+            && Sha256::digest(&data[40..]).as_slice() == &data[8..40];
+        if !intact {
+            tracing::warn!("cache entry {} is corrupt: making it again", path.display());
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        Some(data[40..].to_vec())
+    }
+
+    /// Stores `bytes` under `key`. A failure to write the cache is logged, not fatal.
+    pub fn put(&self, kind: &str, key: &str, bytes: &[u8]) {
+        let mut data = Vec::with_capacity(bytes.len() + 40);
+        data.extend_from_slice(MAGIC);
+        data.extend_from_slice(&Sha256::digest(bytes));
+        data.extend_from_slice(bytes);
+        if let Err(e) = write_atomic(&self.path(kind, key), &data) {
+            tracing::warn!("cannot write the cache: {e:#}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Subcommands, one module each.
+
+mod build;
+mod new;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use lecturegen::build::Settings;
+use lecturegen::config::{Config, Overrides};
+
+/// Turn a folder of markdown lecture notes into lecture videos and a static course site.
+#[derive(Debug, Parser)]
+#[command(name = "lecturegen", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new course folder that builds as it is.
+    New {
+        /// The folder to create.
+        dir: PathBuf,
+    },
+    /// Build the course: content/ -> output/ (site + one MP4 per lecture).
+    Build(BuildArgs),
+}
+
+/// Flags shared by the commands that build.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Course folder (holds lecturegen.toml and content/). Default: the current folder.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Output folder. Default: <root>/output, or `build.output_dir` of lecturegen.toml.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Background backend (overrides `build.backend`): none.
+    #[arg(long)]
+    backend: Option<String>,
+    /// No progress bars and no summary; warnings and errors are still printed.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl BuildArgs {
+    /// Reads lecturegen.toml and applies the flags on top.
+    fn settings(&self) -> Result<Settings> {
+        let mut config = Config::load(&self.root)?;
+        let cwd = std::env::current_dir().context("reading the current folder")?;
+        config.apply(&Overrides {
+            // `--out` is relative to where the command runs, like any path argument.
+            output_dir: self.out.as_ref().map(|o| clean(&cwd.join(o))),
+            backend: self.backend.clone(),
+        })?;
+        Ok(Settings {
+            root: clean(&cwd.join(&self.root)),
+            config,
+        })
+    }
+}
+
+/// `a/./b` -> `a/b`, for paths shown in messages.
+fn clean(path: &std::path::Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+/// Runs the command; the exit code is 1 when some lecture failed.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::New { dir } => new::run(&dir),
+        Command::Build(args) => build::run(&args),
+    }
+}

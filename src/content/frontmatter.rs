@@ -1,0 +1,301 @@
+//! Front matter: YAML between `---` lines or TOML between `+++` lines, as Jekyll, Hugo and Zola
+//! write it. Errors are `(byte offset in the file, message)`; the caller turns the offset into a
+//! line and column.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{detect_direction, lang_direction, Direction, LoadOptions};
+
+type Failure = (usize, String);
+
+/// Keys lecturegen understands. Everything else is reported once and ignored.
+const KNOWN: &[&str] = &[
+    "title",
+    "subtitle",
+    "author",
+    "date",
+    "background",
+    "seed",
+    "lang",
+    "dir",
+    "slide_level",
+];
+
+/// The lecture's metadata, with defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Hash)]
+pub struct Meta {
+    /// Lecture title (front matter, else the first `#` heading, else the file name).
+    pub title: String,
+    /// Subtitle, may be empty.
+    pub subtitle: String,
+    /// Author, may be empty.
+    pub author: String,
+    /// Date as written, may be empty.
+    pub date: String,
+    /// Style prompt for the backgrounds of the whole lecture, may be empty.
+    pub background: String,
+    /// Seed of the lecture's backgrounds.
+    pub seed: u64,
+    /// Language tag.
+    pub lang: String,
+    /// Text direction.
+    pub dir: Direction,
+    /// Heading level that starts slides, when set in the front matter.
+    pub slide_level: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    None,
+    Yaml,
+    Toml,
+}
+
+/// Where the front matter sits in the file.
+#[derive(Debug, Clone)]
+pub(super) struct Front {
+    pub kind: Kind,
+    /// Offset of the first byte inside the fences.
+    pub start: usize,
+    /// Offset just past the last byte inside the fences.
+    pub end: usize,
+    /// Offset where the markdown starts.
+    pub body_start: usize,
+}
+
+impl Front {
+    fn table(&self, text: &str) -> Result<Vec<(String, Value)>, Failure> {
+        let body = &text[self.start..self.end];
+        match self.kind {
+            Kind::None => Ok(Vec::new()),
+            Kind::Yaml => {
+                let value: serde_yaml::Value = serde_yaml::from_str(body).map_err(|e| {
+                    let at = e.location().map_or(0, |l| l.index());
+                    (
+                        self.start + at,
+                        format!("front matter: {}", yaml_message(&e)),
+                    )
+                })?;
+                match value {
+                    serde_yaml::Value::Null => Ok(Vec::new()),
+                    serde_yaml::Value::Mapping(map) => Ok(map
+                        .into_iter()
+                        .map(|(k, v)| (scalar_text(&k).unwrap_or_default(), Value::from_yaml(v)))
+                        .collect()),
+                    _ => Err((
+                        self.start,
+                        "front matter: expected `key: value` lines".into(),
+                    )),
+                }
+            }
+            Kind::Toml => {
+                let table: toml::Table = toml::from_str(body).map_err(|e| {
+                    let at = e.span().map_or(0, |s| s.start);
+                    (self.start + at, format!("front matter: {}", e.message()))
+                })?;
+                Ok(table
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::from_toml(v)))
+                    .collect())
+            }
+        }
+    }
+}
+
+/// serde_yaml appends "at line X column Y" to its messages; we print our own position.
+fn yaml_message(e: &serde_yaml::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[derive(Debug)]
+enum Value {
+    Text(String),
+    Integer(i64),
+    Other(&'static str),
+}
+
+impl Value {
+    fn from_yaml(v: serde_yaml::Value) -> Self {
+        match &v {
+            serde_yaml::Value::Number(n) if n.as_i64().is_some() => {
+                Self::Integer(n.as_i64().unwrap_or_default())
+            }
+            serde_yaml::Value::Sequence(_) => Self::Other("a list"),
+            serde_yaml::Value::Mapping(_) => Self::Other("a table"),
+            serde_yaml::Value::Null => Self::Text(String::new()),
+            _ => scalar_text(&v).map_or(Self::Other("a tagged value"), Self::Text),
+        }
+    }
+
+    fn from_toml(v: toml::Value) -> Self {
+        match v {
+            toml::Value::String(s) => Self::Text(s),
+            toml::Value::Integer(i) => Self::Integer(i),
+            toml::Value::Float(f) => Self::Text(f.to_string()),
+            toml::Value::Boolean(b) => Self::Text(b.to_string()),
+            toml::Value::Datetime(d) => Self::Text(d.to_string()),
+            toml::Value::Array(_) => Self::Other("a list"),
+            toml::Value::Table(_) => Self::Other("a table"),
+        }
+    }
+}
+
+fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Finds the front matter fences at `from` (after a byte-order mark).
+pub(super) fn split(text: &str, from: usize) -> Result<Front, Failure> {
+    let rest = &text[from..];
+    let first_line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    let first = rest[..first_line_end].trim_end();
+    let kind = match first {
+        "---" => Kind::Yaml,
+        "+++" => Kind::Toml,
+        _ => {
+            return Ok(Front {
+                kind: Kind::None,
+                start: from,
+                end: from,
+                body_start: from,
+            })
+        }
+    };
+    let start = from + first_line_end;
+    let mut offset = start;
+    for line in text[start..].split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        let closes = match kind {
+            Kind::Yaml => trimmed == "---" || trimmed == "...",
+            _ => trimmed == "+++",
+        };
+        if closes {
+            return Ok(Front {
+                kind,
+                start,
+                end: offset,
+                body_start: offset + line.len(),
+            });
+        }
+        offset += line.len();
+    }
+    Err((
+        from,
+        format!(
+            "front matter opened with `{first}` is never closed (add a `{first}` line after it)"
+        ),
+    ))
+}
+
+/// Reads the known keys into a [`Meta`], and lists the unknown keys in file order. The title
+/// may still be empty: the markdown stage fills it from the first heading or the file name.
+pub(super) fn parse(
+    front: &Front,
+    text: &str,
+    options: &LoadOptions,
+) -> Result<(Meta, Vec<String>), Failure> {
+    let entries = front.table(text)?;
+    let unknown = entries
+        .iter()
+        .map(|(k, _)| k.clone())
+        .filter(|k| !KNOWN.contains(&k.as_str()))
+        .collect();
+    let table: BTreeMap<String, Value> = entries.into_iter().collect();
+    let key_offset = |key: &str| {
+        let body = &text[front.start..front.end];
+        let mut offset = front.start;
+        for line in body.split_inclusive('\n') {
+            if line.trim_start().starts_with(key) {
+                return offset;
+            }
+            offset += line.len();
+        }
+        front.start
+    };
+    let text_of = |key: &str| -> Result<String, Failure> {
+        match table.get(key) {
+            None => Ok(String::new()),
+            Some(Value::Text(s)) => Ok(s.trim().to_string()),
+            Some(Value::Integer(i)) => Ok(i.to_string()),
+            Some(Value::Other(what)) => Err((
+                key_offset(key),
+                format!("front matter: `{key}` should be text, not {what}"),
+            )),
+        }
+    };
+    let seed = match table.get("seed") {
+        None => options.default_seed,
+        Some(Value::Integer(i)) if *i >= 0 => *i as u64,
+        Some(Value::Text(s)) if s.trim().parse::<u64>().is_ok() => {
+            s.trim().parse::<u64>().unwrap_or_default()
+        }
+        Some(_) => {
+            return Err((
+                key_offset("seed"),
+                "front matter: `seed` must be a whole number >= 0".into(),
+            ))
+        }
+    };
+    let slide_level = match table.get("slide_level") {
+        None => None,
+        Some(Value::Integer(i)) if (1..=6).contains(i) => Some(*i as u8),
+        Some(_) => {
+            return Err((
+                key_offset("slide_level"),
+                "front matter: `slide_level` must be a heading level from 1 to 6".into(),
+            ))
+        }
+    };
+    let lang = text_of("lang")?;
+    let dir_text = text_of("dir")?.to_ascii_lowercase();
+    let dir = match dir_text.as_str() {
+        "rtl" => Some(Direction::Rtl),
+        "ltr" => Some(Direction::Ltr),
+        "" | "auto" => None,
+        other => {
+            return Err((
+                key_offset("dir"),
+                format!("front matter: `dir` is `{other}`; expected rtl, ltr or auto"),
+            ))
+        }
+    };
+    let dir = dir
+        .or_else(|| lang_direction(&lang))
+        .unwrap_or_else(|| detect_direction(&text[front.body_start..]));
+    let lang = if !lang.is_empty() {
+        lang
+    } else if dir == Direction::Rtl && lang_direction(&options.default_lang) != Some(dir) {
+        // The text says right to left but the course default is a left-to-right language: do
+        // not claim a wrong language, leave it to the browser.
+        String::new()
+    } else {
+        options.default_lang.clone()
+    };
+    let author = match text_of("author")? {
+        a if a.is_empty() => options.default_author.clone(),
+        a => a,
+    };
+    let meta = Meta {
+        title: text_of("title")?,
+        subtitle: text_of("subtitle")?,
+        author,
+        date: text_of("date")?,
+        background: text_of("background")?,
+        seed,
+        lang,
+        dir,
+        slide_level,
+    };
+    Ok((meta, unknown))
+}

@@ -1,0 +1,1031 @@
+//! Markdown to slides: splits the notes at slide headings and `---` breaks, pulls out speaker
+//! notes and directives, resolves images, and builds each slide's block tree and HTML.
+
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use sha2::{Digest, Sha256};
+
+use super::{
+    line_col, Asset, Block, LectureSource, LoadError, LoadOptions, Meta, Slide, SlideKind, Span,
+};
+
+type Located<'a> = (Event<'a>, Range<usize>);
+
+/// What the markdown stage hands back to [`super::parse`].
+pub(super) struct Parsed {
+    pub slides: Vec<Slide>,
+    pub assets: Vec<Asset>,
+    pub warnings: Vec<String>,
+}
+
+/// Marp directives: understood by Marp, meaningless to us, never speaker notes.
+const MARP_DIRECTIVES: &[&str] = &[
+    "theme",
+    "paginate",
+    "header",
+    "footer",
+    "class",
+    "backgroundColor",
+    "backgroundImage",
+    "backgroundPosition",
+    "backgroundRepeat",
+    "backgroundSize",
+    "color",
+    "size",
+    "headingDivider",
+    "style",
+    "marp",
+    "math",
+    "title",
+    "description",
+    "author",
+    "image",
+    "url",
+    "lang",
+    "transition",
+];
+
+/// A top-level markdown block with its events.
+struct Top<'a> {
+    events: Vec<Located<'a>>,
+    heading: Option<(u8, String)>,
+    rule: bool,
+}
+
+impl Top<'_> {
+    fn start(&self) -> usize {
+        self.events.first().map_or(0, |(_, r)| r.start)
+    }
+}
+
+/// A slide before its blocks are built.
+struct Raw<'a> {
+    kind: SlideKind,
+    title: String,
+    start: usize,
+    from_break: bool,
+    tops: Vec<Top<'a>>,
+}
+
+pub(super) fn slides(
+    text: &str,
+    body_start: usize,
+    meta: &mut Meta,
+    source: &LectureSource,
+    options: &LoadOptions,
+) -> Result<Parsed, LoadError> {
+    let mut tops = top_blocks(text, body_start);
+
+    // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
+    // heading that repeats the front matter title is dropped too.
+    if let Some(Top {
+        heading: Some((1, heading)),
+        ..
+    }) = tops.first()
+    {
+        if meta.title.is_empty() || *heading == meta.title {
+            meta.title = heading.clone();
+            tops.remove(0);
+        }
+    }
+    if meta.title.is_empty() {
+        meta.title = source
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
+            .unwrap_or_default();
+    }
+
+    let level = meta.slide_level.unwrap_or_else(|| slide_level(&tops));
+    let mut raws = vec![Raw {
+        kind: SlideKind::Title,
+        title: meta.title.clone(),
+        start: body_start,
+        from_break: false,
+        tops: Vec::new(),
+    }];
+    for top in tops {
+        let Some(current) = raws.last_mut() else {
+            continue;
+        };
+        if top.rule {
+            raws.push(Raw {
+                kind: SlideKind::Content,
+                title: String::new(),
+                start: top.start(),
+                from_break: true,
+                tops: Vec::new(),
+            });
+            continue;
+        }
+        if let Some((l, heading)) = &top.heading {
+            if current.from_break && current.tops.is_empty() && current.title.is_empty() {
+                current.title = heading.clone();
+                continue;
+            }
+            if *l <= level {
+                raws.push(Raw {
+                    kind: SlideKind::Content,
+                    title: heading.clone(),
+                    start: top.start(),
+                    from_break: false,
+                    tops: Vec::new(),
+                });
+                continue;
+            }
+        }
+        current.tops.push(top);
+    }
+
+    let course_root = options
+        .course_root
+        .canonicalize()
+        .unwrap_or_else(|_| options.course_root.clone());
+    let lecture_dir = source
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut builder = Builder {
+        text,
+        source,
+        options,
+        course_root,
+        lecture_dir,
+        assets: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut slides = Vec::new();
+    for raw in raws {
+        let keep = raw.kind == SlideKind::Title || !raw.title.is_empty() || !raw.tops.is_empty();
+        if !keep {
+            continue;
+        }
+        let mut slide = builder.slide(raw)?;
+        slide.index = slides.len();
+        slides.push(slide);
+    }
+    Ok(Parsed {
+        slides,
+        assets: builder.assets,
+        warnings: builder.warnings,
+    })
+}
+
+fn top_blocks(text: &str, body_start: usize) -> Vec<Top<'_>> {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH
+        | Options::ENABLE_FOOTNOTES;
+    let mut tops = Vec::new();
+    let mut current: Vec<Located<'_>> = Vec::new();
+    let mut depth = 0usize;
+    for (event, range) in Parser::new_ext(&text[body_start..], options).into_offset_iter() {
+        let range = range.start + body_start..range.end + body_start;
+        match &event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        current.push((event, range));
+        if depth == 0 {
+            let events = std::mem::take(&mut current);
+            let heading = match events.first() {
+                Some((Event::Start(Tag::Heading { level, .. }), _)) => {
+                    Some((heading_number(*level), plain_text(&events)))
+                }
+                _ => None,
+            };
+            let rule = matches!(events.first(), Some((Event::Rule, _)));
+            tops.push(Top {
+                events,
+                heading,
+                rule,
+            });
+        }
+    }
+    tops
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    level as u8
+}
+
+/// The highest heading level that is directly followed by content (pandoc's rule); with no
+/// such heading, the highest level present, else 1.
+fn slide_level(tops: &[Top<'_>]) -> u8 {
+    let followed = tops.windows(2).filter_map(|pair| {
+        let (l, _) = pair[0].heading.as_ref()?;
+        let next = &pair[1];
+        (next.heading.is_none() && !next.rule).then_some(*l)
+    });
+    followed
+        .min()
+        .or_else(|| {
+            tops.iter()
+                .filter_map(|t| t.heading.as_ref().map(|h| h.0))
+                .min()
+        })
+        .unwrap_or(1)
+}
+
+/// The text of a run of events: text, code and math, with breaks as spaces.
+fn plain_text(events: &[Located<'_>]) -> String {
+    let mut out = String::new();
+    for (event, _) in events {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                out.push_str(t)
+            }
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_)) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn count_words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    source: &'t LectureSource,
+    options: &'t LoadOptions,
+    course_root: PathBuf,
+    lecture_dir: PathBuf,
+    assets: Vec<Asset>,
+    warnings: Vec<String>,
+}
+
+/// What one slide accumulates while its events are walked.
+#[derive(Default)]
+struct SlideState {
+    notes: Vec<String>,
+    html: Vec<Event<'static>>,
+    background: Option<String>,
+    background_image: Option<PathBuf>,
+    duration: Option<f32>,
+    seed: Option<u64>,
+}
+
+impl<'t> Builder<'t> {
+    fn error(&self, offset: usize, message: String) -> LoadError {
+        let (line, column) = line_col(self.text, offset);
+        LoadError {
+            file: self.source.display.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    fn warn(&mut self, offset: usize, message: String) {
+        let (line, column) = line_col(self.text, offset);
+        self.warnings.push(format!(
+            "{}:{line}:{column}: {message}",
+            self.source.display
+        ));
+    }
+
+    fn slide(&mut self, raw: Raw<'_>) -> Result<Slide, LoadError> {
+        let mut state = SlideState::default();
+        let mut blocks = Vec::new();
+        let mut in_notes = false;
+        for top in &raw.tops {
+            if !in_notes {
+                if let Some(first) = note_start(&top.events) {
+                    in_notes = true;
+                    if !first.is_empty() {
+                        state.notes.push(first);
+                    }
+                    continue;
+                }
+            }
+            if in_notes {
+                let text = plain_text(&top.events);
+                if !text.is_empty() {
+                    state.notes.push(text);
+                }
+                continue;
+            }
+            let mut walker = Walker {
+                events: &top.events,
+                pos: 0,
+            };
+            blocks.extend(self.blocks(&mut walker, &mut state, None)?);
+        }
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, state.html.into_iter());
+        let words = count_words(&raw.title)
+            + blocks.iter().map(block_words).sum::<usize>()
+            + state.notes.iter().map(|n| count_words(n)).sum::<usize>();
+        Ok(Slide {
+            index: 0,
+            kind: raw.kind,
+            title: raw.title,
+            line: line_col(self.text, raw.start).0,
+            blocks,
+            notes: state.notes,
+            html,
+            background: state.background,
+            background_image: state.background_image,
+            duration: state.duration,
+            seed: state.seed,
+            words,
+        })
+    }
+
+    /// Blocks until `end` (or the end of the events), gathering loose inline events (tight
+    /// list items have no paragraph) into paragraphs.
+    fn blocks(
+        &mut self,
+        w: &mut Walker<'_, '_>,
+        state: &mut SlideState,
+        end: Option<TagEnd>,
+    ) -> Result<Vec<Block>, LoadError> {
+        let mut out = Vec::new();
+        while let Some((event, range)) = w.peek() {
+            let offset = range.start;
+            match event {
+                Event::End(e) if Some(*e) == end => break,
+                e if is_inline(e) => {
+                    let (spans, images) = self.inlines(w, state)?;
+                    if !spans.is_empty() {
+                        out.push(Block::Paragraph(spans));
+                    }
+                    out.extend(images);
+                }
+                Event::Start(tag) => {
+                    let tag = tag.clone();
+                    w.next_event();
+                    self.emit(state, Event::Start(tag.clone()));
+                    out.extend(self.block(w, state, tag, offset)?);
+                }
+                Event::Html(_) => {
+                    let Some((Event::Html(html), _)) = w.next_event() else {
+                        continue;
+                    };
+                    let html = html.clone();
+                    self.raw_html(state, &html, offset, false);
+                }
+                Event::Rule => {
+                    w.next_event();
+                    self.emit(state, Event::Rule);
+                }
+                _ => {
+                    if let Some((event, _)) = w.next_event() {
+                        let event = event.clone();
+                        self.emit(state, event);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One block whose `Start(tag)` was just consumed and emitted; consumes its `End`.
+    fn block(
+        &mut self,
+        w: &mut Walker<'_, '_>,
+        state: &mut SlideState,
+        tag: Tag<'_>,
+        offset: usize,
+    ) -> Result<Vec<Block>, LoadError> {
+        let end = tag.to_end();
+        let mut out = Vec::new();
+        match tag {
+            Tag::Paragraph => {
+                let mark = state.html.len();
+                let (spans, images) = self.inlines(w, state)?;
+                if spans.is_empty() && images.is_empty() {
+                    // Only directives, notes or background images: nothing to show.
+                    state.html.truncate(mark.saturating_sub(1));
+                    w.expect_end(end);
+                    return Ok(out);
+                }
+                if !spans.is_empty() {
+                    out.push(Block::Paragraph(spans));
+                }
+                out.extend(images);
+            }
+            Tag::Heading { level, .. } => {
+                let (spans, images) = self.inlines(w, state)?;
+                out.push(Block::Heading(heading_number(level), spans));
+                out.extend(images);
+            }
+            Tag::List(start) => {
+                let mut items = Vec::new();
+                while let Some((event, _)) = w.peek() {
+                    match event {
+                        Event::End(TagEnd::List(_)) => break,
+                        Event::Start(Tag::Item) => {
+                            w.next_event();
+                            self.emit(state, Event::Start(Tag::Item));
+                            let item = self.blocks(w, state, Some(TagEnd::Item))?;
+                            w.expect_end(TagEnd::Item);
+                            self.emit(state, Event::End(TagEnd::Item));
+                            items.push(item);
+                        }
+                        _ => {
+                            w.next_event();
+                        }
+                    }
+                }
+                out.push(Block::List { start, items });
+            }
+            Tag::CodeBlock(kind) => {
+                let mut code = String::new();
+                while let Some((event, _)) = w.peek() {
+                    match event {
+                        Event::End(TagEnd::CodeBlock) => break,
+                        Event::Text(t) => {
+                            code.push_str(t);
+                            let t = t.clone();
+                            w.next_event();
+                            self.emit(state, Event::Text(t));
+                        }
+                        _ => {
+                            w.next_event();
+                        }
+                    }
+                }
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info
+                        .split_whitespace()
+                        .next()
+                        .map(str::to_string)
+                        .filter(|s| !s.is_empty()),
+                    CodeBlockKind::Indented => None,
+                };
+                let text = code.strip_suffix('\n').unwrap_or(&code).to_string();
+                out.push(Block::Code { lang, text });
+            }
+            Tag::BlockQuote(_) => {
+                let inner = self.blocks(w, state, Some(TagEnd::BlockQuote(None)))?;
+                out.push(Block::Quote(inner));
+            }
+            Tag::HtmlBlock => {
+                let mut html = String::new();
+                while let Some((event, _)) = w.peek() {
+                    match event {
+                        Event::End(TagEnd::HtmlBlock) => break,
+                        Event::Html(t) | Event::Text(t) => {
+                            html.push_str(t);
+                            w.next_event();
+                        }
+                        _ => {
+                            w.next_event();
+                        }
+                    }
+                }
+                self.raw_html(state, &html, offset, true);
+            }
+            Tag::Table(_) => {
+                let mut head = Vec::new();
+                let mut rows: Vec<Vec<Vec<Span>>> = Vec::new();
+                let mut in_head = false;
+                while let Some((event, _)) = w.peek() {
+                    match event {
+                        Event::End(TagEnd::Table) => break,
+                        Event::Start(Tag::TableHead) => in_head = true,
+                        Event::End(TagEnd::TableHead) => in_head = false,
+                        Event::Start(Tag::TableRow) => rows.push(Vec::new()),
+                        Event::Start(Tag::TableCell) => {
+                            w.next_event();
+                            self.emit(state, Event::Start(Tag::TableCell));
+                            let (spans, _) = self.inlines(w, state)?;
+                            w.expect_end(TagEnd::TableCell);
+                            self.emit(state, Event::End(TagEnd::TableCell));
+                            match (in_head, rows.last_mut()) {
+                                (true, _) => head.push(spans),
+                                (false, Some(row)) => row.push(spans),
+                                (false, None) => rows.push(vec![spans]),
+                            }
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    if let Some((event, _)) = w.next_event() {
+                        let event = event.clone();
+                        self.emit(state, event);
+                    }
+                }
+                out.push(Block::Table { head, rows });
+            }
+            _ => {
+                // Footnote definitions, definition lists and the like: their content, flat.
+                out.extend(self.blocks(w, state, Some(end))?);
+            }
+        }
+        w.expect_end(end);
+        self.emit(state, Event::End(end));
+        Ok(out)
+    }
+
+    /// Inline events from the current position until the first non-inline event.
+    fn inlines(
+        &mut self,
+        w: &mut Walker<'_, '_>,
+        state: &mut SlideState,
+    ) -> Result<(Vec<Span>, Vec<Block>), LoadError> {
+        let mut spans: Vec<Span> = Vec::new();
+        let mut images = Vec::new();
+        let (mut bold, mut italic) = (0u32, 0u32);
+        let push = |spans: &mut Vec<Span>, text: &str, bold: u32, italic: u32, code: bool| {
+            if text.is_empty() {
+                return;
+            }
+            let style = (bold > 0, italic > 0, code);
+            match spans.last_mut() {
+                Some(last) if (last.bold, last.italic, last.code) == style => {
+                    last.text.push_str(text)
+                }
+                _ => spans.push(Span {
+                    text: text.to_string(),
+                    bold: style.0,
+                    italic: style.1,
+                    code,
+                }),
+            }
+        };
+        while let Some((event, range)) = w.peek() {
+            if !is_inline(event) {
+                break;
+            }
+            let offset = range.start;
+            let Some((event, _)) = w.next_event() else {
+                break;
+            };
+            let event = event.clone();
+            match &event {
+                Event::Text(t) => push(&mut spans, t, bold, italic, false),
+                Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                    push(&mut spans, t, bold, italic, true)
+                }
+                Event::SoftBreak => push(&mut spans, " ", bold, italic, false),
+                Event::HardBreak => push(&mut spans, "\n", bold, italic, false),
+                Event::FootnoteReference(name) => {
+                    push(&mut spans, &format!("[{name}]"), bold, italic, false)
+                }
+                Event::TaskListMarker(done) => push(
+                    &mut spans,
+                    if *done { "☑ " } else { "☐ " },
+                    bold,
+                    italic,
+                    false,
+                ),
+                Event::InlineHtml(html) => {
+                    self.raw_html(state, html, offset, false);
+                    continue;
+                }
+                Event::Start(Tag::Strong) => bold += 1,
+                Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
+                Event::Start(Tag::Emphasis) => italic += 1,
+                Event::End(TagEnd::Emphasis) => italic = italic.saturating_sub(1),
+                Event::Start(Tag::Image { dest_url, .. }) => {
+                    let url = dest_url.to_string();
+                    let alt = image_alt(w);
+                    self.image(state, &url, alt, offset, &mut images, &event)?;
+                    continue;
+                }
+                _ => {}
+            }
+            self.emit(state, event);
+        }
+        // Trim the edges of the run so layout does not draw leading or trailing blanks.
+        if let Some(first) = spans.first_mut() {
+            first.text = first.text.trim_start().to_string();
+        }
+        if let Some(last) = spans.last_mut() {
+            last.text = last.text.trim_end().to_string();
+        }
+        spans.retain(|s| !s.text.is_empty());
+        Ok((spans, images))
+    }
+
+    /// An image whose `Start` event was consumed and whose alt text was read (with its `End`).
+    fn image(
+        &mut self,
+        state: &mut SlideState,
+        url: &str,
+        alt: String,
+        offset: usize,
+        images: &mut Vec<Block>,
+        start: &Event<'_>,
+    ) -> Result<(), LoadError> {
+        let is_background = alt.split_whitespace().next() == Some("bg");
+        let Some(path) = self.resolve(url, offset)? else {
+            // Remote: keep it in the page as written, show nothing on the slide.
+            if !is_background {
+                self.emit(state, start.clone());
+                self.emit(state, Event::Text(alt.into()));
+                self.emit(state, Event::End(TagEnd::Image));
+            }
+            return Ok(());
+        };
+        if is_background {
+            if state.background_image.is_none() {
+                state.background_image = Some(path.clone());
+            }
+            self.asset(&path);
+            return Ok(());
+        }
+        let output = self.asset(&path);
+        if let Event::Start(Tag::Image {
+            link_type,
+            title,
+            id,
+            ..
+        }) = start
+        {
+            self.emit(
+                state,
+                Event::Start(Tag::Image {
+                    link_type: *link_type,
+                    dest_url: output.into(),
+                    title: title.clone(),
+                    id: id.clone(),
+                }),
+            );
+            self.emit(state, Event::Text(alt.clone().into()));
+            self.emit(state, Event::End(TagEnd::Image));
+        }
+        images.push(Block::Image { path, alt });
+        Ok(())
+    }
+
+    /// Resolves an image reference; `None` for remote URLs (never fetched).
+    fn resolve(&mut self, url: &str, offset: usize) -> Result<Option<PathBuf>, LoadError> {
+        let url = url.trim();
+        if url.contains("://") || url.starts_with("data:") || url.starts_with("mailto:") {
+            self.warn(
+                offset,
+                format!("image `{url}` is remote: it is linked from the page but not drawn on the slide"),
+            );
+            return Ok(None);
+        }
+        let path_part = url.split(['?', '#']).next().unwrap_or_default();
+        let decoded = percent_decode(path_part);
+        if decoded.is_empty() {
+            return Err(self.error(offset, "image with an empty path".into()));
+        }
+        let joined = if let Some(rooted) = decoded.strip_prefix('/') {
+            self.course_root.join(rooted)
+        } else {
+            self.lecture_dir.join(&decoded)
+        };
+        let lexical = normalize(&joined);
+        let outside =
+            || format!("image `{url}` is outside the course folder; copy it into the course");
+        if !lexical.starts_with(&self.course_root)
+            && !lexical.starts_with(&self.options.course_root)
+        {
+            return Err(self.error(offset, outside()));
+        }
+        let canonical = joined.canonicalize().map_err(|_| {
+            self.error(
+                offset,
+                format!("image `{url}` not found (looked for {})", joined.display()),
+            )
+        })?;
+        if !canonical.starts_with(&self.course_root) {
+            return Err(self.error(offset, outside()));
+        }
+        if !canonical.is_file() {
+            return Err(self.error(offset, format!("image `{url}` is not a file")));
+        }
+        Ok(Some(canonical))
+    }
+
+    /// Registers a file to copy next to the lecture page; returns its path there.
+    fn asset(&mut self, path: &Path) -> String {
+        if let Some(a) = self.assets.iter().find(|a| a.source == path) {
+            return a.output.clone();
+        }
+        let rel = path.strip_prefix(&self.course_root).unwrap_or(path);
+        let digest = Sha256::digest(rel.to_string_lossy().as_bytes());
+        let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let stem: String = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let ext = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy().to_ascii_lowercase()))
+            .unwrap_or_default();
+        let output = format!("assets/{stem}-{hash}{ext}");
+        self.assets.push(Asset {
+            source: path.to_path_buf(),
+            output: output.clone(),
+        });
+        output
+    }
+
+    /// Raw HTML: comments become directives or notes; anything else reaches the page as
+    /// escaped text unless the course allows raw HTML. It is never drawn on a slide.
+    fn raw_html(&mut self, state: &mut SlideState, html: &str, offset: usize, block: bool) {
+        let mut rest = html;
+        let mut consumed = 0;
+        let mut other = String::new();
+        while let Some(open) = rest.find("<!--") {
+            other.push_str(&rest[..open]);
+            let after = &rest[open + 4..];
+            let (body, next) = match after.find("-->") {
+                Some(close) => (&after[..close], &after[close + 3..]),
+                None => (after, ""),
+            };
+            self.comment(state, body, offset + consumed + open);
+            consumed += rest.len() - next.len();
+            rest = next;
+        }
+        other.push_str(rest);
+        if other.trim().is_empty() {
+            return;
+        }
+        let event = if self.options.allow_html {
+            if block {
+                Event::Html(other.into())
+            } else {
+                Event::InlineHtml(other.into())
+            }
+        } else {
+            Event::Text(other.into())
+        };
+        self.emit(state, event);
+    }
+
+    fn comment(&mut self, state: &mut SlideState, body: &str, offset: usize) {
+        let inner = body.trim();
+        if inner.is_empty() {
+            return;
+        }
+        if let Some((key, value)) = inner.split_once(':') {
+            let key = key.trim();
+            let value = value.trim();
+            let is_word = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if is_word {
+                match key.trim_start_matches('_') {
+                    "background" => {
+                        let prompt = unquote(value);
+                        if prompt.is_empty() {
+                            self.warn(
+                                offset,
+                                "`background` directive with no prompt ignored".into(),
+                            );
+                        } else {
+                            state.background = Some(prompt);
+                        }
+                        return;
+                    }
+                    "duration" => {
+                        match parse_duration(value) {
+                            Some(d) => state.duration = Some(d),
+                            None => self.warn(
+                                offset,
+                                format!("`duration: {value}` is not a duration (e.g. 8s, 1.5m, 500ms); ignored"),
+                            ),
+                        }
+                        return;
+                    }
+                    "seed" => {
+                        match unquote(value).parse::<u64>() {
+                            Ok(seed) => state.seed = Some(seed),
+                            Err(_) => self.warn(
+                                offset,
+                                format!("`seed: {value}` is not a whole number; ignored"),
+                            ),
+                        }
+                        return;
+                    }
+                    k if MARP_DIRECTIVES.contains(&k) => return,
+                    _ => {}
+                }
+            }
+        }
+        state
+            .notes
+            .push(inner.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+
+    fn emit(&mut self, state: &mut SlideState, event: Event<'_>) {
+        state.html.push(event.into_static());
+    }
+}
+
+/// A top-level block that opens the speaker notes: reveal.js `Note:` or remark `???`.
+/// Returns the note text of that block itself (possibly empty).
+fn note_start(events: &[Located<'_>]) -> Option<String> {
+    if !matches!(events.first(), Some((Event::Start(Tag::Paragraph), _))) {
+        return None;
+    }
+    let text = plain_text(events);
+    if text == "???" {
+        return Some(String::new());
+    }
+    for prefix in ["Note:", "Notes:"] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return Some(rest.trim().to_string());
+        }
+    }
+    None
+}
+
+fn is_inline(event: &Event<'_>) -> bool {
+    match event {
+        Event::Text(_)
+        | Event::Code(_)
+        | Event::InlineMath(_)
+        | Event::DisplayMath(_)
+        | Event::InlineHtml(_)
+        | Event::SoftBreak
+        | Event::HardBreak
+        | Event::FootnoteReference(_)
+        | Event::TaskListMarker(_) => true,
+        Event::Start(tag) => matches!(
+            tag,
+            Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Link { .. }
+                | Tag::Image { .. }
+                | Tag::Superscript
+                | Tag::Subscript
+        ),
+        Event::End(end) => matches!(
+            end,
+            TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Link
+                | TagEnd::Image
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+        ),
+        _ => false,
+    }
+}
+
+/// Reads an image's alt text up to and including its `End`.
+fn image_alt(w: &mut Walker<'_, '_>) -> String {
+    let mut alt = String::new();
+    let mut depth = 1;
+    while let Some((event, _)) = w.next_event() {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Event::Text(t) | Event::Code(t) => alt.push_str(t),
+            _ => {}
+        }
+    }
+    alt.trim().to_string()
+}
+
+struct Walker<'e, 'a> {
+    events: &'e [Located<'a>],
+    pos: usize,
+}
+
+impl<'e, 'a> Walker<'e, 'a> {
+    fn peek(&self) -> Option<&'e Located<'a>> {
+        self.events.get(self.pos)
+    }
+
+    fn next_event(&mut self) -> Option<&'e Located<'a>> {
+        let e = self.events.get(self.pos);
+        self.pos += 1;
+        e
+    }
+
+    /// Consumes `end` if it is next (the builders stop just before it).
+    fn expect_end(&mut self, end: TagEnd) {
+        if matches!(self.peek(), Some((Event::End(e), _)) if *e == end) {
+            self.pos += 1;
+        }
+    }
+}
+
+fn block_words(block: &Block) -> usize {
+    let spans = |s: &[Span]| s.iter().map(|s| count_words(&s.text)).sum::<usize>();
+    match block {
+        Block::Paragraph(s) | Block::Heading(_, s) => spans(s),
+        Block::List { items, .. } => items.iter().flatten().map(block_words).sum(),
+        // Code is looked at, not read aloud: a couple of words' time per line.
+        Block::Code { text, .. } => 2 * text.lines().count(),
+        Block::Quote(inner) => inner.iter().map(block_words).sum(),
+        Block::Image { alt, .. } => 10 + count_words(alt),
+        Block::Table { head, rows } => {
+            head.iter().map(|c| spans(c)).sum::<usize>()
+                + rows.iter().flatten().map(|c| spans(c)).sum::<usize>()
+        }
+    }
+}
+
+fn unquote(value: &str) -> String {
+    let v = value.trim();
+    let stripped = v
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .unwrap_or(v);
+    stripped.trim().to_string()
+}
+
+/// `8s`, `8`, `1.5m`, `500ms`, `1m30s` -> seconds; `None` for anything else or for values
+/// outside 0.1 s to 1 hour.
+pub(crate) fn parse_duration(value: &str) -> Option<f32> {
+    let value = unquote(value).to_ascii_lowercase();
+    let mut total = 0.0f32;
+    let mut number = String::new();
+    let mut rest = value.as_str();
+    let mut any = false;
+    while !rest.is_empty() {
+        let c = rest.chars().next()?;
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            rest = &rest[1..];
+            continue;
+        }
+        if c.is_whitespace() {
+            rest = &rest[1..];
+            continue;
+        }
+        let (unit, len) = if rest.starts_with("ms") {
+            (0.001, 2)
+        } else if rest.starts_with("min") {
+            (60.0, 3)
+        } else if rest.starts_with('s') {
+            (1.0, 1)
+        } else if rest.starts_with('m') {
+            (60.0, 1)
+        } else if rest.starts_with('h') {
+            (3600.0, 1)
+        } else {
+            return None;
+        };
+        total += number.parse::<f32>().ok()? * unit;
+        number.clear();
+        any = true;
+        rest = &rest[len..];
+    }
+    if !number.is_empty() {
+        total += number.parse::<f32>().ok()?;
+        any = true;
+    }
+    (any && total.is_finite() && (0.1..=3600.0).contains(&total)).then_some(total)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}

@@ -1,0 +1,23 @@
+//! Progress and messages from a build. The library only calls this trait; the CLI draws it with
+//! indicatif on a terminal, tests collect it, and [`Silent`] drops it.
+
+/// What a build tells its caller while it runs.
+pub trait Reporter: Sync {
+    /// The build found `count` lectures.
+    fn lectures(&self, _count: usize) {}
+    /// A lecture with `slides` slides starts.
+    fn lecture_started(&self, _name: &str, _slides: usize) {}
+    /// One slide of the current lecture is done.
+    fn slide_done(&self) {}
+    /// A lecture is done (built or failed).
+    fn lecture_finished(&self, _name: &str) {}
+    /// Something worth knowing that did not stop anything, naming file and line.
+    fn warning(&self, _message: &str) {}
+    /// A lecture failed: `file:line:col: what`.
+    fn error(&self, _message: &str) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Reporter for Silent {}
