@@ -236,7 +236,7 @@ impl Config {
 
     fn validate(&self) -> Result<()> {
         let v = &self.video;
-        if v.width < 64 || v.height < 64 || v.width % 2 != 0 || v.height % 2 != 0 {
+        if v.width < 64 || v.height < 64 || !v.width.is_multiple_of(2) || !v.height.is_multiple_of(2) {
             bail!(
                 "video size {}x{}: width and height must be even and at least 64",
                 v.width,
@@ -258,7 +258,8 @@ impl Config {
             );
         }
         let t = &self.timing;
-        if !(t.words_per_minute > 0.0) || !(t.min_seconds > 0.0) || t.max_seconds < t.min_seconds {
+        let positive = |x: f32| x.is_finite() && x > 0.0;
+        if !positive(t.words_per_minute) || !positive(t.min_seconds) || t.max_seconds < t.min_seconds {
             bail!("timing: words_per_minute and min_seconds must be positive and max_seconds >= min_seconds");
         }
         crate::background::check_backend_name(&self.build.backend)?;

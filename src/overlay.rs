@@ -101,6 +101,8 @@ struct BoxSpec {
     bold: bool,
     #[serde(default)]
     align: AlignSpec,
+    #[serde(default)]
+    valign: VAlignSpec,
     color: Rgb,
 }
 
@@ -126,6 +128,8 @@ struct BodySpec {
     code_background: Rgb,
     /// Largest share of the body height one image may take.
     image_max_height: f32,
+    #[serde(default)]
+    align: AlignSpec,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +147,15 @@ enum AlignSpec {
     Start,
     Center,
     End,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum VAlignSpec {
+    #[default]
+    Top,
+    Center,
+    Bottom,
 }
 
 fn default_line_height() -> f32 {
@@ -404,8 +417,7 @@ impl Draw<'_> {
         line_height: f32,
         width: f32,
         align: Align,
-        base: Rgb,
-        accent: Rgb,
+        (base, accent): (Rgb, Rgb),
     ) -> Buffer {
         let mut buffer = Buffer::new(self.fs, Metrics::new(size, size * line_height));
         buffer.set_wrap(Wrap::WordOrGlyph);
@@ -487,7 +499,7 @@ impl Draw<'_> {
     fn place(&mut self, item: Item, body: &BodySpec, size: f32) -> Placed {
         let indent = self.indent(body, size, item.depth);
         let width = (body.width - indent).max(size);
-        let align = self.align(AlignSpec::Start);
+        let align = self.align(body.align);
         let marker = item.marker.as_ref().map(|m| {
             let spans = [Span {
                 text: m.clone(),
@@ -504,8 +516,7 @@ impl Draw<'_> {
                 body.line_height,
                 w,
                 align,
-                body.accent,
-                body.accent,
+                (body.accent, body.accent),
             )
         });
         match &item.kind {
@@ -517,8 +528,7 @@ impl Draw<'_> {
                     body.line_height,
                     width,
                     align,
-                    body.color,
-                    body.accent,
+                    (body.color, body.accent),
                 );
                 let (height, line_width) = measure(&buffer);
                 Placed {
@@ -591,8 +601,7 @@ impl Draw<'_> {
                             body.line_height,
                             width,
                             align,
-                            body.color,
-                            body.accent,
+                            (body.color, body.accent),
                         );
                         let (height, line_width) = measure(&buffer);
                         Placed {
@@ -802,10 +811,14 @@ impl Draw<'_> {
                 Direction::Rtl => (body.x, body.x + body.width - indent),
             };
             // Text extent, for the panel.
-            let (tx0, tx1) = match (self.dir, &p.item.kind) {
+            let (tx0, tx1) = match (self.align(body.align), &p.item.kind) {
                 (_, ItemKind::Code { .. }) => (x0, x1),
-                (Direction::Ltr, _) => (x0, (x0 + p.line_width).min(x1)),
-                (Direction::Rtl, _) => ((x1 - p.line_width).max(x0), x1),
+                (Align::Center, _) => {
+                    let pad = ((x1 - x0 - p.line_width) / 2.0).max(0.0);
+                    (x0 + pad, x1 - pad)
+                }
+                (Align::Left, _) => (x0, (x0 + p.line_width).min(x1)),
+                _ => ((x1 - p.line_width).max(x0), x1),
             };
             let mx = if p.marker.is_some() {
                 body.indent * size
@@ -902,8 +915,7 @@ impl Draw<'_> {
                 spec.line_height,
                 spec.width,
                 align,
-                spec.color,
-                spec.color,
+                (spec.color, spec.color),
             );
             let (h, _) = measure(&buffer);
             if h <= spec.height || size <= spec.min_size {
@@ -923,13 +935,20 @@ impl Draw<'_> {
             x1: (spec.x + spec.width).min(self.width as f32),
             y1: (spec.y + spec.height).min(self.height as f32),
         };
-        self.draw_buffer(image, &mut buffer, spec.x, spec.y, spec.color, &clip);
+        let free = (spec.height - h).max(0.0);
+        let y = spec.y
+            + match spec.valign {
+                VAlignSpec::Top => 0.0,
+                VAlignSpec::Center => free / 2.0,
+                VAlignSpec::Bottom => free,
+            };
+        self.draw_buffer(image, &mut buffer, spec.x, y, spec.color, &clip);
         let x0 = match align {
             Align::Center => spec.x + (spec.width - w) / 2.0,
             Align::Right | Align::End => spec.x + spec.width - w,
             _ => spec.x,
         };
-        Some((x0, spec.y, x0 + w, spec.y + h.min(spec.height)))
+        Some((x0, y, x0 + w, (y + h).min(spec.y + spec.height)))
     }
 
     fn draw_buffer(
@@ -984,6 +1003,8 @@ impl Draw<'_> {
     }
 }
 
+// Short-lived: one per split item, so the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Split {
     Both(Placed, Placed),
     None(Placed),

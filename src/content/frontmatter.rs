@@ -72,7 +72,13 @@ impl Front {
             Kind::None => Ok(Vec::new()),
             Kind::Yaml => {
                 let value: serde_yaml::Value = serde_yaml::from_str(body).map_err(|e| {
-                    let at = e.location().map_or(0, |l| l.index());
+                    // An error found at the very end (an unclosed bracket or quote) is shown
+                    // on the last line of the front matter, not on the closing fence.
+                    let content = body.trim_end();
+                    let mut at = e.location().map_or(0, |l| l.index());
+                    if at >= content.len() {
+                        at = content.rfind('\n').map_or(0, |i| i + 1);
+                    }
                     (
                         self.start + at,
                         format!("front matter: {}", yaml_message(&e)),

@@ -240,6 +240,10 @@ fn plain_text(events: &[Located<'_>]) -> String {
             Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
                 out.push_str(t)
             }
+            // Raw HTML in notes is kept as text (the page escapes it); comments are not.
+            Event::Html(t) | Event::InlineHtml(t) if !t.trim_start().starts_with("<!--") => {
+                out.push_str(t)
+            }
             Event::SoftBreak | Event::HardBreak => out.push(' '),
             Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_)) => out.push(' '),
             _ => {}
@@ -836,8 +840,10 @@ fn note_start(events: &[Located<'_>]) -> Option<String> {
         return None;
     }
     let text = plain_text(events);
-    if text == "???" {
-        return Some(String::new());
+    if let Some(rest) = text.strip_prefix("???") {
+        if rest.is_empty() || rest.starts_with(' ') {
+            return Some(rest.trim().to_string());
+        }
     }
     for prefix in ["Note:", "Notes:"] {
         if let Some(rest) = text.strip_prefix(prefix) {

@@ -1,1 +1,9 @@
+//! The one integration test binary: fixture courses in, slides, videos and pages out.
 
+mod support;
+
+mod build;
+mod content;
+mod golden;
+mod site;
+mod video;

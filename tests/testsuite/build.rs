@@ -1,0 +1,161 @@
+//! Whole builds: broken lectures beside good ones, the cache, the command line.
+
+use std::process::Command;
+
+use crate::support::Course;
+
+const GOOD: &str = "---\ntitle: Good\n---\n\n# One\n<!-- duration: 1s -->\ntext\n";
+
+#[test]
+fn a_broken_lecture_is_skipped_and_keeps_its_last_good_output() {
+    let course = Course::new();
+    course
+        .file("content/a-good.md", GOOD)
+        .file("content/b-later.md", "# Later\n\n## Slide\n<!-- duration: 1s -->\nfine\n");
+    let (summary, report) = course.build();
+    assert_eq!((summary.built, summary.failed), (2, 0), "{:?}", report.errors());
+    let old_video = std::fs::read(course.path("output/b-later/lecture.mp4")).unwrap();
+
+    // Break it: bad front matter.
+    course.file("content/b-later.md", "---\ntitle: [oops\n---\n\n# Later\n");
+    course.bytes("content/c-binary.md", b"\x00\x01\x02\xff");
+    let (summary, report) = course.build();
+    assert_eq!((summary.built, summary.failed), (1, 2));
+    let errors = report.errors();
+    assert!(
+        errors.iter().any(|e| e.starts_with("content/b-later.md:2:")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.starts_with("content/c-binary.md:")), "{errors:?}");
+    // The earlier good output is untouched and still listed.
+    assert_eq!(std::fs::read(course.path("output/b-later/lecture.mp4")).unwrap(), old_video);
+    let index = course.read("output/index.html");
+    assert!(index.contains("b-later/index.html"));
+    assert!(index.contains("a-good/index.html"));
+    assert!(!index.contains("c-binary"));
+}
+
+#[test]
+fn second_build_reuses_backgrounds_and_encoded_slides() {
+    let course = Course::new();
+    course.file("content/a.md", "# A\n\n## One\ntext\n\n## Two\nmore\n");
+    let (first, _) = course.build();
+    assert_eq!(first.backgrounds_generated, 3);
+    assert_eq!(first.encoded, 3);
+    let (second, _) = course.build();
+    assert_eq!(second.backgrounds_generated, 0);
+    assert_eq!(second.backgrounds_cached, 3);
+    assert_eq!(second.encoded, 0);
+    assert_eq!(second.encoded_cached, 3);
+
+    // Editing one slide re-encodes that slide only.
+    course.file("content/a.md", "# A\n\n## One\nchanged text\n\n## Two\nmore\n");
+    let (third, _) = course.build();
+    assert_eq!(third.encoded, 1);
+    assert_eq!(third.encoded_cached, 2);
+}
+
+#[test]
+fn corrupt_cache_entries_are_made_again() {
+    let course = Course::new();
+    course.file("content/a.md", "# A\n\n## One\ntext\n");
+    course.build();
+    // Truncate every cache entry.
+    for entry in walkdir(&course.path(".lecturegen/cache/slides")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+    }
+    let (summary, _) = course.build();
+    assert_eq!(summary.failed, 0);
+    assert_eq!(summary.encoded, 2);
+}
+
+fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walkdir(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn no_temporary_files_are_left_and_deleted_lectures_are_removed() {
+    let course = Course::new();
+    course.file("content/a.md", GOOD).file("content/b.md", GOOD);
+    course.build();
+    assert!(course.path("output/b/index.html").is_file());
+    std::fs::remove_file(course.path("content/b.md")).unwrap();
+    course.build();
+    assert!(!course.path("output/b").exists());
+    for path in walkdir(&course.path("output")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".lecturegen-tmp"), "{}", path.display());
+    }
+}
+
+#[test]
+fn cli_new_then_build_and_exit_status_on_failure() {
+    let course = Course::new();
+    let dir = course.path("fresh");
+    let exe = env!("CARGO_BIN_EXE_lecturegen");
+    let status = Command::new(exe).arg("new").arg(&dir).status().unwrap();
+    assert!(status.success());
+    // Keep the scaffold's config but make it fast and independent of system fonts.
+    std::fs::write(
+        dir.join("lecturegen.toml"),
+        crate::support::TEST_CONFIG,
+    )
+    .unwrap();
+    let out = Command::new(exe)
+        .args(["build", "--quiet", "--root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("output/01-welcome/lecture.mp4").is_file());
+    assert!(out.stdout.is_empty(), "stdout is for data only");
+
+    std::fs::write(dir.join("content/02-bad.md"), "---\nseed: [1\n---\n").unwrap();
+    let out = Command::new(exe)
+        .args(["build", "--quiet", "--root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: content/02-bad.md:2:"), "{stderr}");
+
+    // A typo in the config is an error, not silently ignored.
+    std::fs::write(dir.join("lecturegen.toml"), "[video]\nwidht = 640\n").unwrap();
+    let out = Command::new(exe)
+        .args(["build", "--quiet", "--root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("widht"));
+}
+
+#[test]
+fn warnings_name_file_and_line() {
+    let course = Course::new();
+    course.file(
+        "content/a.md",
+        "---\ntitle: A\nlayout: post\n---\n\n# One\n\n<!-- duration: soon -->\ntext\n",
+    );
+    let (summary, report) = course.build();
+    assert_eq!(summary.failed, 0);
+    let warnings = report.warnings();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("content/a.md:2:1:") && w.contains("`layout`")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.starts_with("content/a.md:8:1:") && w.contains("duration")),
+        "{warnings:?}"
+    );
+}

@@ -1,0 +1,207 @@
+//! Golden slide pictures: fixture slides rendered with the bundled fonts on the `none`
+//! background, compared with `tests/golden/*.png` within a tolerance. On a mismatch a diff
+//! picture is written to `target/golden-diff/`; `LECTUREGEN_BLESS=1` rewrites the goldens.
+
+use std::path::{Path, PathBuf};
+
+use image::RgbImage;
+use lecturegen::background::{self, Gradient};
+use lecturegen::cache::Cache;
+use lecturegen::config::{FontConfig, ThemeConfig};
+use lecturegen::fonts::Fonts;
+use lecturegen::overlay::{self, Renderer};
+use lecturegen::templates::Templates;
+use lecturegen::{content, frame};
+
+use crate::support::{parse, Course};
+
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 360;
+
+/// Renders every page of every slide of a lecture.
+fn render(markdown: &str) -> Vec<RgbImage> {
+    let lecture = parse(markdown);
+    let fonts = Fonts::load(
+        &FontConfig {
+            system: false,
+            dirs: vec![],
+        },
+        Path::new("."),
+    );
+    let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+    let theme = ThemeConfig::default();
+    let renderer = Renderer {
+        fonts: &fonts,
+        templates: &templates,
+        theme: &theme,
+        width: WIDTH,
+        height: HEIGHT,
+    };
+    let backend = Gradient {
+        start: theme.background_start,
+        end: theme.background_end,
+        accent: theme.accent,
+    };
+    let course = Course::new();
+    let cache = Cache::new(course.path("cache"));
+    let mut frames = Vec::new();
+    for slide in &lecture.slides {
+        let rendered = overlay::render(&renderer, &lecture.meta, slide).unwrap();
+        let request = background::request(&lecture.meta, slide, WIDTH, HEIGHT);
+        let (bg, _) = background::generate(&backend, &request, &cache).unwrap();
+        for page in &rendered.pages {
+            frames.push(frame::compose(&bg, page));
+        }
+    }
+    frames
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Compares with the golden: at most 0.5% of pixels may differ by more than 24 levels in a
+/// channel (font rasterisation may move by a fraction of a pixel between versions).
+fn check(name: &str, actual: &RgbImage) {
+    let path = golden_dir().join(format!("{name}.png"));
+    if std::env::var_os("LECTUREGEN_BLESS").is_some() {
+        std::fs::create_dir_all(golden_dir()).unwrap();
+        actual.save(&path).unwrap();
+        return;
+    }
+    let expected = image::open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with LECTUREGEN_BLESS=1 to create it)", path.display()))
+        .to_rgb8();
+    assert_eq!(expected.dimensions(), actual.dimensions(), "{name}");
+    let mut diff = RgbImage::new(actual.width(), actual.height());
+    let mut bad = 0usize;
+    for ((e, a), d) in expected.pixels().zip(actual.pixels()).zip(diff.pixels_mut()) {
+        let delta = (0..3).map(|c| e[c].abs_diff(a[c])).max().unwrap_or(0);
+        if delta > 24 {
+            bad += 1;
+            *d = image::Rgb([255, 0, 0]);
+        } else {
+            *d = image::Rgb([a[0] / 3, a[1] / 3, a[2] / 3]);
+        }
+    }
+    let share = bad as f64 / (actual.width() * actual.height()) as f64;
+    if share > 0.005 {
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/golden-diff");
+        std::fs::create_dir_all(&out).unwrap();
+        actual.save(out.join(format!("{name}.actual.png"))).unwrap();
+        diff.save(out.join(format!("{name}.diff.png"))).unwrap();
+        panic!(
+            "{name}: {:.2}% of pixels differ from {} (see {})",
+            share * 100.0,
+            path.display(),
+            out.display()
+        );
+    }
+}
+
+#[test]
+fn golden_content_slide() {
+    let frames = render(
+        "# Golden\n\n## Lists, code and quotes\n\n- first point with **bold** and *italic*\n    - nested `code` item\n- second point\n\n```rust\nlet x = 42;\n```\n\n> A quotation\n",
+    );
+    check("content-slide", &frames[1]);
+}
+
+#[test]
+fn golden_title_slide() {
+    let frames =
+        render("---\ntitle: A title slide\nsubtitle: With a subtitle\nauthor: Someone\n---\n\ntext\n");
+    check("title-slide", &frames[0]);
+}
+
+#[test]
+fn golden_arabic_slide_with_latin() {
+    let frames = render(
+        "---\nlang: ar\n---\n\n# عنوان\n\n## نماذج الانتشار\n\n- توليد إطارات باستخدام Stable Diffusion و candle\n- العدد 42 في النص\n",
+    );
+    check("arabic-slide", &frames[1]);
+}
+
+#[test]
+fn overflowing_slide_continues_and_text_stays_in_frame() {
+    let body: String = (0..40)
+        .map(|i| format!("- point number {i} with enough words to wrap a little\n"))
+        .collect();
+    let markdown = format!("# Long\n\n## Many points\n\n{body}");
+    let lecture = parse(&markdown);
+    let fonts = Fonts::load(
+        &FontConfig {
+            system: false,
+            dirs: vec![],
+        },
+        Path::new("."),
+    );
+    let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+    let theme = ThemeConfig::default();
+    let renderer = Renderer {
+        fonts: &fonts,
+        templates: &templates,
+        theme: &theme,
+        width: 1280,
+        height: 720,
+    };
+    let rendered = overlay::render(&renderer, &lecture.meta, &lecture.slides[1]).unwrap();
+    assert!(rendered.pages.len() >= 2, "{} pages", rendered.pages.len());
+    assert!(rendered.pages[1].continued);
+    assert!(rendered.warnings.iter().any(|w| w.contains("continued")));
+    // Every word of the notes is on some page, once.
+    let words: usize = rendered.pages.iter().map(|p| p.words).sum();
+    assert_eq!(words, lecture.slides[1].words);
+    for page in &rendered.pages {
+        for b in &page.boxes {
+            assert!(b.x + b.width <= 1280 && b.y + b.height <= 720, "{b:?}");
+        }
+    }
+    let _ = content::Direction::Ltr;
+}
+
+#[test]
+fn text_meets_contrast_on_busy_backgrounds() {
+    // A noisy, bright background: the panel must bring every text box to 4.5.
+    let lecture = parse("# T\n\n## Busy\n\nSome text that must stay legible.\n");
+    let fonts = Fonts::load(
+        &FontConfig {
+            system: false,
+            dirs: vec![],
+        },
+        Path::new("."),
+    );
+    let templates = Templates::load(Path::new("/nonexistent")).unwrap();
+    let theme = ThemeConfig::default();
+    let renderer = Renderer {
+        fonts: &fonts,
+        templates: &templates,
+        theme: &theme,
+        width: WIDTH,
+        height: HEIGHT,
+    };
+    let mut state = 1u32;
+    let busy = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let v = (state >> 24) as u8;
+        image::Rgb([v.max(160), ((x * 7 + y) % 256) as u8 | 0x80, v | 0xa0])
+    });
+    let rendered = overlay::render(&renderer, &lecture.meta, &lecture.slides[1]).unwrap();
+    let page = &rendered.pages[0];
+    assert!(!page.boxes.is_empty());
+    for b in &page.boxes {
+        assert!(frame::worst_contrast(&busy, b) < 4.5, "the test background is busy");
+        let alpha = frame::panel_alpha(&busy, b);
+        assert!(alpha > 0.0);
+    }
+    // Compose, then measure the background as it is behind the text (panel included).
+    let blank = overlay::Page {
+        image: image::RgbaImage::new(WIDTH, HEIGHT),
+        ..page.clone()
+    };
+    let behind = frame::compose(&busy, &blank);
+    for b in &page.boxes {
+        let c = frame::worst_contrast(&behind, b);
+        assert!(c >= 4.5, "contrast {c:.2} in {b:?}");
+    }
+}

@@ -1,0 +1,151 @@
+//! The MP4 read back with the `mp4` crate's reader, and decoded with openh264.
+
+use std::io::Cursor;
+
+use lecturegen::background::{Backend, BackgroundRequest, Gradient};
+use lecturegen::config::ThemeConfig;
+use lecturegen::video::{self, Clip, EncoderSettings};
+
+use crate::support::Course;
+
+fn top_level_boxes(bytes: &[u8]) -> Vec<String> {
+    let mut kinds = Vec::new();
+    let mut pos = 0;
+    while pos + 8 <= bytes.len() {
+        let size = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        kinds.push(String::from_utf8_lossy(&bytes[pos + 4..pos + 8]).into_owned());
+        assert!(size >= 8, "box size {size} at {pos}");
+        pos += size;
+    }
+    assert_eq!(pos, bytes.len());
+    kinds
+}
+
+#[test]
+fn lecture_mp4_has_one_sync_sample_per_slide_and_the_planned_length() {
+    let course = Course::new();
+    course.file(
+        "content/a.md",
+        "# Lecture\n<!-- duration: 2s -->\n\n## One\n<!-- duration: 3s -->\ntext\n\n## Two\n<!-- duration: 1.5s -->\nmore\n",
+    );
+    let (summary, report) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", report.errors());
+    let bytes = std::fs::read(course.path("output/a/lecture.mp4")).unwrap();
+
+    // Fast start: the index comes before the media data.
+    let boxes = top_level_boxes(&bytes);
+    let moov = boxes.iter().position(|b| b == "moov").unwrap();
+    let mdat = boxes.iter().position(|b| b == "mdat").unwrap();
+    assert!(moov < mdat, "{boxes:?}");
+
+    let size = bytes.len() as u64;
+    let mut reader = mp4::Mp4Reader::read_header(Cursor::new(bytes), size).unwrap();
+    assert_eq!(reader.tracks().len(), 1);
+    let track = reader.tracks().values().next().unwrap();
+    let track_id = track.track_id();
+    assert_eq!(track.media_type().unwrap(), mp4::MediaType::H264);
+    assert_eq!((track.width(), track.height()), (320, 180));
+    let count = reader.sample_count(track_id).unwrap();
+    // Three slides, plus the short closing sample that makes the last one hold.
+    assert_eq!(count, 4);
+    let mut total = 0u64;
+    let mut sync = 0;
+    let mut durations = Vec::new();
+    for i in 1..=count {
+        let sample = reader.read_sample(track_id, i).unwrap().unwrap();
+        total += u64::from(sample.duration);
+        durations.push(sample.duration);
+        sync += usize::from(sample.is_sync);
+    }
+    assert_eq!(sync, 3);
+    assert_eq!(total, 6500, "{durations:?}");
+    assert_eq!(durations[0], 2000);
+    assert_eq!(durations[1], 3000);
+    assert_eq!(reader.duration().as_millis(), 6500);
+
+    let vtt = course.read("output/a/chapters.vtt");
+    assert!(vtt.starts_with("WEBVTT\n"));
+    assert!(vtt.contains("00:00:02.000 --> 00:00:05.000\nOne\n"), "{vtt}");
+    assert!(vtt.contains("00:00:05.000 --> 00:00:06.500\nTwo\n"), "{vtt}");
+}
+
+#[test]
+fn encoded_slides_decode_close_to_their_frames() {
+    let settings = EncoderSettings {
+        width: 640,
+        height: 360,
+        qp_min: 10,
+        qp_max: 20,
+    };
+    let backend = Gradient {
+        start: ThemeConfig::default().background_start,
+        end: ThemeConfig::default().background_end,
+        accent: ThemeConfig::default().accent,
+    };
+    let frames: Vec<_> = (0..3)
+        .map(|seed| {
+            let mut frame = backend
+                .generate(&BackgroundRequest {
+                    prompt: String::new(),
+                    negative_prompt: String::new(),
+                    seed,
+                    width: 640,
+                    height: 360,
+                    image: None,
+                })
+                .unwrap();
+            // Some hard edges, like text.
+            for y in 100..140 {
+                for x in (50..600).filter(|x| (x / 7) % 2 == 0) {
+                    frame.put_pixel(x, y, image::Rgb([250, 250, 250]));
+                }
+            }
+            frame
+        })
+        .collect();
+    let encoded: Vec<_> = frames
+        .iter()
+        .map(|f| video::encode(f, &settings).unwrap())
+        .collect();
+    let samples: Vec<Vec<u8>> = encoded.iter().map(|e| e.picture.clone()).collect();
+    let decoded = video::decode(&encoded[0].sps, &encoded[0].pps, &samples).unwrap();
+    assert_eq!(decoded.len(), 3);
+    for (a, b) in frames.iter().zip(&decoded) {
+        let psnr = video::psnr(a, b);
+        assert!(psnr >= 38.0, "PSNR {psnr:.1} dB");
+    }
+    // And the muxed file parses.
+    let clips: Vec<Clip<'_>> = encoded
+        .iter()
+        .map(|slide| Clip {
+            slide,
+            duration_ms: 1000,
+        })
+        .collect();
+    let mp4 = video::write(&clips, &settings).unwrap();
+    let size = mp4.len() as u64;
+    let reader = mp4::Mp4Reader::read_header(Cursor::new(mp4), size).unwrap();
+    assert_eq!(reader.duration().as_millis(), 3000);
+}
+
+#[test]
+fn bt709_conversion_rounds_and_uses_limited_range() {
+    let mut img = image::RgbImage::new(2, 2);
+    for p in img.pixels_mut() {
+        *p = image::Rgb([255, 255, 255]);
+    }
+    let yuv = video::Yuv420::from_rgb(&img);
+    assert_eq!(yuv.y, [235; 4]);
+    assert_eq!((yuv.u[0], yuv.v[0]), (128, 128));
+    for p in img.pixels_mut() {
+        *p = image::Rgb([0, 0, 0]);
+    }
+    assert_eq!(video::Yuv420::from_rgb(&img).y, [16; 4]);
+    for p in img.pixels_mut() {
+        *p = image::Rgb([255, 0, 0]);
+    }
+    // BT.709 red: Y = 16 + 219 * 0.2126 = 62.6 -> 63; Cr = 128 + 112 = 240.
+    let red = video::Yuv420::from_rgb(&img);
+    assert_eq!(red.y[0], 63);
+    assert_eq!(red.v[0], 240);
+}
