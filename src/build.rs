@@ -73,8 +73,7 @@ impl Settings {
         EncoderSettings {
             width: v.width,
             height: v.height,
-            qp_min: v.qp_min,
-            qp_max: v.qp_max,
+            qp: v.qp,
         }
     }
 }

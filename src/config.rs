@@ -100,10 +100,8 @@ pub struct VideoConfig {
     pub width: u32,
     /// Frame height in pixels (even). Default: 1080.
     pub height: u32,
-    /// Lowest H.264 quantiser the encoder may use (0-51, lower is sharper). Default: 10.
-    pub qp_min: u8,
-    /// Highest H.264 quantiser the encoder may use. Default: 20, about 41 dB on slides.
-    pub qp_max: u8,
+    /// H.264 quantiser of every picture (0-51, lower is sharper and larger). Default: 20.
+    pub qp: u8,
 }
 
 impl Default for VideoConfig {
@@ -111,8 +109,7 @@ impl Default for VideoConfig {
         Self {
             width: 1920,
             height: 1080,
-            qp_min: 10,
-            qp_max: 20,
+            qp: 20,
         }
     }
 }
@@ -236,7 +233,11 @@ impl Config {
 
     fn validate(&self) -> Result<()> {
         let v = &self.video;
-        if v.width < 64 || v.height < 64 || !v.width.is_multiple_of(2) || !v.height.is_multiple_of(2) {
+        if v.width < 64
+            || v.height < 64
+            || !v.width.is_multiple_of(2)
+            || !v.height.is_multiple_of(2)
+        {
             bail!(
                 "video size {}x{}: width and height must be even and at least 64",
                 v.width,
@@ -250,16 +251,15 @@ impl Config {
                 v.height
             );
         }
-        if v.qp_max > 51 || v.qp_min > v.qp_max {
-            bail!(
-                "video qp range {}..{}: needs 0 <= qp_min <= qp_max <= 51",
-                v.qp_min,
-                v.qp_max
-            );
+        if v.qp > 51 {
+            bail!("video qp {}: must be 0 to 51", v.qp);
         }
         let t = &self.timing;
         let positive = |x: f32| x.is_finite() && x > 0.0;
-        if !positive(t.words_per_minute) || !positive(t.min_seconds) || t.max_seconds < t.min_seconds {
+        if !positive(t.words_per_minute)
+            || !positive(t.min_seconds)
+            || t.max_seconds < t.min_seconds
+        {
             bail!("timing: words_per_minute and min_seconds must be positive and max_seconds >= min_seconds");
         }
         crate::background::check_backend_name(&self.build.backend)?;

@@ -9,11 +9,17 @@ const GOOD: &str = "---\ntitle: Good\n---\n\n# One\n<!-- duration: 1s -->\ntext\
 #[test]
 fn a_broken_lecture_is_skipped_and_keeps_its_last_good_output() {
     let course = Course::new();
-    course
-        .file("content/a-good.md", GOOD)
-        .file("content/b-later.md", "# Later\n\n## Slide\n<!-- duration: 1s -->\nfine\n");
+    course.file("content/a-good.md", GOOD).file(
+        "content/b-later.md",
+        "# Later\n\n## Slide\n<!-- duration: 1s -->\nfine\n",
+    );
     let (summary, report) = course.build();
-    assert_eq!((summary.built, summary.failed), (2, 0), "{:?}", report.errors());
+    assert_eq!(
+        (summary.built, summary.failed),
+        (2, 0),
+        "{:?}",
+        report.errors()
+    );
     let old_video = std::fs::read(course.path("output/b-later/lecture.mp4")).unwrap();
 
     // Break it: bad front matter.
@@ -23,12 +29,20 @@ fn a_broken_lecture_is_skipped_and_keeps_its_last_good_output() {
     assert_eq!((summary.built, summary.failed), (1, 2));
     let errors = report.errors();
     assert!(
-        errors.iter().any(|e| e.starts_with("content/b-later.md:2:")),
+        errors
+            .iter()
+            .any(|e| e.starts_with("content/b-later.md:2:")),
         "{errors:?}"
     );
-    assert!(errors.iter().any(|e| e.starts_with("content/c-binary.md:")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.starts_with("content/c-binary.md:")),
+        "{errors:?}"
+    );
     // The earlier good output is untouched and still listed.
-    assert_eq!(std::fs::read(course.path("output/b-later/lecture.mp4")).unwrap(), old_video);
+    assert_eq!(
+        std::fs::read(course.path("output/b-later/lecture.mp4")).unwrap(),
+        old_video
+    );
     let index = course.read("output/index.html");
     assert!(index.contains("b-later/index.html"));
     assert!(index.contains("a-good/index.html"));
@@ -49,7 +63,10 @@ fn second_build_reuses_backgrounds_and_encoded_slides() {
     assert_eq!(second.encoded_cached, 3);
 
     // Editing one slide re-encodes that slide only.
-    course.file("content/a.md", "# A\n\n## One\nchanged text\n\n## Two\nmore\n");
+    course.file(
+        "content/a.md",
+        "# A\n\n## One\nchanged text\n\n## Two\nmore\n",
+    );
     let (third, _) = course.build();
     assert_eq!(third.encoded, 1);
     assert_eq!(third.encoded_cached, 2);
@@ -105,17 +122,17 @@ fn cli_new_then_build_and_exit_status_on_failure() {
     let status = Command::new(exe).arg("new").arg(&dir).status().unwrap();
     assert!(status.success());
     // Keep the scaffold's config but make it fast and independent of system fonts.
-    std::fs::write(
-        dir.join("lecturegen.toml"),
-        crate::support::TEST_CONFIG,
-    )
-    .unwrap();
+    std::fs::write(dir.join("lecturegen.toml"), crate::support::TEST_CONFIG).unwrap();
     let out = Command::new(exe)
         .args(["build", "--quiet", "--root"])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("output/01-welcome/lecture.mp4").is_file());
     assert!(out.stdout.is_empty(), "stdout is for data only");
 
@@ -151,11 +168,15 @@ fn warnings_name_file_and_line() {
     assert_eq!(summary.failed, 0);
     let warnings = report.warnings();
     assert!(
-        warnings.iter().any(|w| w.starts_with("content/a.md:2:1:") && w.contains("`layout`")),
+        warnings
+            .iter()
+            .any(|w| w.starts_with("content/a.md:2:1:") && w.contains("`layout`")),
         "{warnings:?}"
     );
     assert!(
-        warnings.iter().any(|w| w.starts_with("content/a.md:8:1:") && w.contains("duration")),
+        warnings
+            .iter()
+            .any(|w| w.starts_with("content/a.md:8:1:") && w.contains("duration")),
         "{warnings:?}"
     );
 }

@@ -30,7 +30,10 @@ fn notes_with_front_matter_title_use_level_one_sections() {
     let lecture = parse(
         "---\ntitle: From front matter\n---\n\n# Section A\n\ntext\n\n## Sub\n\nmore\n\n# Section B\n\ntext\n",
     );
-    assert_eq!(titles(&lecture), ["From front matter", "Section A", "Section B"]);
+    assert_eq!(
+        titles(&lecture),
+        ["From front matter", "Section A", "Section B"]
+    );
     assert!(matches!(lecture.slides[1].blocks[1], Block::Heading(2, _)));
 }
 
@@ -46,10 +49,17 @@ fn thematic_breaks_split_marp_decks_and_comments_become_notes() {
     assert_eq!(two.background.as_deref(), Some("teal waves"));
     assert_eq!(two.seed, Some(3));
     assert_eq!(two.duration, Some(8.0));
-    assert!(two.notes.is_empty(), "directives are not notes: {:?}", two.notes);
+    assert!(
+        two.notes.is_empty(),
+        "directives are not notes: {:?}",
+        two.notes
+    );
     assert_eq!(lecture.slides[2].display_title(), "Slide 3");
     for slide in &lecture.slides {
-        assert!(!slide.html.contains("<!--"), "comments never reach the page");
+        assert!(
+            !slide.html.contains("<!--"),
+            "comments never reach the page"
+        );
     }
 }
 

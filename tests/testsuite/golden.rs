@@ -70,12 +70,21 @@ fn check(name: &str, actual: &RgbImage) {
         return;
     }
     let expected = image::open(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with LECTUREGEN_BLESS=1 to create it)", path.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run with LECTUREGEN_BLESS=1 to create it)",
+                path.display()
+            )
+        })
         .to_rgb8();
     assert_eq!(expected.dimensions(), actual.dimensions(), "{name}");
     let mut diff = RgbImage::new(actual.width(), actual.height());
     let mut bad = 0usize;
-    for ((e, a), d) in expected.pixels().zip(actual.pixels()).zip(diff.pixels_mut()) {
+    for ((e, a), d) in expected
+        .pixels()
+        .zip(actual.pixels())
+        .zip(diff.pixels_mut())
+    {
         let delta = (0..3).map(|c| e[c].abs_diff(a[c])).max().unwrap_or(0);
         if delta > 24 {
             bad += 1;
@@ -109,8 +118,9 @@ fn golden_content_slide() {
 
 #[test]
 fn golden_title_slide() {
-    let frames =
-        render("---\ntitle: A title slide\nsubtitle: With a subtitle\nauthor: Someone\n---\n\ntext\n");
+    let frames = render(
+        "---\ntitle: A title slide\nsubtitle: With a subtitle\nauthor: Someone\n---\n\ntext\n",
+    );
     check("title-slide", &frames[0]);
 }
 
@@ -190,7 +200,10 @@ fn text_meets_contrast_on_busy_backgrounds() {
     let page = &rendered.pages[0];
     assert!(!page.boxes.is_empty());
     for b in &page.boxes {
-        assert!(frame::worst_contrast(&busy, b) < 4.5, "the test background is busy");
+        assert!(
+            frame::worst_contrast(&busy, b) < 4.5,
+            "the test background is busy"
+        );
         let alpha = frame::panel_alpha(&busy, b);
         assert!(alpha > 0.0);
     }

@@ -22,7 +22,11 @@ fn lecture_page_matches_snapshot() {
     if html != expected {
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/intro.actual.html");
         std::fs::write(&out, &html).unwrap();
-        panic!("lecture page differs from {}; actual page in {}", path.display(), out.display());
+        panic!(
+            "lecture page differs from {}; actual page in {}",
+            path.display(),
+            out.display()
+        );
     }
 }
 
@@ -52,7 +56,11 @@ fn pages_link_relatively_and_escape_notes() {
     assert!(html.contains(r#"poster="poster.jpg?v="#));
     assert!(html.contains(r#"src="lecture.mp4?v="#));
     // A note with markup is text on the page.
-    assert!(html.contains("&lt;b&gt;not bold&lt;&#x2F;b&gt;") || html.contains("&lt;b&gt;not bold&lt;/b&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;b&gt;not bold&lt;&#x2F;b&gt;")
+            || html.contains("&lt;b&gt;not bold&lt;/b&gt;"),
+        "{html}"
+    );
     assert!(!html.contains("<b>not bold</b>"));
     for link in html.split("href=\"").skip(1) {
         let target = link.split('"').next().unwrap();

@@ -65,8 +65,14 @@ fn lecture_mp4_has_one_sync_sample_per_slide_and_the_planned_length() {
 
     let vtt = course.read("output/a/chapters.vtt");
     assert!(vtt.starts_with("WEBVTT\n"));
-    assert!(vtt.contains("00:00:02.000 --> 00:00:05.000\nOne\n"), "{vtt}");
-    assert!(vtt.contains("00:00:05.000 --> 00:00:06.500\nTwo\n"), "{vtt}");
+    assert!(
+        vtt.contains("00:00:02.000 --> 00:00:05.000\nOne\n"),
+        "{vtt}"
+    );
+    assert!(
+        vtt.contains("00:00:05.000 --> 00:00:06.500\nTwo\n"),
+        "{vtt}"
+    );
 }
 
 #[test]
@@ -74,8 +80,7 @@ fn encoded_slides_decode_close_to_their_frames() {
     let settings = EncoderSettings {
         width: 640,
         height: 360,
-        qp_min: 10,
-        qp_max: 20,
+        qp: 20,
     };
     let backend = Gradient {
         start: ThemeConfig::default().background_start,

@@ -4,7 +4,7 @@
 //! `moov` box before `mdat` (fast start: a browser can start playing and seek before the whole
 //! file arrives).
 //!
-//! Each slide is one IDR picture in one MP4 sample that lasts the slide's time; a last short
+//! Each slide is one IDR picture, encoded at a fixed quantiser, in one MP4 sample that lasts the slide's time; a last short
 //! sample repeats the final slide as a tiny P picture, because Chromium ends playback early
 //! when it seeks into a last sample that is a sync sample on its own. Slides are encoded
 //! independently (each with a fresh encoder), so encoded slides can be cached and reused and
@@ -18,11 +18,10 @@ use std::io::Cursor;
 
 use anyhow::{bail, Context, Result};
 use image::RgbImage;
-use openh264::encoder::{
-    Complexity, Encoder, EncoderConfig, FrameRate, QpRange, RateControlMode, UsageType, VuiConfig,
-};
-use openh264::formats::YUVSlices;
-use openh264::OpenH264API;
+
+mod encoder;
+
+use encoder::RawEncoder;
 
 /// Length of the closing sample that makes the last slide hold, in milliseconds.
 pub const HOLD_MS: u32 = 100;
@@ -36,18 +35,16 @@ pub struct EncoderSettings {
     pub width: u32,
     /// Frame height.
     pub height: u32,
-    /// Lowest quantiser.
-    pub qp_min: u8,
-    /// Highest quantiser.
-    pub qp_max: u8,
+    /// Quantiser of every picture (0-51, lower is sharper).
+    pub qp: u8,
 }
 
 impl EncoderSettings {
     /// A stable description for cache keys.
     pub fn key(&self) -> String {
         format!(
-            "openh264-0.9/bt709-limited/idr/{}x{}/qp{}-{}/hold{}",
-            self.width, self.height, self.qp_min, self.qp_max, HOLD_MS
+            "openh264-2.6/bt709-limited/idr/{}x{}/qp{}/hold{}",
+            self.width, self.height, self.qp, HOLD_MS
         )
     }
 }
@@ -108,38 +105,23 @@ pub fn encode(frame: &RgbImage, settings: &EncoderSettings) -> Result<EncodedSli
             settings.height
         );
     }
-    let config = EncoderConfig::new()
-        .usage_type(UsageType::ScreenContentRealTime)
-        .rate_control_mode(RateControlMode::Quality)
-        .qp(QpRange::new(
-            settings.qp_min.min(51),
-            settings.qp_max.min(51).max(settings.qp_min.min(51)),
-        ))
-        .bitrate(openh264::encoder::BitRate::from_bps(50_000_000))
-        .max_frame_rate(FrameRate::from_hz(30.0))
-        .complexity(Complexity::High)
-        // A rate controller may drop a frame to zero bytes; a slide must never be dropped.
-        .skip_frames(false)
-        .scene_change_detect(false)
-        .background_detection(false)
-        .adaptive_quantization(false)
-        .num_threads(1)
-        .vui(VuiConfig::bt709());
-    let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
+    let mut encoder = RawEncoder::new(settings.width, settings.height, settings.qp.min(51))
         .context("starting the H.264 encoder")?;
     let yuv = Yuv420::from_rgb(frame);
-    let slices = YUVSlices::new(
-        (&yuv.y, &yuv.u, &yuv.v),
-        (yuv.width, yuv.height),
-        (yuv.width, yuv.width / 2, yuv.width / 2),
-    );
-    encoder.force_intra_frame();
-    let first = encoder.encode(&slices).context("encoding a slide")?;
     let (mut sps, mut pps, mut picture) = (Vec::new(), Vec::new(), Vec::new());
-    collect_nals(&first, &mut sps, &mut pps, &mut picture);
-    let second = encoder.encode(&slices).context("encoding a slide")?;
+    collect_nals(
+        &encoder.encode(&yuv, true)?,
+        &mut sps,
+        &mut pps,
+        &mut picture,
+    );
     let (mut unused_sps, mut unused_pps, mut hold) = (Vec::new(), Vec::new(), Vec::new());
-    collect_nals(&second, &mut unused_sps, &mut unused_pps, &mut hold);
+    collect_nals(
+        &encoder.encode(&yuv, false)?,
+        &mut unused_sps,
+        &mut unused_pps,
+        &mut hold,
+    );
     if sps.is_empty() || pps.is_empty() || picture.is_empty() || hold.is_empty() {
         bail!("the H.264 encoder returned an empty picture");
     }
@@ -152,31 +134,18 @@ pub fn encode(frame: &RgbImage, settings: &EncoderSettings) -> Result<EncodedSli
 }
 
 /// Sorts the NAL units of an encoded picture: parameter sets apart, the rest length-prefixed.
-fn collect_nals(
-    stream: &openh264::encoder::EncodedBitStream<'_>,
-    sps: &mut Vec<u8>,
-    pps: &mut Vec<u8>,
-    sample: &mut Vec<u8>,
-) {
-    for l in 0..stream.num_layers() {
-        let Some(layer) = stream.layer(l) else {
+fn collect_nals(nals: &[Vec<u8>], sps: &mut Vec<u8>, pps: &mut Vec<u8>, sample: &mut Vec<u8>) {
+    for nal in nals {
+        let nal = strip_start_code(nal);
+        let Some(&header) = nal.first() else {
             continue;
         };
-        for n in 0..layer.nal_count() {
-            let Some(nal) = layer.nal_unit(n) else {
-                continue;
-            };
-            let nal = strip_start_code(nal);
-            let Some(&header) = nal.first() else {
-                continue;
-            };
-            match header & 0x1f {
-                7 => *sps = nal.to_vec(),
-                8 => *pps = nal.to_vec(),
-                _ => {
-                    sample.extend_from_slice(&(nal.len() as u32).to_be_bytes());
-                    sample.extend_from_slice(nal);
-                }
+        match header & 0x1f {
+            7 => *sps = nal.to_vec(),
+            8 => *pps = nal.to_vec(),
+            _ => {
+                sample.extend_from_slice(&(nal.len() as u32).to_be_bytes());
+                sample.extend_from_slice(nal);
             }
         }
     }
