@@ -137,7 +137,11 @@ pub fn build(settings: &Settings, reporter: &dyn Reporter) -> Result<Summary> {
     check_output_location(&settings.root, &content_dir, &output)?;
     let templates = Templates::load(&settings.templates_dir())?;
     let fonts = Fonts::load(&settings.config.fonts, &settings.root);
-    let backend = background::backend(&settings.config.build.backend, &settings.config.theme)?;
+    let backend = background::backend(
+        &settings.config.build.backend,
+        &settings.config,
+        &settings.root,
+    )?;
     let cache = Cache::new(settings.cache_dir());
     let sources = content::discover(&content_dir, &settings.root)?;
     reporter.lectures(sources.len());

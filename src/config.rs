@@ -30,6 +30,41 @@ pub struct Config {
     pub theme: ThemeConfig,
     /// Where fonts come from.
     pub fonts: FontConfig,
+    /// Settings of the Stable Diffusion backends.
+    pub diffusion: DiffusionConfig,
+}
+
+/// `[diffusion]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiffusionConfig {
+    /// Folder of weights in the diffusers layout (`unet/`, `vae/`, `text_encoder/`,
+    /// `tokenizer/`), relative to the course root. Default: search the Hugging Face cache.
+    pub weights: Option<PathBuf>,
+    /// Denoising steps. Default: the model's (SD-Turbo 1, others 30).
+    pub steps: Option<usize>,
+    /// Classifier-free guidance. Default: the model's (SD-Turbo 0, others 7.5).
+    pub guidance: Option<f64>,
+    /// Generation size before scaling to the frame, rounded down to multiples of 64.
+    /// Default: the model's, near 16:9 (SD-Turbo and SD 1.5 896x512, SD 2.1 1344x768).
+    pub size: Option<(usize, usize)>,
+    /// Edge of the VAE decoding tiles, in latents (8 pixels each). Default: 64.
+    pub tile: usize,
+    /// "cpu" or "cuda" (needs `--features cuda`). Default: "cpu".
+    pub device: String,
+}
+
+impl Default for DiffusionConfig {
+    fn default() -> Self {
+        Self {
+            weights: None,
+            steps: None,
+            guidance: None,
+            size: None,
+            tile: 64,
+            device: "cpu".into(),
+        }
+    }
 }
 
 /// `[course]`

@@ -1,6 +1,7 @@
 //! Subcommands, one module each.
 
 mod build;
+mod models;
 mod new;
 mod progress;
 
@@ -29,6 +30,12 @@ enum Command {
     },
     /// Build the course: content/ -> output/ (site + one MP4 per lecture).
     Build(BuildArgs),
+    /// List the background backends, what each needs and whether its weights are found.
+    Models {
+        /// Course folder (its lecturegen.toml may name a weights folder).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
 }
 
 /// Flags shared by the commands that build.
@@ -40,7 +47,7 @@ pub struct BuildArgs {
     /// Output folder. Default: <root>/output, or `build.output_dir` of lecturegen.toml.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Background backend (overrides `build.backend`): none.
+    /// Background backend (overrides `build.backend`): none, sd-turbo, sd21, sd15.
     #[arg(long)]
     backend: Option<String>,
     /// No progress bars and no summary; warnings and errors are still printed.
@@ -77,5 +84,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::New { dir } => new::run(&dir),
         Command::Build(args) => build::run(&args),
+        Command::Models { root } => models::run(&root),
     }
 }

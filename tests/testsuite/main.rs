@@ -4,6 +4,7 @@ mod support;
 
 mod build;
 mod content;
+mod diffusion;
 mod golden;
 mod site;
 mod video;

@@ -4,21 +4,37 @@
 //! Out: an RGB image of exactly the requested size. Backends see only the request, so a remote
 //! backend (an inference server) fits behind the same trait.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use image::RgbImage;
 
 use crate::cache::{Cache, Key};
 use crate::color::Rgb;
-use crate::config::ThemeConfig;
+use crate::config::Config;
 use crate::content::{Meta, Slide};
 
+pub mod sd;
+
 /// Backends this build knows, with what each needs.
-pub const BACKENDS: &[(&str, &str)] = &[(
-    "none",
-    "theme-coloured gradients; needs nothing (the default until the diffusion backends land)",
-)];
+pub const BACKENDS: &[(&str, &str)] = &[
+    (
+        "none",
+        "theme-coloured gradients; needs nothing (the default until the built-in model lands)",
+    ),
+    (
+        "sd-turbo",
+        "Stable Diffusion Turbo (stabilityai/sd-turbo): 1 step, no guidance; diffusers weights",
+    ),
+    (
+        "sd21",
+        "Stable Diffusion 2.1 (stabilityai/stable-diffusion-2-1): 30 steps, guidance 7.5",
+    ),
+    (
+        "sd15",
+        "Stable Diffusion 1.5 (stable-diffusion-v1-5/stable-diffusion-v1-5): 30 steps, guidance 7.5",
+    ),
+];
 
 /// What a slide asks of the background stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,14 +70,41 @@ pub fn check_backend_name(name: &str) -> Result<()> {
     bail!("unknown backend `{name}`; available: {}", names.join(", "))
 }
 
-/// The backend called `name`.
-pub fn backend(name: &str, theme: &ThemeConfig) -> Result<Box<dyn Backend>> {
+/// The backend called `name`, set up from the configuration (the diffusion backends check
+/// their weights here, before any slide is made).
+pub fn backend(name: &str, config: &Config, root: &Path) -> Result<Box<dyn Backend>> {
     check_backend_name(name)?;
-    Ok(Box::new(Gradient {
-        start: theme.background_start,
-        end: theme.background_end,
-        accent: theme.accent,
-    }))
+    if name == "none" {
+        let theme = &config.theme;
+        return Ok(Box::new(Gradient {
+            start: theme.background_start,
+            end: theme.background_end,
+            accent: theme.accent,
+        }));
+    }
+    let variant = sd::variant(name).with_context(|| format!("no model for backend `{name}`"))?;
+    let d = &config.diffusion;
+    let size = d.size.unwrap_or(variant.size);
+    let options = sd::Options {
+        steps: d.steps.unwrap_or(variant.steps),
+        guidance: d.guidance.unwrap_or(variant.guidance),
+        size,
+        tile: d.tile,
+    };
+    let device = match d.device.as_str() {
+        "cpu" => candle_core::Device::Cpu,
+        "cuda" => candle_core::Device::new_cuda(0).context(
+            "diffusion.device = \"cuda\" needs a build with `--features cuda` and an NVIDIA GPU",
+        )?,
+        other => bail!("diffusion.device `{other}`: expected cpu or cuda"),
+    };
+    let weights = d.weights.as_ref().map(|w| root.join(w));
+    Ok(Box::new(sd::StableDiffusion::new(
+        variant,
+        weights.as_deref(),
+        options,
+        device,
+    )?))
 }
 
 /// The request for one slide.

@@ -1,0 +1,28 @@
+//! `lecturegen models`: the background backends, what each needs, and whether it is ready.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use lecturegen::background::{sd, BACKENDS};
+use lecturegen::config::Config;
+
+pub fn run(root: &std::path::Path) -> Result<ExitCode> {
+    let config = Config::load(root)?;
+    let weights = config.diffusion.weights.as_ref().map(|w| root.join(w));
+    for (name, what) in BACKENDS {
+        // Data, not messages: this listing goes to stdout.
+        println!("{name:<10} {what}");
+        if let Some(variant) = sd::variant(name) {
+            match sd::locate(&variant, weights.as_deref()) {
+                Ok(w) => println!("{:<10} ready: weights in {}", "", w.root.display()),
+                Err(e) => {
+                    println!("{:<10} not ready:", "");
+                    for line in e.to_string().lines().skip(1) {
+                        println!("{:<10} {line}", "");
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

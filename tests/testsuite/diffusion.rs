@@ -1,0 +1,215 @@
+//! The Stable Diffusion code path with tiny random weights written by the test in the diffusers
+//! layout and loaded through the same code as real weights.
+
+use std::path::Path;
+
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::clip::text_model::{
+    Activation, ClipTextConfig, ClipTextTransformer,
+};
+use candle_transformers::models::stable_diffusion::unet_2d::{
+    BlockConfig, UNet2DConditionModel, UNet2DConditionModelConfig,
+};
+use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEncoderKLConfig};
+use lecturegen::background::sd::{
+    self, Options, Prediction, StableDiffusion, TextEncoder, Variant,
+};
+use lecturegen::background::{Backend, BackgroundRequest};
+
+use crate::support::Course;
+
+fn tiny_variant() -> Variant {
+    Variant {
+        name: "tiny",
+        repo: "lecturegen/tiny-test-model",
+        size: (64, 32),
+        steps: 2,
+        guidance: 2.0,
+        prediction: Prediction::Epsilon,
+        clip: TextEncoder::Clip(ClipTextConfig {
+            vocab_size: 64,
+            embed_dim: 32,
+            activation: Activation::QuickGelu,
+            intermediate_size: 64,
+            max_position_embeddings: 16,
+            pad_with: None,
+            num_hidden_layers: 1,
+            num_attention_heads: 2,
+            projection_dim: 32,
+        }),
+        unet: UNet2DConditionModelConfig {
+            blocks: vec![
+                BlockConfig {
+                    out_channels: 32,
+                    use_cross_attn: Some(1),
+                    attention_head_dim: 2,
+                },
+                BlockConfig {
+                    out_channels: 64,
+                    use_cross_attn: None,
+                    attention_head_dim: 2,
+                },
+            ],
+            center_input_sample: false,
+            cross_attention_dim: 32,
+            downsample_padding: 1,
+            flip_sin_to_cos: true,
+            freq_shift: 0.,
+            layers_per_block: 1,
+            mid_block_scale_factor: 1.,
+            norm_num_groups: 8,
+            norm_eps: 1e-5,
+            sliced_attention_size: None,
+            use_linear_projection: true,
+        },
+        vae: AutoEncoderKLConfig {
+            block_out_channels: vec![16, 32],
+            layers_per_block: 1,
+            latent_channels: 4,
+            norm_num_groups: 8,
+            use_quant_conv: true,
+            use_post_quant_conv: true,
+        },
+        vae_scale: 0.18215,
+        pad_with: None,
+    }
+}
+
+/// Random weights for every model of `variant`, saved as diffusers would lay them out, and a
+/// small CLIP-style vocabulary (letters, with and without the end-of-word mark).
+fn write_tiny_model(dir: &Path, variant: &Variant) {
+    let save = |part: &str, file: &str, build: &dyn Fn(VarBuilder)| {
+        let map = VarMap::new();
+        build(VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu));
+        std::fs::create_dir_all(dir.join(part)).unwrap();
+        map.save(dir.join(part).join(file)).unwrap();
+    };
+    let TextEncoder::Clip(clip) = &variant.clip else {
+        panic!("the tiny model uses a CLIP text encoder")
+    };
+    save("text_encoder", "model.safetensors", &|vb| {
+        ClipTextTransformer::new(vb.pp("text_model"), clip).unwrap();
+    });
+    save("unet", "diffusion_pytorch_model.safetensors", &|vb| {
+        UNet2DConditionModel::new(vb, 4, 4, false, variant.unet.clone()).unwrap();
+    });
+    save("vae", "diffusion_pytorch_model.safetensors", &|vb| {
+        AutoEncoderKL::new(vb, 3, 3, variant.vae.clone()).unwrap();
+    });
+    let mut vocab = vec![
+        ("<|startoftext|>".to_string(), 0),
+        ("<|endoftext|>".to_string(), 1),
+        ("!".to_string(), 2),
+    ];
+    for (i, c) in ('a'..='z').enumerate() {
+        vocab.push((c.to_string(), 3 + 2 * i));
+        vocab.push((format!("{c}</w>"), 4 + 2 * i));
+    }
+    let json = format!(
+        "{{{}}}",
+        vocab
+            .iter()
+            .map(|(t, i)| format!("\"{t}\": {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    std::fs::create_dir_all(dir.join("tokenizer")).unwrap();
+    std::fs::write(dir.join("tokenizer/vocab.json"), json).unwrap();
+    std::fs::write(dir.join("tokenizer/merges.txt"), "#version: 0.2\n").unwrap();
+}
+
+fn request(seed: u64) -> BackgroundRequest {
+    BackgroundRequest {
+        prompt: "red waves, dark".into(),
+        negative_prompt: "text, letters".into(),
+        seed,
+        width: 96,
+        height: 54,
+        image: None,
+    }
+}
+
+#[test]
+fn text_to_image_with_tiny_weights_is_seeded_and_tiled() {
+    let course = Course::new();
+    let dir = course.path("model");
+    let variant = tiny_variant();
+    write_tiny_model(&dir, &variant);
+    let options = Options {
+        steps: 2,
+        guidance: 2.0,
+        size: (64, 32),
+        // Smaller than the latents, so the decode runs in several blended tiles.
+        tile: 8,
+    };
+    let backend = StableDiffusion::new(variant, Some(&dir), options, Device::Cpu).unwrap();
+    let a = backend.generate(&request(1)).unwrap();
+    assert_eq!(a.dimensions(), (96, 54));
+    let again = backend.generate(&request(1)).unwrap();
+    assert_eq!(a, again, "same prompt and seed, same picture");
+    let b = backend.generate(&request(2)).unwrap();
+    assert_ne!(a, b, "another seed, another picture");
+    assert!(backend.id().starts_with("tiny/"));
+}
+
+#[test]
+fn missing_or_partial_weights_list_what_was_expected_and_where() {
+    let course = Course::new();
+    let dir = course.path("partial");
+    std::fs::create_dir_all(dir.join("unet")).unwrap();
+    std::fs::write(dir.join("unet/diffusion_pytorch_model.safetensors"), b"x").unwrap();
+    let variant = sd::variant("sd-turbo").unwrap();
+    let err = sd::locate(&variant, Some(&dir)).unwrap_err().to_string();
+    assert!(
+        err.contains("unet/diffusion_pytorch_model.safetensors: found"),
+        "{err}"
+    );
+    assert!(
+        err.contains("vae/diffusion_pytorch_model.safetensors: missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("text_encoder/model.safetensors: missing"),
+        "{err}"
+    );
+    assert!(err.contains("tokenizer/tokenizer.json"), "{err}");
+    assert!(err.contains(&dir.display().to_string()), "{err}");
+}
+
+#[test]
+fn clip_tokenizer_is_built_from_vocab_and_merges() {
+    let course = Course::new();
+    let dir = course.path("tok");
+    write_tiny_model_tokenizer_only(&dir);
+    let tokenizer = sd::clip_tokenizer(&dir.join("vocab.json"), &dir.join("merges.txt")).unwrap();
+    let ids = tokenizer
+        .encode("Red  SKY", false)
+        .unwrap()
+        .get_ids()
+        .to_vec();
+    // r e d</w> s k y</w>, lower-cased, spaces folded.
+    let id = |t: &str| tokenizer.token_to_id(t).unwrap();
+    assert_eq!(
+        ids,
+        [id("r"), id("e"), id("d</w>"), id("s"), id("k"), id("y</w>")]
+    );
+}
+
+fn write_tiny_model_tokenizer_only(dir: &Path) {
+    let mut entries = vec![
+        "\"<|startoftext|>\": 0".to_string(),
+        "\"<|endoftext|>\": 1".into(),
+    ];
+    for (i, c) in ('a'..='z').enumerate() {
+        entries.push(format!("\"{c}\": {}", 2 + 2 * i));
+        entries.push(format!("\"{c}</w>\": {}", 3 + 2 * i));
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("vocab.json"),
+        format!("{{{}}}", entries.join(", ")),
+    )
+    .unwrap();
+    std::fs::write(dir.join("merges.txt"), "#version: 0.2\n").unwrap();
+}
