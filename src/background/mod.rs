@@ -14,6 +14,7 @@ use crate::color::Rgb;
 use crate::config::Config;
 use crate::content::{Meta, Slide};
 
+pub mod builtin;
 pub mod sd;
 
 /// Backends this build knows, with what each needs.
@@ -21,6 +22,10 @@ pub const BACKENDS: &[(&str, &str)] = &[
     (
         "none",
         "theme-coloured gradients; needs nothing (the default until the built-in model lands)",
+    ),
+    (
+        "builtin",
+        "a small diffusion model trained by this project; ships in the binary, needs nothing",
     ),
     (
         "sd-turbo",
@@ -81,6 +86,9 @@ pub fn backend(name: &str, config: &Config, root: &Path) -> Result<Box<dyn Backe
             end: theme.background_end,
             accent: theme.accent,
         }));
+    }
+    if name == "builtin" {
+        return Ok(Box::new(builtin::Builtin::shipped()?));
     }
     let variant = sd::variant(name).with_context(|| format!("no model for backend `{name}`"))?;
     let d = &config.diffusion;
@@ -303,7 +311,7 @@ impl SplitMix {
     }
 }
 
-fn hash2(x: u32, y: u32) -> u32 {
+pub(crate) fn hash2(x: u32, y: u32) -> u32 {
     let mut h = x.wrapping_mul(0x8DA6_B343) ^ y.wrapping_mul(0xD816_3841);
     h ^= h >> 15;
     h = h.wrapping_mul(0x2C1B_3C6D);

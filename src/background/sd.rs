@@ -399,6 +399,9 @@ pub struct StableDiffusion {
     device: Device,
     dtype: DType,
     id: String,
+    /// One picture at a time: slides are made in parallel, and two UNets side by side would
+    /// double the memory for no gain on the same cores.
+    busy: std::sync::Mutex<()>,
 }
 
 impl StableDiffusion {
@@ -448,6 +451,7 @@ impl StableDiffusion {
             device,
             dtype,
             id,
+            busy: std::sync::Mutex::new(()),
         })
     }
 
@@ -603,6 +607,7 @@ impl Backend for StableDiffusion {
     }
 
     fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
+        let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
         let guided = self.options.guidance > 1.0;
         // Each phase loads its model and drops it before the next phase starts.
         let emb = self.text_embeddings(request, guided)?;

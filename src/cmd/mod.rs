@@ -1,5 +1,6 @@
 //! Subcommands, one module each.
 
+mod backgrounds;
 mod build;
 mod models;
 mod new;
@@ -30,6 +31,10 @@ enum Command {
     },
     /// Build the course: content/ -> output/ (site + one MP4 per lecture).
     Build(BuildArgs),
+    /// Draw backgrounds for prompts into a contact sheet (prompts down, seeds across).
+    Backgrounds(backgrounds::Args),
+    /// Train the built-in background model and write its weights.
+    TrainBuiltin(backgrounds::TrainArgs),
     /// List the background backends, what each needs and whether its weights are found.
     Models {
         /// Course folder (its lecturegen.toml may name a weights folder).
@@ -47,7 +52,7 @@ pub struct BuildArgs {
     /// Output folder. Default: <root>/output, or `build.output_dir` of lecturegen.toml.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Background backend (overrides `build.backend`): none, sd-turbo, sd21, sd15.
+    /// Background backend (overrides `build.backend`): builtin, none, sd-turbo, sd21, sd15.
     #[arg(long)]
     backend: Option<String>,
     /// No progress bars and no summary; warnings and errors are still printed.
@@ -85,5 +90,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::New { dir } => new::run(&dir),
         Command::Build(args) => build::run(&args),
         Command::Models { root } => models::run(&root),
+        Command::Backgrounds(args) => backgrounds::run(&args),
+        Command::TrainBuiltin(args) => backgrounds::train(&args),
     }
 }

@@ -3,6 +3,7 @@
 mod support;
 
 mod build;
+mod builtin;
 mod content;
 mod diffusion;
 mod golden;

@@ -1,0 +1,101 @@
+//! Stable Diffusion parts in candle at their real sizes, with random weights: the SD-Turbo /
+//! SD 2.1 text encoder, one UNet step and the VAE decode at 512x512, untiled and in tiles.
+//! Each part runs in a child process of its own so its peak memory can be read.
+//!
+//! `cargo bench --bench diffusion` prints seconds and peak RSS per part.
+//! `benches/bench_diffusers.py` runs the same parts in PyTorch + diffusers for the ratio.
+
+use std::process::Command;
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::stable_diffusion::clip as sd_clip;
+use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
+use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
+use lecturegen::background::sd;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--part") {
+        let part = args.get(pos + 1).map(String::as_str).unwrap_or("");
+        let tile: usize = args.get(pos + 2).and_then(|t| t.parse().ok()).unwrap_or(64);
+        let seconds = run_part(part, tile);
+        println!("RESULT {seconds:.3} {:.2}", peak_rss_gib());
+        return;
+    }
+    let exe = &args[0];
+    println!("candle 0.11 on CPU, f32, random weights, 512x512 (SD-Turbo / SD 2.1 sizes)");
+    println!("{:<34} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
+    let parts: &[(&str, usize, &str)] = &[
+        ("clip", 0, "text encoder (OpenCLIP-H, 77 tokens)"),
+        ("unet", 0, "UNet, one step"),
+        ("vae", 64, "VAE decode, untiled"),
+        ("vae", 32, "VAE decode, tiles of 32 latents"),
+        ("vae", 16, "VAE decode, tiles of 16 latents"),
+    ];
+    for (part, tile, label) in parts {
+        let out = Command::new(exe)
+            .args(["--part", part, &tile.to_string()])
+            .output()
+            .expect("child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        match text.lines().find_map(|l| l.strip_prefix("RESULT ")) {
+            Some(r) => {
+                let mut it = r.split_whitespace();
+                let (t, m) = (it.next().unwrap_or("?"), it.next().unwrap_or("?"));
+                println!("{label:<34} {t:>9} {m:>14}");
+            }
+            None => println!(
+                "{label:<34} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+}
+
+fn run_part(part: &str, tile: usize) -> f64 {
+    let device = Device::Cpu;
+    let Some(variant) = sd::variant("sd-turbo") else {
+        return f64::NAN;
+    };
+    let map = VarMap::new();
+    let vb = VarBuilder::from_varmap(&map, DType::F32, &device);
+    match part {
+        "clip" => {
+            let model =
+                sd_clip::ClipTextTransformer::new(vb, &sd_clip::Config::v2_1()).expect("clip");
+            let ids = Tensor::zeros((1, 77), DType::U32, &device).expect("ids");
+            let t = Instant::now();
+            model.forward_with_mask(&ids, usize::MAX).expect("forward");
+            t.elapsed().as_secs_f64()
+        }
+        "unet" => {
+            let unet =
+                UNet2DConditionModel::new(vb, 4, 4, false, variant.unet.clone()).expect("unet");
+            let x = Tensor::zeros((1, 4, 64, 64), DType::F32, &device).expect("x");
+            let emb = Tensor::zeros((1, 77, 1024), DType::F32, &device).expect("emb");
+            let t = Instant::now();
+            unet.forward(&x, 999.0, &emb).expect("forward");
+            t.elapsed().as_secs_f64()
+        }
+        "vae" => {
+            let vae = AutoEncoderKL::new(vb, 3, 3, variant.vae.clone()).expect("vae");
+            let x = Tensor::zeros((1, 4, 64, 64), DType::F32, &device).expect("x");
+            let t = Instant::now();
+            sd::decode_tiled(&vae, &x, 8, tile).expect("decode");
+            t.elapsed().as_secs_f64()
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_rss_gib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0 / 1024.0)
+}

@@ -1,0 +1,151 @@
+//! The built-in model: its latent codec, its training data, and the shipped weights.
+
+use lecturegen::background::builtin::{self, codec, data, Builtin};
+use lecturegen::background::{Backend, BackgroundRequest};
+
+fn request(prompt: &str, seed: u64, width: u32, height: u32) -> BackgroundRequest {
+    BackgroundRequest {
+        prompt: prompt.into(),
+        negative_prompt: String::new(),
+        seed,
+        width,
+        height,
+        image: None,
+    }
+}
+
+#[test]
+fn codec_round_trips_smooth_pictures_at_any_size() {
+    let mut lab = codec::Lab::filled(data::WIDTH, data::HEIGHT, [0.5, 0.0, 0.0]);
+    for i in 0..data::WIDTH * data::HEIGHT {
+        let x = (i % data::WIDTH) as f32 / data::WIDTH as f32;
+        let y = (i / data::WIDTH) as f32 / data::HEIGHT as f32;
+        lab.planes[0][i] = 0.3 + 0.4 * x + 0.1 * (3.0 * y).sin();
+        lab.planes[1][i] = 0.05 * (1.0 - y);
+    }
+    let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
+    let latent = codec::encode(&lab, &tables);
+    assert_eq!(latent.len(), codec::LATENT);
+    // Decoded at the training size and at four times that size, the picture is the same.
+    for scale in [1, 4] {
+        let back = codec::decode(&latent, data::WIDTH * scale, data::HEIGHT * scale);
+        let mut worst = 0f32;
+        for y in (10..data::HEIGHT - 10).step_by(7) {
+            for x in (10..data::WIDTH - 10).step_by(7) {
+                let a = lab.planes[0][y * data::WIDTH + x];
+                let b = back.planes[0]
+                    [(y * scale + scale / 2) * data::WIDTH * scale + x * scale + scale / 2];
+                worst = worst.max((a - b).abs());
+            }
+        }
+        assert!(worst < 0.03, "scale {scale}: lightness off by {worst}");
+    }
+}
+
+#[test]
+fn training_pictures_carry_their_words() {
+    let vocab = data::vocabulary();
+    let mut rng = data::Rng(7);
+    for _ in 0..50 {
+        let s = data::sample(&mut rng);
+        assert!(
+            data::STYLES.contains(&vocab[s.words[0]]),
+            "first word is the style"
+        );
+        assert!(s.lab.planes[0].iter().all(|v| v.is_finite()));
+    }
+    assert_eq!(
+        data::words("Soft watercolor washes, TEAL and unknown-words!"),
+        [
+            vocab.iter().position(|w| *w == "calm").unwrap(),
+            vocab.iter().position(|w| *w == "watercolour").unwrap(),
+            vocab.iter().position(|w| *w == "teal").unwrap(),
+        ]
+    );
+}
+
+/// Mean OKLab-ish lightness and redness of a picture, from its sRGB pixels.
+fn mean_rgb(img: &image::RgbImage) -> [f32; 3] {
+    let mut sum = [0f64; 3];
+    for p in img.pixels() {
+        for c in 0..3 {
+            sum[c] += f64::from(p[c]);
+        }
+    }
+    let n = f64::from(img.width() * img.height());
+    sum.map(|s| (s / n) as f32)
+}
+
+#[test]
+fn shipped_model_is_seeded_and_steered_by_words() {
+    let model = Builtin::shipped().unwrap();
+    let a = model
+        .generate(&request("waves blue calm", 1, 192, 108))
+        .unwrap();
+    assert_eq!(a.dimensions(), (192, 108));
+    assert_eq!(
+        a,
+        model
+            .generate(&request("waves blue calm", 1, 192, 108))
+            .unwrap()
+    );
+    assert_ne!(
+        a,
+        model
+            .generate(&request("waves blue calm", 2, 192, 108))
+            .unwrap()
+    );
+    // Unknown words change nothing and break nothing.
+    let unknown = model
+        .generate(&request("waves blue calm zebra quantum", 1, 192, 108))
+        .unwrap();
+    assert_eq!(a, unknown);
+    let _ = model.generate(&request("", 3, 64, 36)).unwrap();
+
+    // Colour and mood words steer the picture, over a few seeds.
+    let mean = |prompt: &str| {
+        let mut acc = [0f32; 3];
+        for seed in 0..4 {
+            let m = mean_rgb(&model.generate(&request(prompt, seed, 96, 54)).unwrap());
+            for c in 0..3 {
+                acc[c] += m[c] / 4.0;
+            }
+        }
+        acc
+    };
+    let red = mean("gradient red");
+    assert!(
+        red[0] > red[1] + 20.0 && red[0] > red[2] + 20.0,
+        "red: {red:?}"
+    );
+    let blue = mean("gradient blue");
+    assert!(blue[2] > blue[0] + 20.0, "blue: {blue:?}");
+    let dark: f32 = mean("gradient teal dark").iter().sum();
+    let light: f32 = mean("gradient teal light").iter().sum();
+    assert!(dark + 120.0 < light, "dark {dark} vs light {light}");
+}
+
+#[test]
+fn full_frame_background_has_no_banding() {
+    let model = Builtin::shipped().unwrap();
+    let img = model
+        .generate(&request("gradient purple calm", 5, 1920, 1080))
+        .unwrap();
+    assert_eq!(img.dimensions(), (1920, 1080));
+    // Dithered: along a row, neighbouring pixels differ by at most a couple of levels, and not
+    // in long flat runs followed by steps.
+    let row = 540;
+    let mut max_step = 0;
+    for x in 1..1920 {
+        let a = img.get_pixel(x - 1, row);
+        let b = img.get_pixel(x, row);
+        for c in 0..3 {
+            max_step = max_step.max(a[c].abs_diff(b[c]));
+        }
+    }
+    assert!(
+        max_step <= 4,
+        "step of {max_step} levels between neighbours"
+    );
+    let _ = builtin::STEPS;
+}
