@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::content::{Meta, Slide};
 
 pub mod builtin;
+pub mod rng;
 pub mod sd;
 
 /// Backends this build knows, with what each needs.
@@ -260,12 +261,12 @@ impl Backend for Gradient {
 
     fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
         let (w, h) = (request.width, request.height);
-        let mut rng = SplitMix(request.seed);
-        let angle = rng.unit() * std::f32::consts::TAU;
+        let mut rng = rng::Rng(request.seed);
+        let angle = rng.f() * std::f32::consts::TAU;
         let (dx, dy) = (angle.cos(), angle.sin());
-        let (gx, gy) = (0.2 + 0.6 * rng.unit(), 0.2 + 0.6 * rng.unit());
-        let glow_radius = 0.35 + 0.3 * rng.unit();
-        let glow_strength = 0.10 + 0.08 * rng.unit();
+        let (gx, gy) = (0.2 + 0.6 * rng.f(), 0.2 + 0.6 * rng.f());
+        let glow_radius = 0.35 + 0.3 * rng.f();
+        let glow_strength = 0.10 + 0.08 * rng.f();
         let s = self.start.0.map(f32::from);
         let e = self.end.0.map(f32::from);
         let a = self.accent.0.map(f32::from);
@@ -291,23 +292,6 @@ impl Backend for Gradient {
             }
         }
         Ok(image)
-    }
-}
-
-/// A small, stable random sequence (SplitMix64): same seed, same numbers, on every machine.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 

@@ -733,38 +733,18 @@ impl Schedule {
     }
 }
 
-/// Seeded standard normal noise (SplitMix64 + Box-Muller): the same on every machine, and
-/// independent of candle's device RNG, which cannot be seeded on every device.
-struct Normal(u64);
+/// Seeded standard normal noise: the same on every machine, and independent of candle's
+/// device RNG, which cannot be seeded on every device.
+struct Normal(super::rng::Rng);
 
 impl Normal {
     fn new(seed: u64) -> Self {
-        Self(seed ^ 0x5DEE_CE66_D1CE_5EED)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        Self(super::rng::Rng(seed ^ 0x5DEE_CE66_D1CE_5EED))
     }
 
     fn tensor(&mut self, shape: (usize, usize, usize, usize), device: &Device) -> Result<Tensor> {
         let n = shape.0 * shape.1 * shape.2 * shape.3;
-        let mut v = Vec::with_capacity(n);
-        while v.len() < n {
-            let (u1, u2) = (self.uniform(), self.uniform());
-            let r = (-2.0 * u1.ln()).sqrt();
-            let a = std::f64::consts::TAU * u2;
-            v.push((r * a.cos()) as f32);
-            v.push((r * a.sin()) as f32);
-        }
-        v.truncate(n);
+        let v: Vec<f32> = (0..n).map(|_| self.0.normal()).collect();
         Ok(Tensor::from_vec(v, shape, device)?)
     }
 }

@@ -9,34 +9,55 @@ use lecturegen::background::{self, Gradient};
 use lecturegen::cache::Cache;
 use lecturegen::config::{FontConfig, ThemeConfig};
 use lecturegen::fonts::Fonts;
+use lecturegen::frame;
 use lecturegen::overlay::{self, Renderer};
 use lecturegen::templates::Templates;
-use lecturegen::{content, frame};
 
 use crate::support::{parse, Course};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 
+/// Bundled fonts only, built-in templates, default theme.
+struct Kit {
+    fonts: Fonts,
+    templates: Templates,
+    theme: ThemeConfig,
+}
+
+impl Kit {
+    fn new() -> Self {
+        let fonts = Fonts::load(
+            &FontConfig {
+                system: false,
+                dirs: vec![],
+            },
+            Path::new("."),
+        );
+        Self {
+            fonts,
+            templates: Templates::load(Path::new("/nonexistent")).unwrap(),
+            theme: ThemeConfig::default(),
+        }
+    }
+
+    fn renderer(&self, width: u32, height: u32) -> Renderer<'_> {
+        Renderer {
+            fonts: &self.fonts,
+            templates: &self.templates,
+            theme: &self.theme,
+            width,
+            height,
+        }
+    }
+}
+
 /// Renders every page of every slide of a lecture.
 fn render(markdown: &str) -> Vec<RgbImage> {
     let lecture = parse(markdown);
-    let fonts = Fonts::load(
-        &FontConfig {
-            system: false,
-            dirs: vec![],
-        },
-        Path::new("."),
-    );
-    let templates = Templates::load(Path::new("/nonexistent")).unwrap();
-    let theme = ThemeConfig::default();
-    let renderer = Renderer {
-        fonts: &fonts,
-        templates: &templates,
-        theme: &theme,
-        width: WIDTH,
-        height: HEIGHT,
-    };
+    let kit = Kit::new();
+    let theme = &kit.theme;
+    let renderer = kit.renderer(WIDTH, HEIGHT);
     let backend = Gradient {
         start: theme.background_start,
         end: theme.background_end,
@@ -139,22 +160,8 @@ fn overflowing_slide_continues_and_text_stays_in_frame() {
         .collect();
     let markdown = format!("# Long\n\n## Many points\n\n{body}");
     let lecture = parse(&markdown);
-    let fonts = Fonts::load(
-        &FontConfig {
-            system: false,
-            dirs: vec![],
-        },
-        Path::new("."),
-    );
-    let templates = Templates::load(Path::new("/nonexistent")).unwrap();
-    let theme = ThemeConfig::default();
-    let renderer = Renderer {
-        fonts: &fonts,
-        templates: &templates,
-        theme: &theme,
-        width: 1280,
-        height: 720,
-    };
+    let kit = Kit::new();
+    let renderer = kit.renderer(1280, 720);
     let rendered = overlay::render(&renderer, &lecture.meta, &lecture.slides[1]).unwrap();
     assert!(rendered.pages.len() >= 2, "{} pages", rendered.pages.len());
     assert!(rendered.pages[1].continued);
@@ -167,29 +174,14 @@ fn overflowing_slide_continues_and_text_stays_in_frame() {
             assert!(b.x + b.width <= 1280 && b.y + b.height <= 720, "{b:?}");
         }
     }
-    let _ = content::Direction::Ltr;
 }
 
 #[test]
 fn text_meets_contrast_on_busy_backgrounds() {
     // A noisy, bright background: the panel must bring every text box to 4.5.
     let lecture = parse("# T\n\n## Busy\n\nSome text that must stay legible.\n");
-    let fonts = Fonts::load(
-        &FontConfig {
-            system: false,
-            dirs: vec![],
-        },
-        Path::new("."),
-    );
-    let templates = Templates::load(Path::new("/nonexistent")).unwrap();
-    let theme = ThemeConfig::default();
-    let renderer = Renderer {
-        fonts: &fonts,
-        templates: &templates,
-        theme: &theme,
-        width: WIDTH,
-        height: HEIGHT,
-    };
+    let kit = Kit::new();
+    let renderer = kit.renderer(WIDTH, HEIGHT);
     let mut state = 1u32;
     let busy = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
         state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
