@@ -49,17 +49,11 @@ impl RawEncoder {
             }
             let encoder = Self { ptr };
             let vtbl = &**encoder.ptr;
-            let mut level: c_int = WELS_LOG_QUIET as c_int;
-            if let Some(set_option) = vtbl.SetOption {
-                check(
-                    set_option(
-                        encoder.ptr,
-                        ENCODER_OPTION_TRACE_LEVEL,
-                        addr_of_mut!(level).cast::<c_void>(),
-                    ),
-                    "set trace level",
-                )?;
-            }
+            encoder.set_int_option(
+                ENCODER_OPTION_TRACE_LEVEL,
+                WELS_LOG_QUIET as c_int,
+                "set trace level",
+            )?;
             let mut params = SEncParamExt::default();
             let Some(get_default) = vtbl.GetDefaultParams else {
                 bail!("openh264 encoder without GetDefaultParams");
@@ -106,18 +100,32 @@ impl RawEncoder {
                 bail!("openh264 encoder without InitializeExt");
             };
             check(init(encoder.ptr, &params), "initialise")?;
-            let mut format: c_int = videoFormatI420 as c_int;
-            if let Some(set_option) = vtbl.SetOption {
-                check(
-                    set_option(
-                        encoder.ptr,
-                        ENCODER_OPTION_DATAFORMAT,
-                        addr_of_mut!(format).cast::<c_void>(),
-                    ),
-                    "set data format",
-                )?;
-            }
+            encoder.set_int_option(
+                ENCODER_OPTION_DATAFORMAT,
+                videoFormatI420 as c_int,
+                "set data format",
+            )?;
             Ok(encoder)
+        }
+    }
+
+    /// Sets an integer option of the encoder.
+    fn set_int_option(
+        &self,
+        id: openh264_sys2::ENCODER_OPTION,
+        value: c_int,
+        what: &str,
+    ) -> Result<()> {
+        let mut value = value;
+        // SAFETY: `ptr` is a live encoder; the option value outlives the call.
+        unsafe {
+            let Some(set_option) = (**self.ptr).SetOption else {
+                bail!("openh264 encoder without SetOption");
+            };
+            check(
+                set_option(self.ptr, id, addr_of_mut!(value).cast::<c_void>()),
+                what,
+            )
         }
     }
 
