@@ -1144,7 +1144,8 @@ fn blit(image: &mut RgbaImage, src: &RgbaImage, x: f32, y: f32, clip: &Clip) {
     }
 }
 
-/// Decodes an image and scales it to fit `max_w` x `max_h`, keeping its aspect ratio.
+/// Decodes an image and scales it to fit `max_w` x `max_h` (at most 2x up), keeping its
+/// aspect ratio.
 fn load_image(path: &Path, max_w: f32, max_h: f32) -> Result<RgbaImage> {
     let reader = image::ImageReader::open(path)
         .with_context(|| format!("opening {}", path.display()))?
@@ -1158,7 +1159,9 @@ fn load_image(path: &Path, max_w: f32, max_h: f32) -> Result<RgbaImage> {
     reader.limits(limits);
     let img = reader.decode()?.to_rgba8();
     let (w, h) = (img.width().max(1) as f32, img.height().max(1) as f32);
-    let scale = (max_w / w).min(max_h / h).min(1.0);
+    // Small figures are enlarged up to twice their size: a 400 px diagram is unreadable on a
+    // 1920 px slide, and more than 2x only shows its pixels.
+    let scale = (max_w / w).min(max_h / h).min(2.0);
     let (nw, nh) = (
         (w * scale).round().max(1.0) as u32,
         (h * scale).round().max(1.0) as u32,
