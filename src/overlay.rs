@@ -310,10 +310,7 @@ fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
                 marker: None,
                 quote,
             }),
-            Block::Quote(inner) => {
-                let italic: Vec<Block> = inner.to_vec();
-                flatten(&italic, depth + 1, true, out);
-            }
+            Block::Quote(inner) => flatten(inner, depth + 1, true, out),
             Block::Image { path, alt } => out.push(Item {
                 kind: ItemKind::Image {
                     path: path.clone(),
@@ -475,13 +472,10 @@ impl Draw<'_> {
                 pages.len() - 1
             ));
         }
-        let page_count = pages.len();
         pages
             .into_iter()
             .enumerate()
-            .map(|(i, page_items)| {
-                self.draw_page(spec, meta, slide, page_items, size, i > 0, page_count)
-            })
+            .map(|(i, page_items)| self.draw_page(spec, meta, slide, page_items, size, i > 0))
             .collect()
     }
 
@@ -645,12 +639,6 @@ impl Draw<'_> {
             };
             match self.split(p, room, body, size) {
                 Split::Both(head, tail) => {
-                    let page_height = if page.is_empty() {
-                        head.height
-                    } else {
-                        used + gap + head.height
-                    };
-                    let _ = page_height;
                     page.push(head);
                     queue.push_front(tail);
                     pages.push(Vec::new());
@@ -730,7 +718,6 @@ impl Draw<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn draw_page(
         &mut self,
         spec: &Spec,
@@ -739,7 +726,6 @@ impl Draw<'_> {
         placed: Vec<Placed>,
         size: f32,
         continued: bool,
-        _page_count: usize,
     ) -> Page {
         let mut image = RgbaImage::new(self.width, self.height);
         let mut boxes = Vec::new();
