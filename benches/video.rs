@@ -170,7 +170,8 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
         for slide in &lecture.slides {
             let pages = overlay::render(&renderer, &lecture.meta, slide).expect("overlay");
             let request = background::request(&lecture.meta, slide, 1920, 1080);
-            let (bg, _) = background::generate(&backend, &request, &cache).expect("background");
+            let (bg, _) =
+                background::generate(&backend, &request, &cache, &|_, _| {}).expect("background");
             for page in &pages.pages {
                 frames.push(frame::compose(&bg, page));
             }

@@ -416,7 +416,10 @@ impl Run<'_> {
             self.warn(&format!("{}:{}: {w}", lecture.source.display, slide.line));
         }
         let request = background::request(&lecture.meta, slide, width, height);
-        let (background, source) = background::generate(self.backend, &request, self.cache)?;
+        let (background, source) =
+            background::generate(self.backend, &request, self.cache, &|done, total| {
+                self.reporter.background_step(slide.index, done, total)
+            })?;
         match source {
             Source::Generated => &self.backgrounds_generated,
             Source::Cached => &self.backgrounds_cached,

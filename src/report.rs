@@ -7,6 +7,8 @@ pub trait Reporter: Sync {
     fn lectures(&self, _count: usize) {}
     /// A lecture with `slides` slides starts.
     fn lecture_started(&self, _name: &str, _slides: usize) {}
+    /// The background of slide `slide` (0-based) has made `done` of its `total` steps.
+    fn background_step(&self, _slide: usize, _done: usize, _total: usize) {}
     /// One slide of the current lecture is done.
     fn slide_done(&self) {}
     /// A lecture is done (built or failed).

@@ -65,6 +65,18 @@ pub trait Backend: Send + Sync {
     fn id(&self) -> String;
     /// Makes one picture of exactly `request.width` x `request.height`.
     fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage>;
+
+    /// [`generate`](Self::generate), calling `steps(done, total)` as denoising advances.
+    /// Backends without steps make the picture in one go.
+    fn generate_steps(
+        &self,
+        request: &BackgroundRequest,
+        steps: &dyn Fn(usize, usize),
+    ) -> Result<RgbImage> {
+        let picture = self.generate(request)?;
+        steps(1, 1);
+        Ok(picture)
+    }
 }
 
 /// Fails with the list of backends when `name` is not one.
@@ -152,11 +164,12 @@ pub enum Source {
 }
 
 /// The picture for `request`: from the cache when its key is there, else from the backend (or
-/// the named image file), then cached.
+/// the named image file), then cached. `steps(done, total)` reports denoising progress.
 pub fn generate(
     backend: &dyn Backend,
     request: &BackgroundRequest,
     cache: &Cache,
+    steps: &dyn Fn(usize, usize),
 ) -> Result<(RgbImage, Source)> {
     let image_bytes = match &request.image {
         Some(path) => {
@@ -191,7 +204,7 @@ pub fn generate(
                     .unwrap_or_default()
             )
         })?,
-        None => backend.generate(request)?,
+        None => backend.generate_steps(request, steps)?,
     };
     if image.dimensions() != (request.width, request.height) {
         bail!(

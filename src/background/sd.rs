@@ -527,7 +527,13 @@ impl StableDiffusion {
         Ok(emb.to_dtype(self.dtype)?)
     }
 
-    fn denoise(&self, emb: &Tensor, seed: u64, guided: bool) -> Result<Tensor> {
+    fn denoise(
+        &self,
+        emb: &Tensor,
+        seed: u64,
+        guided: bool,
+        steps: &dyn Fn(usize, usize),
+    ) -> Result<Tensor> {
         // SAFETY (mmap): as for the text encoder.
         let vb = unsafe {
             VarBuilder::from_mmaped_safetensors(&[&self.weights.unet], self.dtype, &self.device)?
@@ -580,6 +586,7 @@ impl StableDiffusion {
             if up > 0.0 {
                 x = (&x + (rng.tensor(shape, &self.device)? * up)?)?;
             }
+            steps(i + 1, schedule.timesteps.len());
         }
         Ok(x)
     }
@@ -607,11 +614,19 @@ impl Backend for StableDiffusion {
     }
 
     fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
+        self.generate_steps(request, &|_, _| {})
+    }
+
+    fn generate_steps(
+        &self,
+        request: &BackgroundRequest,
+        steps: &dyn Fn(usize, usize),
+    ) -> Result<RgbImage> {
         let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
         let guided = self.options.guidance > 1.0;
         // Each phase loads its model and drops it before the next phase starts.
         let emb = self.text_embeddings(request, guided)?;
-        let latents = self.denoise(&emb, request.seed, guided)?;
+        let latents = self.denoise(&emb, request.seed, guided, steps)?;
         drop(emb);
         let picture = self.decode(&latents)?;
         Ok(image::imageops::resize(

@@ -64,11 +64,28 @@ impl Reporter for Progress {
                 old.finish_and_clear();
             }
             let bar = self.multi.add(ProgressBar::new(slides as u64));
-            if let Ok(style) = ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len}") {
+            if let Ok(style) =
+                ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} {msg}")
+            {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.set_prefix("slides");
             *current = Some(bar);
+        }
+    }
+
+    fn background_step(&self, slide: usize, done: usize, total: usize) {
+        if let Ok(current) = self.slides.lock() {
+            if let Some(bar) = current.as_ref() {
+                if done >= total {
+                    bar.set_message("");
+                } else {
+                    bar.set_message(format!(
+                        "background of slide {}: step {done}/{total}",
+                        slide + 1
+                    ));
+                }
+            }
         }
     }
 

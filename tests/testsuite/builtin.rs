@@ -149,3 +149,17 @@ fn full_frame_background_has_no_banding() {
     );
     let _ = builtin::STEPS;
 }
+
+#[test]
+fn progress_reports_every_denoising_step() {
+    let model = Builtin::shipped().unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    model
+        .generate_steps(&request("aurora green", 1, 64, 36), &|done, total| {
+            seen.lock().unwrap().push((done, total))
+        })
+        .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), builtin::STEPS);
+    assert_eq!(seen.last(), Some(&(builtin::STEPS, builtin::STEPS)));
+}

@@ -69,7 +69,7 @@ fn render(markdown: &str) -> Vec<RgbImage> {
     for slide in &lecture.slides {
         let rendered = overlay::render(&renderer, &lecture.meta, slide).unwrap();
         let request = background::request(&lecture.meta, slide, WIDTH, HEIGHT);
-        let (bg, _) = background::generate(&backend, &request, &cache).unwrap();
+        let (bg, _) = background::generate(&backend, &request, &cache, &|_, _| {}).unwrap();
         for page in &rendered.pages {
             frames.push(frame::compose(&bg, page));
         }

@@ -62,8 +62,14 @@ impl Builtin {
         })
     }
 
-    /// Samples a latent for a prompt and seed (DDIM, v-prediction, guidance).
-    pub fn latent(&self, prompt: &str, seed: u64) -> Result<Vec<f32>> {
+    /// Samples a latent for a prompt and seed (DDIM, v-prediction, guidance), reporting each
+    /// step to `steps(done, total)`.
+    pub fn latent(
+        &self,
+        prompt: &str,
+        seed: u64,
+        steps: &dyn Fn(usize, usize),
+    ) -> Result<Vec<f32>> {
         let device = Device::Cpu;
         let words = data::words(prompt);
         let mut rng = data::Rng(seed ^ 0x0BAD_5EED_1234_5678);
@@ -98,6 +104,7 @@ impl Builtin {
                 let eps = s * *zi + a * vi;
                 *zi = a2 * x0 + s2 * eps;
             }
+            steps(i + 1, STEPS);
         }
         Ok(z.iter()
             .zip(&self.mean)
@@ -113,7 +120,15 @@ impl Backend for Builtin {
     }
 
     fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
-        let latent = self.latent(&request.prompt, request.seed)?;
+        self.generate_steps(request, &|_, _| {})
+    }
+
+    fn generate_steps(
+        &self,
+        request: &BackgroundRequest,
+        steps: &dyn Fn(usize, usize),
+    ) -> Result<RgbImage> {
+        let latent = self.latent(&request.prompt, request.seed, steps)?;
         Ok(to_rgb(&codec::decode(
             &latent,
             request.width as usize,
