@@ -107,7 +107,8 @@ pub struct BuildConfig {
     /// Content-addressed cache of backgrounds and encoded slides; never inside the output.
     /// Default: ".lecturegen/cache".
     pub cache_dir: PathBuf,
-    /// Background backend: "none" (theme gradient). Default: "none".
+    /// Background backend: "none" (theme gradients), "builtin" (the model that ships in the
+    /// binary), or "sd-turbo", "sd21", "sd15" (Stable Diffusion weights). Default: "none".
     pub backend: String,
     /// Pass raw HTML in notes through to the site. Default: false (it is shown as text).
     pub allow_html: bool,

@@ -22,11 +22,12 @@ pub mod sd;
 pub const BACKENDS: &[(&str, &str)] = &[
     (
         "none",
-        "theme-coloured gradients; needs nothing (the default until the built-in model lands)",
+        "theme-coloured gradients; needs nothing (the default)",
     ),
     (
         "builtin",
-        "a small diffusion model trained by this project; ships in the binary, needs nothing",
+        "a small diffusion model trained by this project; ships in the binary, needs nothing \
+         (not yet the default: it draws no bokeh discs or shapes yet)",
     ),
     (
         "sd-turbo",
