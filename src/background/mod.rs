@@ -64,19 +64,17 @@ pub struct BackgroundRequest {
 pub trait Backend: Send + Sync {
     /// Identifies the backend and its weights: part of every cache key.
     fn id(&self) -> String;
-    /// Makes one picture of exactly `request.width` x `request.height`.
-    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage>;
-
-    /// [`generate`](Self::generate), calling `steps(done, total)` as denoising advances.
-    /// Backends without steps make the picture in one go.
+    /// Makes one picture of exactly `request.width` x `request.height`, calling
+    /// `steps(done, total)` as it advances (once, for backends without steps).
     fn generate_steps(
         &self,
         request: &BackgroundRequest,
         steps: &dyn Fn(usize, usize),
-    ) -> Result<RgbImage> {
-        let picture = self.generate(request)?;
-        steps(1, 1);
-        Ok(picture)
+    ) -> Result<RgbImage>;
+
+    /// [`generate_steps`](Self::generate_steps) without progress.
+    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
+        self.generate_steps(request, &|_, _| {})
     }
 }
 
@@ -273,7 +271,19 @@ impl Backend for Gradient {
         )
     }
 
-    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
+    fn generate_steps(
+        &self,
+        request: &BackgroundRequest,
+        steps: &dyn Fn(usize, usize),
+    ) -> Result<RgbImage> {
+        let picture = self.draw(request);
+        steps(1, 1);
+        Ok(picture)
+    }
+}
+
+impl Gradient {
+    fn draw(&self, request: &BackgroundRequest) -> RgbImage {
         let (w, h) = (request.width, request.height);
         let mut rng = rng::Rng(request.seed);
         let angle = rng.f() * std::f32::consts::TAU;
@@ -305,7 +315,7 @@ impl Backend for Gradient {
                 px.0[c] = v.round().clamp(0.0, 255.0) as u8;
             }
         }
-        Ok(image)
+        image
     }
 }
 

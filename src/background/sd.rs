@@ -613,10 +613,6 @@ impl Backend for StableDiffusion {
         self.id.clone()
     }
 
-    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
-        self.generate_steps(request, &|_, _| {})
-    }
-
     fn generate_steps(
         &self,
         request: &BackgroundRequest,

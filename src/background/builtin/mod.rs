@@ -119,10 +119,6 @@ impl Backend for Builtin {
         self.id.clone()
     }
 
-    fn generate(&self, request: &BackgroundRequest) -> Result<RgbImage> {
-        self.generate_steps(request, &|_, _| {})
-    }
-
     fn generate_steps(
         &self,
         request: &BackgroundRequest,
