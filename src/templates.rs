@@ -18,9 +18,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("style.css", include_str!("../templates/style.css")),
 ];
 
+/// Templates that make the site, not slides: editing them never re-renders a slide.
+pub const SITE: &[&str] = &["lecture.html", "index.html", "style.css"];
+
 /// The compiled templates of a course.
 pub struct Templates {
     tera: Tera,
+    /// Name and source of every template, built-in or overridden.
+    sources: Vec<(String, String)>,
     /// Names overridden by the course, for messages.
     pub overridden: Vec<String>,
 }
@@ -65,7 +70,21 @@ impl Templates {
                 anyhow::anyhow!("{origin}: {}", error_chain(&e))
             })?;
         }
-        Ok(Self { tera, overridden })
+        Ok(Self {
+            tera,
+            sources,
+            overridden,
+        })
+    }
+
+    /// A digest of the sources of the templates whose names `select` accepts: part of the cache
+    /// key of whatever those templates shape.
+    pub fn digest(&self, select: impl Fn(&str) -> bool) -> String {
+        let mut key = crate::cache::Key::new("templates");
+        for (name, text) in self.sources.iter().filter(|(n, _)| select(n)) {
+            key.add_str(name).add_str(text);
+        }
+        key.hex()
     }
 
     /// Renders template `name` with `context`.

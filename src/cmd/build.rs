@@ -13,23 +13,37 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
     let summary = lecturegen::build::build(&settings, &progress)?;
     progress.finish();
     if !args.quiet {
-        eprintln!(
-            "built {} of {} lectures ({} slides, {} pictures) into {} in {:.1} s; backgrounds: {} made, {} cached; pictures: {} encoded, {} cached",
-            summary.built,
-            summary.lectures,
-            summary.slides,
-            summary.pages,
-            settings.output_dir().display(),
-            summary.seconds,
-            summary.backgrounds_generated,
-            summary.backgrounds_cached,
-            summary.encoded,
-            summary.encoded_cached,
-        );
+        eprintln!("{}", describe(&summary, &settings.output_dir()));
     }
     Ok(if summary.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The one-line account of a build: what was built, what was made now and what was reused.
+pub fn describe(summary: &lecturegen::build::Summary, output: &std::path::Path) -> String {
+    let mut line = format!(
+        "built {} of {} lectures ({} slides, {} pictures) into {} in {:.2} s",
+        summary.built,
+        summary.lectures,
+        summary.slides,
+        summary.pages,
+        output.display(),
+        summary.seconds,
+    );
+    if summary.nothing_rendered() {
+        line.push_str("; nothing to render: every slide unchanged, nothing drawn or encoded");
+    } else {
+        line.push_str(&format!(
+            "; slides: {} drawn, {} unchanged; backgrounds: {} made, {} cached; pictures: {} encoded",
+            summary.rendered,
+            summary.reused,
+            summary.backgrounds_generated,
+            summary.backgrounds_cached,
+            summary.encoded,
+        ));
+    }
+    line
 }

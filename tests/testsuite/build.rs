@@ -50,26 +50,118 @@ fn a_broken_lecture_is_skipped_and_keeps_its_last_good_output() {
 }
 
 #[test]
-fn second_build_reuses_backgrounds_and_encoded_slides() {
+fn second_build_renders_nothing_and_an_edit_redraws_only_its_slide() {
     let course = Course::new();
     course.file("content/a.md", "# A\n\n## One\ntext\n\n## Two\nmore\n");
     let (first, _) = course.build();
     assert_eq!(first.backgrounds_generated, 3);
     assert_eq!(first.encoded, 3);
-    let (second, _) = course.build();
-    assert_eq!(second.backgrounds_generated, 0);
-    assert_eq!(second.backgrounds_cached, 3);
-    assert_eq!(second.encoded, 0);
-    assert_eq!(second.encoded_cached, 3);
+    assert_eq!(first.rendered, 3);
+    let video = course.path("output/a/lecture.mp4");
+    let written = std::fs::metadata(&video).unwrap().modified().unwrap();
 
-    // Editing one slide re-encodes that slide only.
+    let (second, _) = course.build();
+    assert!(second.nothing_rendered(), "{second:?}");
+    assert_eq!(second.reused, 3);
+    assert_eq!(second.backgrounds_cached, 0, "backgrounds not even read");
+    assert_eq!(second.changed, vec![("a".to_string(), vec![])]);
+    // Unchanged output is not rewritten.
+    assert_eq!(
+        std::fs::metadata(&video).unwrap().modified().unwrap(),
+        written
+    );
+
+    // Editing one slide draws and encodes that slide only; its background comes from the cache.
     course.file(
         "content/a.md",
         "# A\n\n## One\nchanged text\n\n## Two\nmore\n",
     );
     let (third, _) = course.build();
+    assert_eq!(third.changed, vec![("a".to_string(), vec![2])]);
     assert_eq!(third.encoded, 1);
-    assert_eq!(third.encoded_cached, 2);
+    assert_eq!(third.backgrounds_generated, 0);
+    assert_eq!(third.backgrounds_cached, 1);
+    assert_eq!(third.reused, 2);
+
+    // Speaker notes are not on the picture: editing them draws nothing, but the page changes.
+    course.file(
+        "content/a.md",
+        "# A\n\n## One\nchanged text\n\nNote: say it slowly\n\n## Two\nmore\n",
+    );
+    let (fourth, _) = course.build();
+    assert!(fourth.nothing_rendered(), "{fourth:?}");
+    assert!(course.read("output/a/index.html").contains("say it slowly"));
+}
+
+#[test]
+fn template_edit_redraws_slides_but_makes_no_background() {
+    let course = Course::new();
+    course.file("content/a.md", "# A\n\n## One\ntext\n");
+    course.build();
+    let slide = lecturegen::templates::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "slide.toml")
+        .unwrap()
+        .1;
+    course.file("templates/slide.toml", &format!("{slide}\n# edited\n"));
+    let (after, _) = course.build();
+    assert_eq!(after.rendered, 2);
+    assert_eq!(after.backgrounds_generated, 0);
+    assert_eq!(after.backgrounds_cached, 2);
+    // A site template edit redraws no slide.
+    let page = lecturegen::templates::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "lecture.html")
+        .unwrap()
+        .1;
+    course.file(
+        "templates/lecture.html",
+        &format!("{page}\n<!-- edited -->\n"),
+    );
+    let (site_only, _) = course.build();
+    assert!(site_only.nothing_rendered(), "{site_only:?}");
+    assert!(course.read("output/a/index.html").contains("<!-- edited -->"));
+}
+
+#[test]
+fn image_edit_redraws_only_the_slides_that_show_it() {
+    let course = Course::new();
+    let png = |c: u8| {
+        let mut bytes = Vec::new();
+        image::RgbImage::from_pixel(8, 8, image::Rgb([c, 0, 0]))
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        bytes
+    };
+    course.bytes("content/fig.png", &png(10));
+    course.file(
+        "content/a.md",
+        "# A\n\n## Figure\n![a figure](fig.png)\n\n## Text\nwords\n",
+    );
+    course.file("content/b.md", "# B\n\n## Other\nwords\n");
+    course.build();
+    course.bytes("content/fig.png", &png(200));
+    let (after, _) = course.build();
+    assert_eq!(
+        after.changed,
+        vec![("a".to_string(), vec![2]), ("b".to_string(), vec![])]
+    );
+    // The watcher's scope: only lectures touching the edited file are looked at.
+    course.bytes("content/fig.png", &png(90));
+    let settings = course.settings();
+    let workspace = lecturegen::build::Workspace::load(settings).unwrap();
+    let scope = lecturegen::build::Scope::Touching(
+        [course.path("content/fig.png").canonicalize().unwrap()].into(),
+    );
+    let scoped = workspace
+        .build(&scope, &lecturegen::report::Silent)
+        .unwrap();
+    assert_eq!(scoped.changed, vec![("a".to_string(), vec![2])]);
+    assert_eq!(scoped.skipped, 1);
+    assert!(course.read("output/index.html").contains("b/index.html"));
 }
 
 #[test]
