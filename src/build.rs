@@ -144,12 +144,16 @@ impl Scope {
         let Scope::Touching(paths) = self else {
             return true;
         };
-        let folder = (source.file.file_name().is_some_and(|n| n == "index.md"))
-            .then(|| source.file.parent())
+        let file = source
+            .file
+            .canonicalize()
+            .unwrap_or_else(|_| source.file.clone());
+        let folder = (file.file_name().is_some_and(|n| n == "index.md"))
+            .then(|| file.parent())
             .flatten();
         state.entry.is_none()
             || paths.iter().any(|p| {
-                *p == source.file
+                *p == file
                     || folder.is_some_and(|f| p.starts_with(f))
                     || state.deps.iter().any(|d| d == p)
             })

@@ -18,7 +18,8 @@
 //!    course index.
 //!
 //! [`build::build`] orchestrates the stages over a course and reports progress through
-//! [`report::Reporter`].
+//! [`report::Reporter`]. [`watch`] turns file events into the smallest rebuild and [`serve`]
+//! serves `output/` to a browser that reloads itself after each rebuild.
 
 pub mod background;
 pub mod build;
@@ -32,6 +33,8 @@ pub mod fsutil;
 pub mod overlay;
 pub mod report;
 pub mod scaffold;
+pub mod serve;
 pub mod site;
 pub mod templates;
 pub mod video;
+pub mod watch;

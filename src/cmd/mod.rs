@@ -5,6 +5,7 @@ mod build;
 mod models;
 mod new;
 mod progress;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,10 @@ enum Command {
     },
     /// Build the course: content/ -> output/ (site + one MP4 per lecture).
     Build(BuildArgs),
+    /// Build, then rebuild what each edit changes until stopped.
+    Watch(watch::WatchArgs),
+    /// Watch, and serve the site on http://127.0.0.1:8000/ with live reload.
+    Serve(watch::ServeArgs),
     /// Draw backgrounds for prompts into a contact sheet (prompts down, seeds across).
     Backgrounds(backgrounds::Args),
     /// Train the built-in background model and write its weights.
@@ -89,6 +94,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::New { dir } => new::run(&dir),
         Command::Build(args) => build::run(&args),
+        Command::Watch(args) => watch::watch(&args),
+        Command::Serve(args) => watch::serve(&args),
         Command::Models { root } => models::run(&root),
         Command::Backgrounds(args) => backgrounds::run(&args),
         Command::TrainBuiltin(args) => backgrounds::train(&args),

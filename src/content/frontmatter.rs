@@ -23,6 +23,29 @@ const KNOWN: &[&str] = &[
     "slide_level",
 ];
 
+/// Marp's global directives and common deck keys: understood as belonging to other tools, so
+/// they are ignored without a warning (a Marp deck builds as it is).
+const FOREIGN: &[&str] = &[
+    "marp",
+    "theme",
+    "paginate",
+    "header",
+    "footer",
+    "size",
+    "math",
+    "style",
+    "headingDivider",
+    "class",
+    "color",
+    "backgroundColor",
+    "backgroundImage",
+    "description",
+    "keywords",
+    "image",
+    "tags",
+    "transition",
+];
+
 /// The lecture's metadata, with defaults filled in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Hash)]
 pub struct Meta {
@@ -215,7 +238,7 @@ pub(super) fn parse(
     let unknown = entries
         .iter()
         .map(|(k, _)| k.clone())
-        .filter(|k| !KNOWN.contains(&k.as_str()))
+        .filter(|k| !KNOWN.contains(&k.as_str()) && !FOREIGN.contains(&k.as_str()))
         .collect();
     let table: BTreeMap<String, Value> = entries.into_iter().collect();
     let key_offset = |key: &str| {

@@ -9,3 +9,4 @@ mod diffusion;
 mod golden;
 mod site;
 mod video;
+mod watch;

@@ -169,3 +169,107 @@ pub fn options(root: &Path) -> LoadOptions {
 pub fn titles(lecture: &lecturegen::content::Lecture) -> Vec<String> {
     lecture.slides.iter().map(|s| s.title.clone()).collect()
 }
+
+/// A running `lecturegen` (watch or serve) whose stderr lines are collected; killed on drop.
+pub struct Running {
+    child: std::process::Child,
+    lines: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    /// Starts `lecturegen <args>` in `dir`.
+    pub fn start(dir: &Path, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lecturegen"))
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Everything printed so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 60 s) for a printed line matching `pred`, and returns it.
+    pub fn wait_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait(what, || self.lines().into_iter().find(|l| pred(l)))
+    }
+
+    /// [`wait_until`], printing what the process said when it times out.
+    pub fn wait<T>(&self, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+        let lines = self.lines.clone();
+        let guard = PrintOnPanic(lines);
+        let value = wait_until(what, probe);
+        std::mem::forget(guard);
+        value
+    }
+
+    /// Waits for the `n`th status line (one per build) and returns it.
+    pub fn wait_builds(&self, n: usize) -> String {
+        self.wait(&format!("build {n}"), || {
+            self.lines()
+                .into_iter()
+                .filter(|l| is_status_line(l))
+                .nth(n - 1)
+        })
+    }
+
+    /// Status lines printed so far.
+    pub fn builds(&self) -> Vec<String> {
+        self.lines().into_iter().filter(|l| is_status_line(l)).collect()
+    }
+
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+struct PrintOnPanic(std::sync::Arc<Mutex<Vec<String>>>);
+
+impl Drop for PrintOnPanic {
+    fn drop(&mut self) {
+        if let Ok(lines) = self.0.lock() {
+            eprintln!("lecturegen said:\n{}", lines.join("\n"));
+        }
+    }
+}
+
+fn is_status_line(line: &str) -> bool {
+    line.len() > 9 && line.as_bytes()[2] == b':' && line.as_bytes()[5] == b':' && line.contains(" ms")
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `probe` every 20 ms until it gives a value; panics after 60 s naming `what`.
+pub fn wait_until<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

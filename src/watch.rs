@@ -1,0 +1,339 @@
+//! Watch: turns file-system events into the smallest rebuild.
+//!
+//! In: changed paths (from notify, native or polling). Out: a [`Batch`] of classified
+//! [`Change`]s that says what to reload (config, templates, fonts) and which lectures to build
+//! ([`Batch::scope`]). Classification is pure so it is tested without a file system; [`Watcher`]
+//! is the thin part that talks to notify and waits out bursts of saves.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use notify::{RecursiveMode, Watcher as _};
+
+use crate::build::{Scope, Settings};
+
+/// Where things are in a course, as absolute paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// The course folder.
+    pub root: PathBuf,
+    /// `lecturegen.toml`.
+    pub config: PathBuf,
+    /// Template overrides.
+    pub templates: PathBuf,
+    /// Extra font folders.
+    pub fonts: Vec<PathBuf>,
+    /// Where the site is written: never a source of changes.
+    pub output: PathBuf,
+    /// The cache: never a source of changes.
+    pub cache: PathBuf,
+}
+
+impl Layout {
+    /// The layout of a course, with symlinks resolved where the folders exist.
+    pub fn of(settings: &Settings) -> Self {
+        let root = canonical(&settings.root);
+        let rooted = |p: &Path| canonical(&root.join(p));
+        Self {
+            config: root.join(crate::config::FILE_NAME),
+            templates: rooted(&settings.config.build.templates_dir),
+            fonts: settings.config.fonts.dirs.iter().map(|d| rooted(d)).collect(),
+            output: canonical(&settings.output_dir()),
+            cache: rooted(&settings.config.build.cache_dir),
+            root,
+        }
+    }
+}
+
+/// What one changed path means for the build.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// `lecturegen.toml`: re-read the configuration and re-plan everything.
+    Config,
+    /// A template, by file name: recompile templates; slides redraw only if `slide.toml` changed.
+    Template(String),
+    /// A font file: reload fonts; slides redraw.
+    Font,
+    /// Anything else in the course (notes, images, lecture folders): the lectures it touches.
+    Content(PathBuf),
+}
+
+/// Editor scratch files and hidden files: swap files, backups, autosaves, our own temp files.
+pub fn is_scratch(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || [".swp", ".swo", ".swx", ".tmp", ".bak", ".part", ".crdownload"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        // vim probes a folder by creating "4913" (and 5036, ...) before it saves.
+        || (!name.is_empty() && name.len() <= 5 && name.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What `path` means, or `None` when the build does not read it (output, cache, scratch files,
+/// hidden folders, anything outside the course).
+pub fn classify(path: &Path, layout: &Layout) -> Option<Change> {
+    if path == layout.config {
+        return Some(Change::Config);
+    }
+    let rel = path.strip_prefix(&layout.root).ok()?;
+    if path.starts_with(&layout.output) || path.starts_with(&layout.cache) {
+        return None;
+    }
+    let hidden = rel.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        name.starts_with('.') && name != "."
+    });
+    let name = path.file_name()?.to_string_lossy();
+    if hidden || is_scratch(&name) {
+        return None;
+    }
+    if path.starts_with(&layout.templates) {
+        return Some(Change::Template(
+            path.strip_prefix(&layout.templates)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned(),
+        ));
+    }
+    if layout.fonts.iter().any(|f| path.starts_with(f)) {
+        return Some(Change::Font);
+    }
+    Some(Change::Content(path.to_path_buf()))
+}
+
+/// The classified changes of one burst of events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    /// Each change once.
+    pub changes: BTreeSet<Change>,
+}
+
+impl Batch {
+    /// Classifies `paths`, dropping the ones the build does not read.
+    pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>, layout: &Layout) -> Self {
+        Self {
+            changes: paths
+                .into_iter()
+                .filter_map(|p| classify(p, layout))
+                .collect(),
+        }
+    }
+
+    /// Nothing the build reads changed.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The configuration changed.
+    pub fn config(&self) -> bool {
+        self.changes.contains(&Change::Config)
+    }
+
+    /// Some template changed.
+    pub fn templates(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::Template(_)))
+    }
+
+    /// Some font changed.
+    pub fn fonts(&self) -> bool {
+        self.changes.contains(&Change::Font)
+    }
+
+    /// Which lectures to build: all after a config, template or font change (unchanged slides
+    /// are still reused by key), else those the changed files touch.
+    pub fn scope(&self) -> Scope {
+        if self.config() || self.templates() || self.fonts() {
+            return Scope::All;
+        }
+        Scope::Touching(
+            self.changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Content(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// A short account for the status line: `content/01-intro.md, templates/slide.toml`.
+    pub fn describe(&self, layout: &Layout) -> String {
+        let names: Vec<String> = self
+            .changes
+            .iter()
+            // Editors' and tools' short-lived files with no extension (sed -i's `sedXXXXXX`).
+            .filter(|c| match c {
+                Change::Content(p) => p.exists() || p.extension().is_some(),
+                _ => true,
+            })
+            .map(|c| match c {
+                Change::Config => crate::config::FILE_NAME.to_string(),
+                Change::Template(name) if name.is_empty() => "templates/".to_string(),
+                Change::Template(name) => format!("template {name}"),
+                Change::Font => "fonts".to_string(),
+                Change::Content(p) => p
+                    .strip_prefix(&layout.root)
+                    .unwrap_or(p)
+                    .display()
+                    .to_string(),
+            })
+            .collect();
+        match names.len() {
+            0..=3 => names.join(", "),
+            n => format!("{} and {} more", names[..2].join(", "), n - 2),
+        }
+    }
+}
+
+/// How to wait for changes.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchOptions {
+    /// Poll the file system instead of native events (network and container file systems).
+    pub poll: bool,
+    /// Polling interval.
+    pub interval: Duration,
+    /// A burst of events ends after this long without one.
+    pub quiet: Duration,
+    /// A burst never delays a rebuild longer than this.
+    pub max_wait: Duration,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        Self {
+            poll: false,
+            interval: Duration::from_millis(250),
+            quiet: Duration::from_millis(30),
+            max_wait: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Watches a course and hands out bursts of changed paths.
+pub struct Watcher {
+    // Kept alive: dropping it stops the events.
+    inner: Box<dyn notify::Watcher + Send>,
+    events: Receiver<notify::Result<notify::Event>>,
+    layout: Layout,
+    options: WatchOptions,
+    watched: BTreeSet<PathBuf>,
+}
+
+impl Watcher {
+    /// Starts watching the course of `layout`: its folder itself, and each folder in it
+    /// (recursively) except the output, the cache and hidden folders, so the build's own writes
+    /// cost nothing.
+    pub fn start(layout: Layout, options: WatchOptions) -> Result<Self> {
+        let (tx, events) = channel();
+        let inner: Box<dyn notify::Watcher + Send> = if options.poll {
+            // Compare contents too: notify's poller keeps whole-second modification times, so
+            // an edit in the same second as the last scan would otherwise go unseen.
+            let config = notify::Config::default()
+                .with_poll_interval(options.interval)
+                .with_compare_contents(true);
+            Box::new(notify::PollWatcher::new(tx, config).context("starting the poll watcher")?)
+        } else {
+            Box::new(
+                notify::RecommendedWatcher::new(tx, notify::Config::default())
+                    .context("starting the file watcher (try --poll)")?,
+            )
+        };
+        let mut watcher = Self {
+            inner,
+            events,
+            layout,
+            options,
+            watched: BTreeSet::new(),
+        };
+        let root = watcher.layout.root.clone();
+        watcher
+            .inner
+            .watch(&root, RecursiveMode::NonRecursive)
+            .with_context(|| format!("watching {}", root.display()))?;
+        watcher.watch_children()?;
+        Ok(watcher)
+    }
+
+    /// The layout being watched.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn watch_children(&mut self) -> Result<()> {
+        let root = self.layout.root.clone();
+        let entries =
+            std::fs::read_dir(&root).with_context(|| format!("reading {}", root.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let skip = !path.is_dir()
+                || name.starts_with('.')
+                || canonical(&path) == self.layout.output
+                || canonical(&path) == self.layout.cache
+                || self.watched.contains(&path);
+            if skip {
+                continue;
+            }
+            match self.inner.watch(&path, RecursiveMode::Recursive) {
+                Ok(()) => {
+                    self.watched.insert(path);
+                }
+                Err(e) => tracing::warn!("cannot watch {}: {e}", path.display()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Blocks until something the build reads changes, then waits out the burst (until
+    /// `quiet` passes with no event, at most `max_wait`) and returns it as one batch.
+    pub fn next_batch(&mut self) -> Result<Batch> {
+        loop {
+            let first = self
+                .events
+                .recv()
+                .context("the file watcher stopped")?;
+            let mut paths = paths_of(first);
+            let started = Instant::now();
+            loop {
+                let left = self.options.max_wait.saturating_sub(started.elapsed());
+                match self.events.recv_timeout(self.options.quiet.min(left)) {
+                    Ok(event) => paths.extend(paths_of(event)),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                if left.is_zero() {
+                    break;
+                }
+            }
+            // A new folder at the top of the course (a lecture folder, images) gets watched.
+            if paths.iter().any(|p| p.parent() == Some(self.layout.root.as_path())) {
+                self.watch_children()?;
+            }
+            let batch = Batch::of(paths.iter().map(|p| p.as_path()), &self.layout);
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+        }
+    }
+}
+
+fn paths_of(event: notify::Result<notify::Event>) -> Vec<PathBuf> {
+    match event {
+        Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => event.paths,
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            tracing::warn!("file watcher: {e}");
+            e.paths
+        }
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
