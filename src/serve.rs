@@ -544,7 +544,7 @@ fn upgrade(stream: &mut TcpStream, request: &Request) -> std::io::Result<()> {
 pub fn websocket_accept(key: &str) -> String {
     let mut sha = Sha1::new();
     sha.update(key.trim().as_bytes());
-    sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85");
+    sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
     base64(&sha.finalize())
 }
 

@@ -7,6 +7,7 @@ mod builtin;
 mod content;
 mod diffusion;
 mod golden;
+mod serve;
 mod site;
 mod video;
 mod watch;
