@@ -394,7 +394,11 @@ impl Run<'_> {
     }
 
     fn state_path(&self, slug: &str) -> PathBuf {
-        self.ws.cache.dir().join("state").join(format!("{slug}.json"))
+        self.ws
+            .cache
+            .dir()
+            .join("state")
+            .join(format!("{slug}.json"))
     }
 
     fn load_state(&self, slug: &str) -> LectureState {
@@ -562,7 +566,9 @@ impl Run<'_> {
         };
         state.entry = Some(entry.clone());
         state.deps = file_digests.paths();
-        state.deps.extend(lecture.assets.iter().map(|a| a.source.clone()));
+        state
+            .deps
+            .extend(lecture.assets.iter().map(|a| a.source.clone()));
         state.deps.sort();
         state.deps.dedup();
         write_if_changed(
@@ -634,10 +640,12 @@ impl Run<'_> {
             self.warn(w);
         }
         let request = background::request(&lecture.meta, slide, width, height);
-        let (background, source) =
-            background::generate(self.ws.backend.as_ref(), &request, &self.ws.cache, &|done, total| {
-                self.reporter.background_step(slide.index, done, total)
-            })?;
+        let (background, source) = background::generate(
+            self.ws.backend.as_ref(),
+            &request,
+            &self.ws.cache,
+            &|done, total| self.reporter.background_step(slide.index, done, total),
+        )?;
         match source {
             Source::Generated => &self.backgrounds_generated,
             Source::Cached => &self.backgrounds_cached,

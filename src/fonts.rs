@@ -93,7 +93,8 @@ fn fingerprint(db: &fontdb::Database) -> String {
         match &face.source {
             fontdb::Source::Binary(data) => {
                 let bytes: &[u8] = (**data).as_ref();
-                key.add_str("binary").add(&(bytes.len() as u64).to_le_bytes());
+                key.add_str("binary")
+                    .add(&(bytes.len() as u64).to_le_bytes());
             }
             fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _) => {
                 key.add_str(&path.to_string_lossy());

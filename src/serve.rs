@@ -88,7 +88,11 @@ impl Live {
 }
 
 /// Serves `root` on `listener` from a background thread; returns at once.
-pub fn spawn(listener: TcpListener, root: &Path, live: Live) -> Result<std::thread::JoinHandle<()>> {
+pub fn spawn(
+    listener: TcpListener,
+    root: &Path,
+    live: Live,
+) -> Result<std::thread::JoinHandle<()>> {
     let root = root
         .canonicalize()
         .with_context(|| format!("serving {}", root.display()))?;
@@ -104,12 +108,13 @@ pub fn spawn(listener: TcpListener, root: &Path, live: Live) -> Result<std::thre
                 }
                 active.fetch_add(1, Ordering::Relaxed);
                 let (root, live, active) = (root.clone(), live.clone(), active.clone());
-                let spawned = std::thread::Builder::new()
-                    .name("serve-conn".into())
-                    .spawn(move || {
-                        connection(stream, &root, &live);
-                        active.fetch_sub(1, Ordering::Relaxed);
-                    });
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("serve-conn".into())
+                        .spawn(move || {
+                            connection(stream, &root, &live);
+                            active.fetch_sub(1, Ordering::Relaxed);
+                        });
                 if spawned.is_err() {
                     tracing::warn!("cannot start a thread for a connection");
                 }
@@ -406,7 +411,12 @@ fn connection(stream: TcpStream, root: &Path, live: &Live) {
     }
 }
 
-fn respond(stream: &mut TcpStream, request: &Request, root: &Path, keep: bool) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    request: &Request,
+    root: &Path,
+    keep: bool,
+) -> std::io::Result<()> {
     if !matches!(request.method.as_str(), "GET" | "HEAD") {
         return write_simple(stream, 405, "only GET and HEAD");
     }
@@ -455,7 +465,12 @@ fn send(
     };
     let (status, start, count, range_header) = match parse_range(request.header("range"), len) {
         Range::Full => (200, 0, len, String::new()),
-        Range::Part(s, e) => (206, s, e - s + 1, format!("Content-Range: bytes {s}-{e}/{len}\r\n")),
+        Range::Part(s, e) => (
+            206,
+            s,
+            e - s + 1,
+            format!("Content-Range: bytes {s}-{e}/{len}\r\n"),
+        ),
         Range::Unsatisfiable => {
             let head = format!(
                 "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{len}\r\nContent-Length: 0\r\n{}\r\n",

@@ -40,7 +40,13 @@ impl Layout {
         Self {
             config: root.join(crate::config::FILE_NAME),
             templates: rooted(&settings.config.build.templates_dir),
-            fonts: settings.config.fonts.dirs.iter().map(|d| rooted(d)).collect(),
+            fonts: settings
+                .config
+                .fonts
+                .dirs
+                .iter()
+                .map(|d| rooted(d))
+                .collect(),
             output: canonical(&settings.output_dir()),
             cache: rooted(&settings.config.build.cache_dir),
             root,
@@ -294,10 +300,7 @@ impl Watcher {
     /// `quiet` passes with no event, at most `max_wait`) and returns it as one batch.
     pub fn next_batch(&mut self) -> Result<Batch> {
         loop {
-            let first = self
-                .events
-                .recv()
-                .context("the file watcher stopped")?;
+            let first = self.events.recv().context("the file watcher stopped")?;
             let mut paths = paths_of(first);
             let started = Instant::now();
             loop {
@@ -312,7 +315,10 @@ impl Watcher {
                 }
             }
             // A new folder at the top of the course (a lecture folder, images) gets watched.
-            if paths.iter().any(|p| p.parent() == Some(self.layout.root.as_path())) {
+            if paths
+                .iter()
+                .any(|p| p.parent() == Some(self.layout.root.as_path()))
+            {
                 self.watch_children()?;
             }
             let batch = Batch::of(paths.iter().map(|p| p.as_path()), &self.layout);

@@ -49,7 +49,9 @@ pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
 pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let listener = TcpListener::bind((args.bind.as_str(), args.port))
         .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
-    let address = listener.local_addr().context("reading the server address")?;
+    let address = listener
+        .local_addr()
+        .context("reading the server address")?;
     run(&args.watch, Some((listener, args.open, address)))
 }
 
@@ -72,7 +74,10 @@ impl Reporter for Collect<'_> {
     }
 }
 
-fn run(args: &WatchArgs, serve: Option<(TcpListener, bool, std::net::SocketAddr)>) -> Result<ExitCode> {
+fn run(
+    args: &WatchArgs,
+    serve: Option<(TcpListener, bool, std::net::SocketAddr)>,
+) -> Result<ExitCode> {
     let settings = args.build.settings()?;
     let output = settings.output_dir();
     let progress = Progress::new(true);
@@ -81,7 +86,10 @@ fn run(args: &WatchArgs, serve: Option<(TcpListener, bool, std::net::SocketAddr)
     let started = Instant::now();
     let mut workspace = None;
     let (errors, summary) = rebuild(args, &mut workspace, None, &progress);
-    eprintln!("{}", status_line("first build", started, summary.as_ref(), &errors));
+    eprintln!(
+        "{}",
+        status_line("first build", started, summary.as_ref(), &errors)
+    );
     live.publish(changed(summary.as_ref()), errors);
 
     if let Some((listener, open, address)) = serve {
@@ -187,7 +195,12 @@ fn changed(summary: Option<&Summary>) -> Vec<String> {
 }
 
 /// `12:03:04 content/01-intro.md: 01-intro (slide 2 drawn), 1 picture encoded, 84 ms`
-fn status_line(what: &str, started: Instant, summary: Option<&Summary>, errors: &[String]) -> String {
+fn status_line(
+    what: &str,
+    started: Instant,
+    summary: Option<&Summary>,
+    errors: &[String],
+) -> String {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut parts = Vec::new();
     if let Some(s) = summary {
@@ -197,7 +210,11 @@ fn status_line(what: &str, started: Instant, summary: Option<&Summary>, errors: 
                 1 => format!("{slug} (slide {} drawn)", slides[0]),
                 n if n <= 4 => format!(
                     "{slug} (slides {} drawn)",
-                    slides.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+                    slides
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 n => format!("{slug} ({n} slides drawn)"),
             });

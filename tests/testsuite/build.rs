@@ -120,7 +120,9 @@ fn template_edit_redraws_slides_but_makes_no_background() {
     );
     let (site_only, _) = course.build();
     assert!(site_only.nothing_rendered(), "{site_only:?}");
-    assert!(course.read("output/a/index.html").contains("<!-- edited -->"));
+    assert!(course
+        .read("output/a/index.html")
+        .contains("<!-- edited -->"));
 }
 
 #[test]

@@ -2,8 +2,10 @@
 
 mod support;
 
+mod browser;
 mod build;
 mod builtin;
+mod cdp;
 mod content;
 mod diffusion;
 mod golden;

@@ -20,10 +20,19 @@ fn resolve_never_leaves_the_output_folder() {
     std::os::unix::fs::symlink(course.path("secret.txt"), root.join("link.txt")).unwrap();
     std::os::unix::fs::symlink(course.path("."), root.join("up")).unwrap();
     let r = |t: &str| resolve(&root, t);
-    assert_eq!(r("/a/lecture.mp4"), Target::File(root.join("a/lecture.mp4")));
-    assert_eq!(r("/a/lecture.mp4?v=123"), Target::File(root.join("a/lecture.mp4")));
+    assert_eq!(
+        r("/a/lecture.mp4"),
+        Target::File(root.join("a/lecture.mp4"))
+    );
+    assert_eq!(
+        r("/a/lecture.mp4?v=123"),
+        Target::File(root.join("a/lecture.mp4"))
+    );
     assert_eq!(r("/a/"), Target::File(root.join("a/index.html")));
-    assert_eq!(r("/a%2Flecture.mp4"), Target::File(root.join("a/lecture.mp4")));
+    assert_eq!(
+        r("/a%2Flecture.mp4"),
+        Target::File(root.join("a/lecture.mp4"))
+    );
     assert_eq!(r("/a"), Target::Redirect("/a/".into()));
     for (target, status) in [
         ("/../secret.txt", 403),
@@ -126,10 +135,7 @@ fn get(address: &str, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
 
 pub fn serve(course: &Course) -> (Running, String) {
     let root = course.root.to_string_lossy().into_owned();
-    let server = Running::start(
-        &course.root,
-        &["serve", "--root", &root, "--port", "0"],
-    );
+    let server = Running::start(&course.root, &["serve", "--root", &root, "--port", "0"]);
     let line = server.wait_line("the server address", |l| l.starts_with("serving "));
     let url = line.split(" at ").nth(1).unwrap().trim().to_string();
     server.wait_line("the watcher to start", |l| l.starts_with("watching "));
@@ -137,7 +143,9 @@ pub fn serve(course: &Course) -> (Running, String) {
 }
 
 fn address(url: &str) -> String {
-    url.trim_start_matches("http://").trim_end_matches('/').to_string()
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Reads one server-to-client websocket text frame.
@@ -166,7 +174,10 @@ fn read_frame(stream: &mut TcpStream) -> String {
 #[test]
 fn server_serves_ranges_refuses_bad_requests_and_pushes_rebuilds() {
     let course = Course::new();
-    course.file("content/a.md", "# A\n\n## One\n\nfirst\n\n## Two\n\nsecond\n");
+    course.file(
+        "content/a.md",
+        "# A\n\n## One\n\nfirst\n\n## Two\n\nsecond\n",
+    );
     let (server, url) = serve(&course);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let addr = address(&url);
@@ -199,7 +210,11 @@ fn server_serves_ranges_refuses_bad_requests_and_pushes_rebuilds() {
     let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(40_000));
     assert_eq!(raw(&addr, huge.as_bytes()).0, 431);
     assert_eq!(
-        raw(&addr, b"POST /a/ HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc").0,
+        raw(
+            &addr,
+            b"POST /a/ HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        .0,
         405
     );
     assert_eq!(get(&addr, "/a/", "").0, 200);
@@ -222,7 +237,10 @@ fn server_serves_ranges_refuses_bad_requests_and_pushes_rebuilds() {
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     let first: serde_json::Value = serde_json::from_str(&read_frame(&mut socket)).unwrap();
-    course.file("content/a.md", "# A\n\n## One\n\nedited\n\n## Two\n\nsecond\n");
+    course.file(
+        "content/a.md",
+        "# A\n\n## One\n\nedited\n\n## Two\n\nsecond\n",
+    );
     let next: serde_json::Value = serde_json::from_str(&read_frame(&mut socket)).unwrap();
     assert_eq!(next["build"], first["build"].as_u64().unwrap() + 1);
     assert_eq!(next["changed"], serde_json::json!(["a"]));
@@ -237,7 +255,10 @@ fn server_serves_ranges_refuses_bad_requests_and_pushes_rebuilds() {
 #[test]
 fn concurrent_range_requests_all_succeed() {
     let course = Course::new();
-    course.file("content/a.md", "# A\n\n## One\n\nfirst\n\n## Two\n\nsecond\n");
+    course.file(
+        "content/a.md",
+        "# A\n\n## One\n\nfirst\n\n## Two\n\nsecond\n",
+    );
     let (_server, url) = serve(&course);
     let addr = address(&url);
     let video = std::fs::read(course.path("output/a/lecture.mp4")).unwrap();

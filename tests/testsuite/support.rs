@@ -230,7 +230,10 @@ impl Running {
 
     /// Status lines printed so far.
     pub fn builds(&self) -> Vec<String> {
-        self.lines().into_iter().filter(|l| is_status_line(l)).collect()
+        self.lines()
+            .into_iter()
+            .filter(|l| is_status_line(l))
+            .collect()
     }
 
     /// True while the process runs.
@@ -250,7 +253,10 @@ impl Drop for PrintOnPanic {
 }
 
 fn is_status_line(line: &str) -> bool {
-    line.len() > 9 && line.as_bytes()[2] == b':' && line.as_bytes()[5] == b':' && line.contains(" ms")
+    line.len() > 9
+        && line.as_bytes()[2] == b':'
+        && line.as_bytes()[5] == b':'
+        && line.contains(" ms")
 }
 
 impl Drop for Running {

@@ -126,7 +126,10 @@ fn watch_course(poll: bool) {
     assert!(course.path("output/a/index.html").is_file());
 
     // An edit rebuilds that lecture, drawing only the edited slide.
-    course.file("content/a.md", &LECTURE.replace("second text", "second, edited"));
+    course.file(
+        "content/a.md",
+        &LECTURE.replace("second text", "second, edited"),
+    );
     let status = watcher.wait_builds(2);
     assert!(status.contains("content/a.md"), "{status}");
     assert!(status.contains("a (slide 3 drawn)"), "{status}");
@@ -134,7 +137,10 @@ fn watch_course(poll: bool) {
     wait_for_text(&watcher, &course, "output/a/index.html", "second, edited");
 
     // An editor that saves by writing a temp file and renaming it over the notes.
-    course.file("content/.a.md.tmp-save", &LECTURE.replace("first text", "renamed in"));
+    course.file(
+        "content/.a.md.tmp-save",
+        &LECTURE.replace("first text", "renamed in"),
+    );
     std::fs::rename(
         course.path("content/.a.md.tmp-save"),
         course.path("content/a.md"),
@@ -184,7 +190,10 @@ fn a_burst_of_saves_is_one_rebuild_and_output_writes_trigger_none() {
     let watcher = Running::start(&course.root, &["watch", "--root", &root]);
     watcher.wait_line("the watcher to start", |l| l.starts_with("watching "));
     for i in 0..5 {
-        course.file("content/a.md", &LECTURE.replace("first text", &format!("save {i}")));
+        course.file(
+            "content/a.md",
+            &LECTURE.replace("first text", &format!("save {i}")),
+        );
     }
     wait_for_text(&watcher, &course, "output/a/index.html", "save 4");
     std::thread::sleep(std::time::Duration::from_millis(600));
