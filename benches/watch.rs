@@ -1,0 +1,234 @@
+//! Edit -> new video: how long a teacher waits after saving.
+//!
+//! A 20-slide lecture (1920x1080, built-in backend, backgrounds already cached) under
+//! `lecturegen watch` (the release binary). Each round rewrites one slide's text and times
+//! save -> the new MP4 and HTML on disk (median of 20). Under `lecturegen serve` with headless
+//! Chromium (when installed) it times save -> the open page reloaded with the change (median of
+//! 10). Anchor, measured in the same run: what slide tools that export video do on an edit,
+//! redraw and re-encode the whole deck (`lecturegen build` with the encoded-slide cache and
+//! slide keys emptied; backgrounds still cached). Also: a no-op rebuild of the sample course.
+
+#[path = "../tests/testsuite/cdp.rs"]
+mod cdp;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SLIDES: usize = 20;
+const ROUNDS: usize = 20;
+const BROWSER_ROUNDS: usize = 10;
+/// The slide whose text every round rewrites.
+const EDITED: usize = 7;
+
+fn exe() -> &'static str {
+    env!("CARGO_BIN_EXE_lecturegen")
+}
+
+fn notes(round: usize, edited: usize) -> String {
+    let mut text = String::from("---\ntitle: Twenty slides\nbackground: calm blue watercolour\n---\n");
+    for i in 0..SLIDES {
+        let body = if i == edited {
+            format!("edit number {round}")
+        } else {
+            format!("steady text of slide {i}")
+        };
+        text.push_str(&format!(
+            "\n# Slide {i}\n\n- {body}\n- a second point about slide {i}\n- and a third one\n"
+        ));
+    }
+    text
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn course(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("content")).expect("course folder");
+    std::fs::write(
+        dir.join("lecturegen.toml"),
+        "[course]\ntitle = \"Bench\"\n\n[build]\nbackend = \"builtin\"\n",
+    )
+    .expect("config");
+    std::fs::write(dir.join("content/lecture.md"), notes(0, EDITED)).expect("notes");
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(dir: &Path, args: &[&str]) -> (Killed, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(exe())
+        .args(args)
+        .arg("--root")
+        .arg(dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("lecturegen");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Killed(child), rx)
+}
+
+fn wait_line(rx: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String {
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("lecturegen stopped talking");
+        if line.starts_with(prefix) {
+            return line;
+        }
+    }
+}
+
+fn main() {
+    let work = std::env::temp_dir().join(format!("lecturegen-watch-bench-{}", std::process::id()));
+    course(&work);
+    let out = work.join("output/lecture");
+
+    // Cold build (makes and caches the 20 backgrounds).
+    let started = Instant::now();
+    let status = Command::new(exe())
+        .args(["build", "-q", "--root"])
+        .arg(&work)
+        .status()
+        .expect("build");
+    assert!(status.success());
+    println!("cold build, 20 slides with built-in backgrounds: {:.2} s", started.elapsed().as_secs_f64());
+
+    // Anchor: redraw and re-encode the whole deck after an edit.
+    let mut whole = Vec::new();
+    for round in 0..3 {
+        std::fs::write(work.join("content/lecture.md"), notes(1000 + round, round)).expect("edit");
+        let _ = std::fs::remove_dir_all(work.join(".lecturegen/cache/slides"));
+        let _ = std::fs::remove_dir_all(work.join(".lecturegen/cache/state"));
+        let started = Instant::now();
+        let status = Command::new(exe())
+            .args(["build", "-q", "--root"])
+            .arg(&work)
+            .status()
+            .expect("build");
+        assert!(status.success());
+        whole.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let whole = median(whole);
+
+    // Save -> new MP4 + HTML under `watch`.
+    let (watcher, rx) = start(&work, &["watch"]);
+    wait_line(&rx, "watching ");
+    let mut times = Vec::new();
+    for round in 0..ROUNDS {
+        let marker = format!("edit number {round}");
+        let before = std::fs::metadata(out.join("lecture.mp4")).and_then(|m| m.modified()).ok();
+        let started = Instant::now();
+        std::fs::write(work.join("content/lecture.md"), notes(round, EDITED)).expect("edit");
+        loop {
+            let html = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+            let video = std::fs::metadata(out.join("lecture.mp4")).and_then(|m| m.modified()).ok();
+            if html.contains(&marker) && video != before {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "no rebuild");
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let status = wait_line(&rx, "");
+        if round == 0 {
+            println!("  watch's own status line: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(watcher);
+    let edit = median(times.clone());
+    println!(
+        "save -> new MP4 + HTML (watch, 1 of 20 slides edited): median {edit:.0} ms of {ROUNDS} (min {:.0}, max {:.0})",
+        times.iter().cloned().fold(f64::MAX, f64::min),
+        times.iter().cloned().fold(0.0, f64::max)
+    );
+    println!("anchor, whole deck redrawn and re-encoded: {whole:.0} ms -> {:.1}x faster", whole / edit);
+
+    // Save -> page reloaded in a browser under `serve`.
+    match cdp::find() {
+        None => println!("save -> browser reload: skipped (no Chromium; apt-get install chromium)"),
+        Some(chromium) => {
+            let (server, rx) = start(&work, &["serve", "--port", "0"]);
+            let line = wait_line(&rx, "serving ");
+            let url = line.split(" at ").nth(1).expect("url").trim().to_string();
+            wait_line(&rx, "watching ");
+            let mut browser = cdp::Browser::start(&PathBuf::from(chromium));
+            browser.navigate(&format!("{url}lecture/"));
+            browser.wait_for("the page", "document.readyState === 'complete'", 30);
+            let mut times = Vec::new();
+            for round in 0..BROWSER_ROUNDS {
+                let marker = format!("edit number {}", 500 + round);
+                browser.eval("window.beforeEdit = true").expect("eval");
+                // Let the page's websocket connect after the last reload.
+                std::thread::sleep(Duration::from_millis(300));
+                let started = Instant::now();
+                std::fs::write(work.join("content/lecture.md"), notes(500 + round, EDITED)).expect("edit");
+                browser.wait_for(
+                    "the reload",
+                    &format!("window.beforeEdit === undefined && document.body.innerText.includes('{marker}') && document.readyState === 'complete'"),
+                    30,
+                );
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            drop(browser);
+            drop(server);
+            println!(
+                "save -> browser page reloaded with the edit (serve + headless Chromium): median {:.0} ms of {BROWSER_ROUNDS}",
+                median(times)
+            );
+        }
+    }
+
+    // No-op rebuild of the sample course.
+    let sample = work.join("sample");
+    let _ = std::fs::remove_dir_all(&sample);
+    std::fs::create_dir_all(&sample).expect("sample");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    copy(&repo.join("content"), &sample.join("content"));
+    std::fs::copy(repo.join("lecturegen.toml"), sample.join("lecturegen.toml")).expect("config");
+    let build = || {
+        let started = Instant::now();
+        let out = Command::new(exe())
+            .args(["build", "-q", "--root"])
+            .arg(&sample)
+            .output()
+            .expect("build");
+        assert!(out.status.success());
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    let cold = build();
+    let noop = median((0..5).map(|_| build()).collect());
+    println!("sample course: cold build {cold:.0} ms, no-op rebuild {noop:.0} ms (process start included, median of 5) -> {:.0}x", cold / noop);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("copy");
+    for entry in std::fs::read_dir(from).expect("copy").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
