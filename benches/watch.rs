@@ -26,7 +26,8 @@ fn exe() -> &'static str {
 }
 
 fn notes(round: usize, edited: usize) -> String {
-    let mut text = String::from("---\ntitle: Twenty slides\nbackground: calm blue watercolour\n---\n");
+    let mut text =
+        String::from("---\ntitle: Twenty slides\nbackground: calm blue watercolour\n---\n");
     for i in 0..SLIDES {
         let body = if i == edited {
             format!("edit number {round}")
@@ -77,7 +78,10 @@ fn start(dir: &Path, args: &[&str]) -> (Killed, std::sync::mpsc::Receiver<String
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             if tx.send(line).is_err() {
                 break;
             }
@@ -110,7 +114,10 @@ fn main() {
         .status()
         .expect("build");
     assert!(status.success());
-    println!("cold build, 20 slides with built-in backgrounds: {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "cold build, 20 slides with built-in backgrounds: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // Anchor: redraw and re-encode the whole deck after an edit.
     let mut whole = Vec::new();
@@ -135,12 +142,16 @@ fn main() {
     let mut times = Vec::new();
     for round in 0..ROUNDS {
         let marker = format!("edit number {round}");
-        let before = std::fs::metadata(out.join("lecture.mp4")).and_then(|m| m.modified()).ok();
+        let before = std::fs::metadata(out.join("lecture.mp4"))
+            .and_then(|m| m.modified())
+            .ok();
         let started = Instant::now();
         std::fs::write(work.join("content/lecture.md"), notes(round, EDITED)).expect("edit");
         loop {
             let html = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
-            let video = std::fs::metadata(out.join("lecture.mp4")).and_then(|m| m.modified()).ok();
+            let video = std::fs::metadata(out.join("lecture.mp4"))
+                .and_then(|m| m.modified())
+                .ok();
             if html.contains(&marker) && video != before {
                 break;
             }
@@ -161,7 +172,10 @@ fn main() {
         times.iter().cloned().fold(f64::MAX, f64::min),
         times.iter().cloned().fold(0.0, f64::max)
     );
-    println!("anchor, whole deck redrawn and re-encoded: {whole:.0} ms -> {:.1}x faster", whole / edit);
+    println!(
+        "anchor, whole deck redrawn and re-encoded: {whole:.0} ms -> {:.1}x faster",
+        whole / edit
+    );
 
     // Save -> page reloaded in a browser under `serve`.
     match cdp::find() {
@@ -171,7 +185,7 @@ fn main() {
             let line = wait_line(&rx, "serving ");
             let url = line.split(" at ").nth(1).expect("url").trim().to_string();
             wait_line(&rx, "watching ");
-            let mut browser = cdp::Browser::start(&PathBuf::from(chromium));
+            let mut browser = cdp::Browser::start(&chromium);
             browser.navigate(&format!("{url}lecture/"));
             browser.wait_for("the page", "document.readyState === 'complete'", 30);
             let mut times = Vec::new();
@@ -181,7 +195,8 @@ fn main() {
                 // Let the page's websocket connect after the last reload.
                 std::thread::sleep(Duration::from_millis(300));
                 let started = Instant::now();
-                std::fs::write(work.join("content/lecture.md"), notes(500 + round, EDITED)).expect("edit");
+                std::fs::write(work.join("content/lecture.md"), notes(500 + round, EDITED))
+                    .expect("edit");
                 browser.wait_for(
                     "the reload",
                     &format!("window.beforeEdit === undefined && document.body.innerText.includes('{marker}') && document.readyState === 'complete'"),
