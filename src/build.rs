@@ -630,7 +630,9 @@ impl Run<'_> {
             width,
             height,
         };
+        let mut clock = StageClock::start();
         let rendered = overlay::render(&renderer, &lecture.meta, slide)?;
+        clock.lap("overlay");
         let warnings: Vec<String> = rendered
             .warnings
             .iter()
@@ -646,6 +648,7 @@ impl Run<'_> {
             &self.ws.cache,
             &|done, total| self.reporter.background_step(slide.index, done, total),
         )?;
+        clock.lap("background");
         match source {
             Source::Generated => &self.backgrounds_generated,
             Source::Cached => &self.backgrounds_cached,
@@ -657,10 +660,7 @@ impl Run<'_> {
         for (p, page) in rendered.pages.iter().enumerate() {
             let frame = frame::compose(&background, page);
             let frame_digest = digest(frame.as_raw());
-            let encoded = match self.cached_encoding(&frame_digest) {
-                Some(encoded) => encoded,
-                None => self.encode(&frame, &frame_digest)?,
-            };
+            clock.lap("compose");
             let image = page_image(slide.index, p);
             let previous_frame = previous
                 .slides
@@ -672,8 +672,18 @@ impl Run<'_> {
                 previous_frame == Some(frame_digest.as_str()) && out_dir.join(&image).is_file();
             let first = slide.index == 0 && p == 0;
             let poster_missing = !out_dir.join("poster.jpg").is_file();
-            if !unchanged || (first && poster_missing) {
-                let jpeg = jpeg(&frame)?;
+            let needs_jpeg = !unchanged || (first && poster_missing);
+            // The slide picture is written while the video picture encodes (a core each).
+            let (encoded, jpeg) = rayon::join(
+                || match self.cached_encoding(&frame_digest) {
+                    Some(encoded) => Ok(encoded),
+                    None => self.encode(&frame, &frame_digest),
+                },
+                || needs_jpeg.then(|| jpeg(&frame)).transpose(),
+            );
+            let (encoded, jpeg) = (encoded?, jpeg?);
+            clock.lap("encode + jpeg");
+            if let Some(jpeg) = jpeg {
                 if !unchanged {
                     write_atomic(&out_dir.join(&image), &jpeg)?;
                 }
@@ -690,6 +700,7 @@ impl Run<'_> {
                 },
             });
         }
+        tracing::debug!("slide {} drawn: {}", slide.index + 1, clock.laps());
         self.rendered.fetch_add(1, Ordering::Relaxed);
         let state = SlideState {
             key: key.to_string(),
@@ -757,6 +768,37 @@ impl Run<'_> {
         );
         self.encoded.fetch_add(1, Ordering::Relaxed);
         Ok(slide)
+    }
+}
+
+/// Times the stages of one slide, for `LECTUREGEN_LOG=debug`.
+struct StageClock {
+    last: Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl StageClock {
+    fn start() -> Self {
+        Self {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.laps
+            .push((stage, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+
+    fn laps(&self) -> String {
+        let parts: Vec<String> = self
+            .laps
+            .iter()
+            .map(|(stage, ms)| format!("{stage} {ms:.1} ms"))
+            .collect();
+        parts.join(", ")
     }
 }
 
