@@ -38,6 +38,15 @@ pub const BACKENDS: &[(&str, &str)] = &[
         "Stable Diffusion 2.1 (stabilityai/stable-diffusion-2-1): 30 steps, guidance 7.5",
     ),
     (
+        "sdxl-turbo",
+        "SDXL Turbo (stabilityai/sdxl-turbo): 1 step, no guidance; diffusers weights incl. \
+         text_encoder_2/ and tokenizer_2/",
+    ),
+    (
+        "sdxl",
+        "SDXL base 1.0 (stabilityai/stable-diffusion-xl-base-1.0): 30 steps, guidance 5",
+    ),
+    (
         "sd15",
         "Stable Diffusion 1.5 (stable-diffusion-v1-5/stable-diffusion-v1-5): 30 steps, guidance 7.5",
     ),

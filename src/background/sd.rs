@@ -1,4 +1,5 @@
-//! The Stable Diffusion family through candle-transformers: SD 1.5, SD 2.1 and SD-Turbo.
+//! The Stable Diffusion family through candle-transformers: SD 1.5, SD 2.1, SD-Turbo, SDXL and
+//! SDXL-Turbo.
 //!
 //! Weights are read from a folder in the diffusers layout (`unet/`, `vae/`, `text_encoder/`,
 //! `tokenizer/`) or found in the Hugging Face cache. A picture is made in three phases, each
@@ -53,6 +54,9 @@ pub struct Variant {
     pub prediction: Prediction,
     /// Text encoder.
     pub clip: TextEncoder,
+    /// SDXL's second text encoder (`text_encoder_2/`, `tokenizer_2/`); its hidden states are
+    /// concatenated to the first's.
+    pub clip2: Option<TextEncoder>,
     /// Denoiser.
     pub unet: UNet2DConditionModelConfig,
     /// Latent decoder.
@@ -141,6 +145,7 @@ pub fn variant(name: &str) -> Option<Variant> {
             guidance: 0.0,
             prediction: Prediction::Epsilon,
             clip: TextEncoder::OpenClipH,
+            clip2: None,
             unet: sd2_unet(),
             vae: sd_vae(),
             vae_scale: 0.18215,
@@ -154,6 +159,7 @@ pub fn variant(name: &str) -> Option<Variant> {
             guidance: 7.5,
             prediction: Prediction::Velocity,
             clip: TextEncoder::OpenClipH,
+            clip2: None,
             unet: sd2_unet(),
             vae: sd_vae(),
             vae_scale: 0.18215,
@@ -167,6 +173,7 @@ pub fn variant(name: &str) -> Option<Variant> {
             guidance: 7.5,
             prediction: Prediction::Epsilon,
             clip: TextEncoder::Clip(clip_l()),
+            clip2: None,
             unet: unet_config(
                 &[
                     (320, Some(1), 8),
@@ -181,7 +188,39 @@ pub fn variant(name: &str) -> Option<Variant> {
             vae_scale: 0.18215,
             pad_with: None,
         }),
+        "sdxl-turbo" => Some(Variant {
+            name: "sdxl-turbo",
+            repo: "stabilityai/sdxl-turbo",
+            size: (896, 512),
+            steps: 1,
+            guidance: 0.0,
+            ..sdxl()
+        }),
+        "sdxl" => Some(sdxl()),
         _ => None,
+    }
+}
+
+/// SDXL base 1.0. candle's UNet has no "text_time" added conditioning (pooled text + size
+/// ids), so it runs without it, as candle's own example does.
+fn sdxl() -> Variant {
+    Variant {
+        name: "sdxl",
+        repo: "stabilityai/stable-diffusion-xl-base-1.0",
+        size: (1344, 768),
+        steps: 30,
+        guidance: 5.0,
+        prediction: Prediction::Epsilon,
+        clip: TextEncoder::Clip(clip_l()),
+        clip2: Some(TextEncoder::OpenClipBigG),
+        unet: unet_config(
+            &[(320, None, 5), (640, Some(2), 10), (1280, Some(10), 20)],
+            2048,
+            true,
+        ),
+        vae: sd_vae(),
+        vae_scale: 0.13025,
+        pad_with: Some("!"),
     }
 }
 
@@ -192,6 +231,8 @@ pub enum TextEncoder {
     Clip(ClipTextConfig),
     /// OpenCLIP ViT-H with GELU (SD 2.x); candle only has this one at its real size.
     OpenClipH,
+    /// OpenCLIP ViT-bigG with GELU (SDXL's second encoder), at its real size.
+    OpenClipBigG,
 }
 
 impl TextEncoder {
@@ -199,6 +240,7 @@ impl TextEncoder {
         match self {
             Self::Clip(c) => c.max_position_embeddings,
             Self::OpenClipH => sd_clip::Config::v2_1().max_position_embeddings,
+            Self::OpenClipBigG => sd_clip::Config::sdxl2().max_position_embeddings,
         }
     }
 }
@@ -230,6 +272,8 @@ pub struct Weights {
     pub vae: PathBuf,
     /// `tokenizer/tokenizer.json`, or the folder with `vocab.json` and `merges.txt`.
     pub tokenizer: PathBuf,
+    /// SDXL: `text_encoder_2/model.safetensors` and `tokenizer_2/`.
+    pub second: Option<(PathBuf, PathBuf)>,
 }
 
 /// Weights that could not be found: which files were expected and where.
@@ -244,27 +288,27 @@ pub struct MissingWeights {
     pub looked: String,
 }
 
-const PARTS: [(&str, &[&str]); 4] = [
-    (
-        "text_encoder",
-        &["model.safetensors", "model.fp16.safetensors"],
-    ),
-    (
-        "unet",
-        &[
-            "diffusion_pytorch_model.safetensors",
-            "diffusion_pytorch_model.fp16.safetensors",
-        ],
-    ),
-    (
-        "vae",
-        &[
-            "diffusion_pytorch_model.safetensors",
-            "diffusion_pytorch_model.fp16.safetensors",
-        ],
-    ),
-    ("tokenizer", &["tokenizer.json", "vocab.json"]),
+const ENCODER_FILES: &[&str] = &["model.safetensors", "model.fp16.safetensors"];
+const MODEL_FILES: &[&str] = &[
+    "diffusion_pytorch_model.safetensors",
+    "diffusion_pytorch_model.fp16.safetensors",
 ];
+const TOKENIZER_FILES: &[&str] = &["tokenizer.json", "vocab.json"];
+
+/// The folders of a variant's weights and the file names accepted in each.
+fn parts(variant: &Variant) -> Vec<(&'static str, &'static [&'static str])> {
+    let mut parts = vec![
+        ("text_encoder", ENCODER_FILES),
+        ("unet", MODEL_FILES),
+        ("vae", MODEL_FILES),
+        ("tokenizer", TOKENIZER_FILES),
+    ];
+    if variant.clip2.is_some() {
+        parts.push(("text_encoder_2", ENCODER_FILES));
+        parts.push(("tokenizer_2", TOKENIZER_FILES));
+    }
+    parts
+}
 
 /// Finds the weights of `variant` in `dir` (when given) or in the Hugging Face cache.
 pub fn locate(variant: &Variant, dir: Option<&Path>) -> Result<Weights, MissingWeights> {
@@ -273,13 +317,14 @@ pub fn locate(variant: &Variant, dir: Option<&Path>) -> Result<Weights, MissingW
         Some(dir) => candidates.push(dir.to_path_buf()),
         None => candidates.extend(hf_snapshots(variant.repo)),
     }
+    let parts = parts(variant);
     let mut best: Option<(usize, PathBuf)> = None;
     for root in &candidates {
-        let found = PARTS
+        let found = parts
             .iter()
             .filter(|(part, names)| names.iter().any(|n| root.join(part).join(n).is_file()))
             .count();
-        if found == PARTS.len() {
+        if found == parts.len() {
             let pick = |part: &str, names: &[&str]| {
                 names
                     .iter()
@@ -287,18 +332,26 @@ pub fn locate(variant: &Variant, dir: Option<&Path>) -> Result<Weights, MissingW
                     .find(|p| p.is_file())
                     .unwrap_or_default()
             };
-            let tokenizer = pick("tokenizer", PARTS[3].1);
-            let tokenizer = if tokenizer.ends_with("vocab.json") {
-                root.join("tokenizer")
-            } else {
-                tokenizer
+            let tokenizer = |part: &str| {
+                let file = pick(part, TOKENIZER_FILES);
+                if file.ends_with("vocab.json") {
+                    root.join(part)
+                } else {
+                    file
+                }
             };
             return Ok(Weights {
                 root: root.clone(),
-                text_encoder: pick("text_encoder", PARTS[0].1),
-                unet: pick("unet", PARTS[1].1),
-                vae: pick("vae", PARTS[2].1),
-                tokenizer,
+                text_encoder: pick("text_encoder", ENCODER_FILES),
+                unet: pick("unet", MODEL_FILES),
+                vae: pick("vae", MODEL_FILES),
+                tokenizer: tokenizer("tokenizer"),
+                second: variant.clip2.as_ref().map(|_| {
+                    (
+                        pick("text_encoder_2", ENCODER_FILES),
+                        tokenizer("tokenizer_2"),
+                    )
+                }),
             });
         }
         if best.as_ref().is_none_or(|(n, _)| found > *n) {
@@ -306,14 +359,14 @@ pub fn locate(variant: &Variant, dir: Option<&Path>) -> Result<Weights, MissingW
         }
     }
     let reference = best.map(|(_, r)| r);
-    let expected = PARTS
+    let expected = parts
         .iter()
         .map(|(part, names)| {
             let status = match &reference {
                 Some(r) if names.iter().any(|n| r.join(part).join(n).is_file()) => "found",
                 _ => "missing",
             };
-            let extra = if *part == "tokenizer" {
+            let extra = if part.starts_with("tokenizer") {
                 " (or vocab.json + merges.txt)"
             } else {
                 ""
@@ -432,7 +485,11 @@ impl StableDiffusion {
             .add(&options.guidance.to_le_bytes())
             .add(&options.size.0.to_le_bytes())
             .add(&options.size.1.to_le_bytes());
-        for file in [&weights.text_encoder, &weights.unet, &weights.vae] {
+        let second = weights.second.as_ref().map(|(encoder, _)| encoder);
+        for file in [&weights.text_encoder, &weights.unet, &weights.vae]
+            .into_iter()
+            .chain(second)
+        {
             // Name and size identify a weights file well enough without reading gigabytes.
             let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
             key.add_str(
@@ -460,17 +517,15 @@ impl StableDiffusion {
         &self.weights
     }
 
-    fn tokenizer(&self) -> Result<Tokenizer> {
-        let t = &self.weights.tokenizer;
+    fn tokenizer(t: &Path) -> Result<Tokenizer> {
         if t.is_file() {
             return Tokenizer::from_file(t).map_err(|e| anyhow::anyhow!("{}: {e}", t.display()));
         }
         clip_tokenizer(&t.join("vocab.json"), &t.join("merges.txt"))
     }
 
-    /// Token ids of a prompt, with start and end tokens, padded to the model's length.
-    fn tokens(&self, tokenizer: &Tokenizer, prompt: &str) -> Result<Vec<u32>> {
-        let max = self.variant.clip.max_tokens();
+    /// Token ids of a prompt, with start and end tokens, padded to the encoder's length.
+    fn tokens(&self, tokenizer: &Tokenizer, max: usize, prompt: &str) -> Result<Vec<u32>> {
         let id = |t: &str| tokenizer.token_to_id(t);
         let (Some(bos), Some(eos)) = (id("<|startoftext|>"), id("<|endoftext|>")) else {
             bail!("the tokenizer has no <|startoftext|> / <|endoftext|> tokens");
@@ -493,17 +548,40 @@ impl StableDiffusion {
     }
 
     fn text_embeddings(&self, request: &BackgroundRequest, guided: bool) -> Result<Tensor> {
-        let tokenizer = self.tokenizer()?;
+        let mut prompts = vec![request.prompt.as_str()];
+        if guided {
+            prompts.insert(0, request.negative_prompt.as_str());
+        }
+        let mut states = self.encode(
+            &self.variant.clip,
+            &self.weights.text_encoder,
+            &self.weights.tokenizer,
+            &prompts,
+        )?;
+        if let (Some(clip2), Some((encoder, tokenizer))) =
+            (&self.variant.clip2, &self.weights.second)
+        {
+            let second = self.encode(clip2, encoder, tokenizer, &prompts)?;
+            states = Tensor::cat(&[states, second], candle_core::D::Minus1)?;
+        }
+        Ok(states.to_dtype(self.dtype)?)
+    }
+
+    /// Hidden states of one text encoder for each prompt, stacked; the encoder is dropped
+    /// before this returns.
+    fn encode(
+        &self,
+        kind: &TextEncoder,
+        weights: &Path,
+        tokenizer: &Path,
+        prompts: &[&str],
+    ) -> Result<Tensor> {
+        let tokenizer = Self::tokenizer(tokenizer)?;
         // SAFETY (mmap): the weights file is not modified while it is mapped; it belongs to
         // the user's model folder and is only read.
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(
-                &[&self.weights.text_encoder],
-                DType::F32,
-                &self.device,
-            )?
-        };
-        let clip = match &self.variant.clip {
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &self.device)? };
+        let clip = match kind {
             TextEncoder::Clip(config) => {
                 LoadedText::Clip(ClipTextTransformer::new(vb.pp("text_model"), config)?)
             }
@@ -511,20 +589,21 @@ impl StableDiffusion {
                 vb,
                 &sd_clip::Config::v2_1(),
             )?),
+            TextEncoder::OpenClipBigG => LoadedText::OpenClip(sd_clip::ClipTextTransformer::new(
+                vb,
+                &sd_clip::Config::sdxl2(),
+            )?),
         };
-        let encode = |prompt: &str| -> Result<Tensor> {
-            let ids = self.tokens(&tokenizer, prompt)?;
-            let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
-            clip.forward(&ids).context("running the text encoder")
-        };
-        let cond = encode(&request.prompt)?;
-        let emb = if guided {
-            let uncond = encode(&request.negative_prompt)?;
-            Tensor::cat(&[uncond, cond], 0)?
-        } else {
-            cond
-        };
-        Ok(emb.to_dtype(self.dtype)?)
+        let states = prompts
+            .iter()
+            .map(|prompt| -> Result<Tensor> {
+                let ids = self.tokens(&tokenizer, kind.max_tokens(), prompt)?;
+                let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
+                clip.forward(&ids)
+                    .with_context(|| format!("running the text encoder {}", weights.display()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Tensor::cat(&states, 0)?)
     }
 
     fn denoise(

@@ -57,7 +57,8 @@ pub struct BuildArgs {
     /// Output folder. Default: <root>/output, or `build.output_dir` of lecturegen.toml.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Background backend (overrides `build.backend`): builtin, none, sd-turbo, sd21, sd15.
+    /// Background backend (overrides `build.backend`): builtin, none, sd-turbo, sd21,
+    /// sd15, sdxl-turbo, sdxl.
     #[arg(long)]
     backend: Option<String>,
     /// No progress bars and no summary; warnings and errors are still printed.

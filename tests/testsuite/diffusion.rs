@@ -38,6 +38,7 @@ fn tiny_variant() -> Variant {
             num_attention_heads: 2,
             projection_dim: 32,
         }),
+        clip2: None,
         unet: UNet2DConditionModelConfig {
             blocks: vec![
                 BlockConfig {
@@ -91,6 +92,11 @@ fn write_tiny_model(dir: &Path, variant: &Variant) {
     save("text_encoder", "model.safetensors", &|vb| {
         ClipTextTransformer::new(vb.pp("text_model"), clip).unwrap();
     });
+    if let Some(TextEncoder::Clip(clip2)) = &variant.clip2 {
+        save("text_encoder_2", "model.safetensors", &|vb| {
+            ClipTextTransformer::new(vb.pp("text_model"), clip2).unwrap();
+        });
+    }
     save("unet", "diffusion_pytorch_model.safetensors", &|vb| {
         UNet2DConditionModel::new(vb, 4, 4, false, variant.unet.clone()).unwrap();
     });
@@ -114,9 +120,16 @@ fn write_tiny_model(dir: &Path, variant: &Variant) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    std::fs::create_dir_all(dir.join("tokenizer")).unwrap();
-    std::fs::write(dir.join("tokenizer/vocab.json"), json).unwrap();
-    std::fs::write(dir.join("tokenizer/merges.txt"), "#version: 0.2\n").unwrap();
+    let folders: &[&str] = if variant.clip2.is_some() {
+        &["tokenizer", "tokenizer_2"]
+    } else {
+        &["tokenizer"]
+    };
+    for folder in folders {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        std::fs::write(dir.join(folder).join("vocab.json"), &json).unwrap();
+        std::fs::write(dir.join(folder).join("merges.txt"), "#version: 0.2\n").unwrap();
+    }
 }
 
 fn request(seed: u64) -> BackgroundRequest {
@@ -151,6 +164,49 @@ fn text_to_image_with_tiny_weights_is_seeded_and_tiled() {
     let b = backend.generate(&request(2)).unwrap();
     assert_ne!(a, b, "another seed, another picture");
     assert!(backend.id().starts_with("tiny/"));
+}
+
+/// SDXL's layout: two text encoders whose hidden states are joined (32 + 48 = the UNet's 80).
+#[test]
+fn sdxl_layout_with_two_text_encoders_generates() {
+    let course = Course::new();
+    let dir = course.path("model-xl");
+    let mut variant = tiny_variant();
+    let TextEncoder::Clip(first) = &variant.clip else {
+        unreachable!()
+    };
+    let second = ClipTextConfig {
+        embed_dim: 48,
+        projection_dim: 48,
+        ..first.clone()
+    };
+    variant.clip2 = Some(TextEncoder::Clip(second));
+    variant.unet.cross_attention_dim = 80;
+    variant.name = "tiny-xl";
+    write_tiny_model(&dir, &variant);
+    let options = Options {
+        steps: 1,
+        guidance: 0.0,
+        size: (64, 32),
+        tile: 64,
+    };
+    let backend = StableDiffusion::new(variant.clone(), Some(&dir), options, Device::Cpu).unwrap();
+    let a = backend.generate(&request(3)).unwrap();
+    assert_eq!(a.dimensions(), (96, 54));
+    assert_eq!(a, backend.generate(&request(3)).unwrap());
+    // Without the second encoder the set is incomplete, and the error says which part.
+    std::fs::remove_dir_all(dir.join("text_encoder_2")).unwrap();
+    let err = sd::locate(&variant, Some(&dir)).unwrap_err().to_string();
+    assert!(
+        err.contains("text_encoder_2/model.safetensors: missing"),
+        "{err}"
+    );
+    assert!(err.contains("tokenizer_2/tokenizer.json"), "{err}");
+    // The real SDXL variants exist with their defaults.
+    let turbo = sd::variant("sdxl-turbo").unwrap();
+    assert_eq!((turbo.steps, turbo.guidance), (1, 0.0));
+    assert!(turbo.clip2.is_some());
+    assert_eq!(sd::variant("sdxl").unwrap().unet.cross_attention_dim, 2048);
 }
 
 #[test]
