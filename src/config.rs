@@ -174,34 +174,168 @@ impl Default for TimingConfig {
     }
 }
 
-/// `[theme]`
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
+/// `[theme]`: a preset by `name`, with any colour overridden.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "ThemeFile")]
 pub struct ThemeConfig {
-    /// Gradient start (top left) of the `none` background. Default: "#0f172a".
+    /// Preset: "dark" (default), "light" or "high-contrast".
+    pub name: String,
+    /// Gradient start (top left) of the `none` background.
     pub background_start: Rgb,
-    /// Gradient end (bottom right) of the `none` background. Default: "#1e3a5f".
+    /// Gradient end (bottom right) of the `none` background.
     pub background_end: Rgb,
-    /// Body and title text. Default: "#f8fafc".
+    /// Body and title text.
     pub text: Rgb,
-    /// Accent (bullets, rules, links). Default: "#38bdf8".
+    /// Accent (bullets, numbers, rules, inline code).
     pub accent: Rgb,
-    /// Panel drawn under text when the background is too busy. Default: "#0b1120".
+    /// Panel drawn under text when the background is too busy.
     pub panel: Rgb,
-    /// Background of code blocks. Default: "#020617".
+    /// Contrast every text box must reach against what is under it (WCAG: 4.5 AA, 7 AAA).
+    pub min_contrast: f32,
+    /// Background of code blocks.
     pub code_background: Rgb,
+    /// Code: plain text, keywords, strings, comments, numbers and constants, function names,
+    /// type names. Each meets `min_contrast` on `code_background` in the presets.
+    pub code_text: Rgb,
+    /// Code keywords.
+    pub code_keyword: Rgb,
+    /// Code strings.
+    pub code_string: Rgb,
+    /// Code comments.
+    pub code_comment: Rgb,
+    /// Code numbers and constants.
+    pub code_number: Rgb,
+    /// Code function names.
+    pub code_function: Rgb,
+    /// Code type names.
+    pub code_type: Rgb,
+}
+
+/// The theme presets, by name.
+pub const THEMES: &[&str] = &["dark", "light", "high-contrast"];
+
+impl ThemeConfig {
+    /// The preset called `name`.
+    pub fn preset(name: &str) -> Option<Self> {
+        let c = |hex: u32| Rgb([(hex >> 16) as u8, (hex >> 8) as u8, hex as u8]);
+        let theme = match name {
+            "dark" => Self {
+                name: name.into(),
+                background_start: c(0x0f172a),
+                background_end: c(0x1e3a5f),
+                text: c(0xf8fafc),
+                accent: c(0x38bdf8),
+                panel: c(0x0b1120),
+                min_contrast: 4.5,
+                code_background: c(0x020617),
+                code_text: c(0xe2e8f0),
+                code_keyword: c(0xc4a7ff),
+                code_string: c(0xa7e3a1),
+                code_comment: c(0x94a3b8),
+                code_number: c(0xfbbf24),
+                code_function: c(0x7dd3fc),
+                code_type: c(0x5eead4),
+            },
+            "light" => Self {
+                name: name.into(),
+                background_start: c(0xf8fafc),
+                background_end: c(0xdbeafe),
+                text: c(0x0f172a),
+                accent: c(0x1d4ed8),
+                panel: c(0xffffff),
+                min_contrast: 4.5,
+                code_background: c(0xf1f5f9),
+                code_text: c(0x0f172a),
+                code_keyword: c(0x6d28d9),
+                code_string: c(0x166534),
+                code_comment: c(0x475569),
+                code_number: c(0x9a3412),
+                code_function: c(0x1d4ed8),
+                code_type: c(0x0f766e),
+            },
+            "high-contrast" => Self {
+                name: name.into(),
+                background_start: c(0x000000),
+                background_end: c(0x101010),
+                text: c(0xffffff),
+                accent: c(0xffe600),
+                panel: c(0x000000),
+                min_contrast: 7.0,
+                code_background: c(0x000000),
+                code_text: c(0xffffff),
+                code_keyword: c(0xffe600),
+                code_string: c(0x8cff8c),
+                code_comment: c(0xd4d4d4),
+                code_number: c(0xffb3ff),
+                code_function: c(0x8fd3ff),
+                code_type: c(0x7fffd4),
+            },
+            _ => return None,
+        };
+        Some(theme)
+    }
 }
 
 impl Default for ThemeConfig {
     fn default() -> Self {
-        Self {
-            background_start: Rgb([0x0f, 0x17, 0x2a]),
-            background_end: Rgb([0x1e, 0x3a, 0x5f]),
-            text: Rgb([0xf8, 0xfa, 0xfc]),
-            accent: Rgb([0x38, 0xbd, 0xf8]),
-            panel: Rgb([0x0b, 0x11, 0x20]),
-            code_background: Rgb([0x02, 0x06, 0x17]),
+        Self::preset("dark").unwrap_or_else(|| unreachable!("the dark preset exists"))
+    }
+}
+
+/// `[theme]` as written: a preset name and overrides.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ThemeFile {
+    name: Option<String>,
+    background_start: Option<Rgb>,
+    background_end: Option<Rgb>,
+    text: Option<Rgb>,
+    accent: Option<Rgb>,
+    panel: Option<Rgb>,
+    min_contrast: Option<f32>,
+    code_background: Option<Rgb>,
+    code_text: Option<Rgb>,
+    code_keyword: Option<Rgb>,
+    code_string: Option<Rgb>,
+    code_comment: Option<Rgb>,
+    code_number: Option<Rgb>,
+    code_function: Option<Rgb>,
+    code_type: Option<Rgb>,
+}
+
+impl TryFrom<ThemeFile> for ThemeConfig {
+    type Error = String;
+
+    fn try_from(file: ThemeFile) -> Result<Self, String> {
+        let name = file.name.unwrap_or_else(|| "dark".into());
+        let mut t = Self::preset(&name)
+            .ok_or_else(|| format!("unknown theme `{name}`; available: {}", THEMES.join(", ")))?;
+        macro_rules! over {
+            ($($field:ident),*) => { $( if let Some(v) = file.$field { t.$field = v; } )* };
         }
+        over!(
+            background_start,
+            background_end,
+            text,
+            accent,
+            panel,
+            min_contrast,
+            code_background,
+            code_text,
+            code_keyword,
+            code_string,
+            code_comment,
+            code_number,
+            code_function,
+            code_type
+        );
+        if !(1.0..=21.0).contains(&t.min_contrast) {
+            return Err(format!(
+                "theme.min_contrast is {}; it must be between 1 and 21",
+                t.min_contrast
+            ));
+        }
+        Ok(t)
     }
 }
 

@@ -30,6 +30,7 @@ pub mod content;
 pub mod fonts;
 pub mod frame;
 pub mod fsutil;
+pub mod highlight;
 pub mod overlay;
 pub mod report;
 pub mod scaffold;

@@ -169,6 +169,7 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
         let mut ctx = Draw {
             fs,
             cache,
+            theme: renderer.theme,
             dir: meta.dir,
             width: renderer.width,
             height: renderer.height,
@@ -234,6 +235,7 @@ enum ItemKind {
     },
     Code {
         text: String,
+        lang: Option<String>,
     },
     Image {
         path: std::path::PathBuf,
@@ -248,7 +250,7 @@ impl Item {
                 .iter()
                 .map(|s| s.text.split_whitespace().count())
                 .sum(),
-            ItemKind::Code { text } => 2 * text.lines().count(),
+            ItemKind::Code { text, .. } => 2 * text.lines().count(),
             ItemKind::Image { .. } => 10,
         }
     }
@@ -304,8 +306,11 @@ fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
                     }
                 }
             }
-            Block::Code { text, .. } => out.push(Item {
-                kind: ItemKind::Code { text: text.clone() },
+            Block::Code { text, lang } => out.push(Item {
+                kind: ItemKind::Code {
+                    text: text.replace('\t', "    "),
+                    lang: lang.clone(),
+                },
                 depth,
                 marker: None,
                 quote,
@@ -370,11 +375,17 @@ struct Placed {
     /// Widest line, for the panel.
     line_width: f32,
     pad: f32,
+    /// Code: the source line each displayed line belongs to (long lines wrap into several).
+    code_lines: Vec<usize>,
 }
+
+/// Marks the continuation of a code line too long for the slide.
+const CODE_WRAP_MARK: &str = "↪ ";
 
 struct Draw<'a> {
     fs: &'a mut FontSystem,
     cache: &'a mut SwashCache,
+    theme: &'a ThemeConfig,
     dir: Direction,
     width: u32,
     height: u32,
@@ -533,29 +544,12 @@ impl Draw<'_> {
                     image: None,
                     line_width,
                     pad: 0.0,
+                    code_lines: Vec::new(),
                 }
             }
-            ItemKind::Code { text } => {
-                let s = (size * body.code_scale).max(body.code_min_size.min(size));
-                let pad = s * 0.5;
-                let spans = [Span {
-                    text: text.clone(),
-                    code: true,
-                    ..Span::default()
-                }];
-                // Code reads left to right even in right-to-left lectures.
-                let mut buffer = Buffer::new(self.fs, Metrics::new(s, s * 1.3));
-                buffer.set_wrap(Wrap::Glyph);
-                buffer.set_size(Some((width - 2.0 * pad).max(s)), None);
-                buffer.set_rich_text(
-                    spans
-                        .iter()
-                        .map(|sp| (sp.text.as_str(), attrs_for(sp, body.color, body.color))),
-                    &Attrs::new().family(Family::Name(MONO)),
-                    Shaping::Advanced,
-                    Some(Align::Left),
-                );
-                buffer.shape_until_scroll(self.fs, false);
+            ItemKind::Code { text, lang } => {
+                let (buffer, pad, code_lines) =
+                    self.code_buffer(text, lang.as_deref(), width, body, size);
                 let (height, _) = measure(&buffer);
                 Placed {
                     item,
@@ -565,6 +559,7 @@ impl Draw<'_> {
                     image: None,
                     line_width: width,
                     pad,
+                    code_lines,
                 }
             }
             ItemKind::Image { path, alt } => {
@@ -578,6 +573,7 @@ impl Draw<'_> {
                         marker,
                         image: Some(img),
                         pad: 0.0,
+                        code_lines: Vec::new(),
                     },
                     Err(e) => {
                         self.warnings.push(format!(
@@ -606,11 +602,93 @@ impl Draw<'_> {
                             image: None,
                             line_width,
                             pad: 0.0,
+                            code_lines: Vec::new(),
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Lays out a code block: highlighted with the theme's code palette, shrunk (down to the
+    /// code floor) until its longest line fits, and past the floor wrapped with a visible mark.
+    /// Returns the buffer, its padding and the source line of each displayed line.
+    fn code_buffer(
+        &mut self,
+        text: &str,
+        lang: Option<&str>,
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> (Buffer, f32, Vec<usize>) {
+        let floor = body.code_min_size.min(size);
+        let mut s = (size * body.code_scale).max(floor);
+        let inner = |s: f32| (width - s).max(s);
+        let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0) as f32;
+        let needed = longest * self.mono_advance(s);
+        if needed > inner(s) {
+            s = (s * inner(s) / needed).max(floor);
+        }
+        let pad = s * 0.5;
+        let max_chars = ((inner(s) / self.mono_advance(s)).floor() as usize).max(8);
+
+        let theme = self.theme;
+        let mut runs: Vec<(String, Rgb)> = Vec::new();
+        let push = |runs: &mut Vec<(String, Rgb)>, text: &str, colour: Rgb| match runs.last_mut() {
+            Some((last, c)) if *c == colour => last.push_str(text),
+            _ => runs.push((text.to_string(), colour)),
+        };
+        let mut code_lines = vec![0];
+        let (mut column, mut line) = (0, 0);
+        for (part, colour) in crate::highlight::highlight(text, lang, theme) {
+            for ch in part.chars() {
+                if ch == '\n' {
+                    push(&mut runs, "\n", colour);
+                    (column, line) = (0, line + 1);
+                    code_lines.push(line);
+                    continue;
+                }
+                if column >= max_chars {
+                    push(&mut runs, "\n", theme.code_text);
+                    push(&mut runs, CODE_WRAP_MARK, theme.code_comment);
+                    column = CODE_WRAP_MARK.chars().count();
+                    code_lines.push(line);
+                }
+                let mut utf8 = [0u8; 4];
+                push(&mut runs, ch.encode_utf8(&mut utf8), colour);
+                column += 1;
+            }
+        }
+        // Code reads left to right even in right-to-left lectures.
+        let mut buffer = Buffer::new(self.fs, Metrics::new(s, s * 1.3));
+        buffer.set_wrap(Wrap::Glyph);
+        buffer.set_size(Some(inner(s)), None);
+        let base = Attrs::new().family(Family::Name(MONO));
+        buffer.set_rich_text(
+            runs.iter()
+                .map(|(t, c)| (t.as_str(), base.clone().color(color(*c)))),
+            &base,
+            Shaping::Advanced,
+            Some(Align::Left),
+        );
+        buffer.shape_until_scroll(self.fs, false);
+        (buffer, pad, code_lines)
+    }
+
+    /// Advance of one monospace character at `size`.
+    fn mono_advance(&mut self, size: f32) -> f32 {
+        let sample = "0123456789";
+        let mut buffer = Buffer::new(self.fs, Metrics::new(size, size));
+        buffer.set_size(None, None);
+        buffer.set_text(
+            sample,
+            &Attrs::new().family(Family::Name(MONO)),
+            Shaping::Basic,
+            None,
+        );
+        buffer.shape_until_scroll(self.fs, false);
+        let (_, width) = measure(&buffer);
+        (width / sample.len() as f32).max(size * 0.3)
     }
 
     /// Splits placed items into pages of at most the body height. An item taller than a page
@@ -679,9 +757,10 @@ impl Draw<'_> {
             return Split::None(p);
         }
         match &p.item.kind {
-            ItemKind::Code { text } => {
-                // Split at the source line that starts the first wrapped line that does not fit.
-                let cut_line = lines[fit].0;
+            ItemKind::Code { text, lang } => {
+                // Split before the source line of the first displayed line that does not fit, so
+                // a wrapped line never straddles two pages.
+                let cut_line = p.code_lines.get(lines[fit].0).copied().unwrap_or(0);
                 let source_lines: Vec<&str> = text.split('\n').collect();
                 if cut_line == 0 || cut_line >= source_lines.len() {
                     return Split::None(p);
@@ -689,7 +768,10 @@ impl Draw<'_> {
                 let head = source_lines[..cut_line].join("\n");
                 let tail = source_lines[cut_line..].join("\n");
                 let mk = |t: String, marker: Option<String>| Item {
-                    kind: ItemKind::Code { text: t },
+                    kind: ItemKind::Code {
+                        text: t,
+                        lang: lang.clone(),
+                    },
                     marker,
                     ..p.item.clone()
                 };
