@@ -365,6 +365,8 @@ pub struct Overrides {
     pub output_dir: Option<PathBuf>,
     /// `--backend`
     pub backend: Option<String>,
+    /// `--fonts DIR` (repeatable): more font folders, after the configured ones.
+    pub font_dirs: Vec<PathBuf>,
 }
 
 impl Config {
@@ -400,6 +402,7 @@ impl Config {
         if let Some(backend) = &overrides.backend {
             self.build.backend = backend.clone();
         }
+        self.fonts.dirs.extend(overrides.font_dirs.iter().cloned());
         self.validate()
     }
 

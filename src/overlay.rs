@@ -174,8 +174,31 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
             width: renderer.width,
             height: renderer.height,
             warnings: Vec::new(),
+            missing: Default::default(),
         };
         let pages = ctx.slide(&spec, meta, slide);
+        let mut by_package: std::collections::BTreeMap<&str, Vec<char>> = Default::default();
+        for c in std::mem::take(&mut ctx.missing) {
+            by_package.entry(font_package(c)).or_default().push(c);
+        }
+        for (package, chars) in by_package {
+            let listed: Vec<String> = chars
+                .iter()
+                .take(8)
+                .map(|c| format!("{c:?} (U+{:04X})", *c as u32))
+                .collect();
+            let more = chars.len().saturating_sub(8);
+            ctx.warnings.push(format!(
+                "no font has {}{}: drawn as boxes; install {package} (Debian) or put a font \
+                 that has them in the course's fonts/ folder",
+                listed.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
         Ok(Rendered {
             pages,
             warnings: ctx.warnings,
@@ -241,6 +264,10 @@ enum ItemKind {
         path: std::path::PathBuf,
         alt: String,
     },
+    Table {
+        head: Vec<Vec<Span>>,
+        rows: Vec<Vec<Vec<Span>>>,
+    },
 }
 
 impl Item {
@@ -252,6 +279,12 @@ impl Item {
                 .sum(),
             ItemKind::Code { text, .. } => 2 * text.lines().count(),
             ItemKind::Image { .. } => 10,
+            ItemKind::Table { head, rows } => std::iter::once(head)
+                .chain(rows)
+                .flatten()
+                .flatten()
+                .map(|s| s.text.split_whitespace().count())
+                .sum(),
         }
     }
 }
@@ -292,7 +325,21 @@ fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
                     let first = out.len();
                     flatten(item, depth + 1, quote, out);
                     if let Some(first) = out.get_mut(first) {
-                        first.marker = Some(marker);
+                        // A task list item shows its box where the bullet would be.
+                        let task = match &mut first.kind {
+                            ItemKind::Text { spans, .. } => spans.first_mut().and_then(|span| {
+                                let rest = span
+                                    .text
+                                    .strip_prefix("☑ ")
+                                    .or_else(|| span.text.strip_prefix("☐ "))?
+                                    .to_string();
+                                let mark = span.text.chars().next()?;
+                                span.text = rest;
+                                Some(mark.to_string())
+                            }),
+                            _ => None,
+                        };
+                        first.marker = Some(task.unwrap_or(marker));
                     } else {
                         out.push(Item {
                             kind: ItemKind::Text {
@@ -325,41 +372,15 @@ fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
                 marker: None,
                 quote,
             }),
-            Block::Table { head, rows } => {
-                // Rows as lines with the cells apart; real table layout is a later issue.
-                let row_spans = |cells: &[Vec<Span>], bold: bool| {
-                    let mut spans = Vec::new();
-                    for (i, cell) in cells.iter().enumerate() {
-                        if i > 0 {
-                            spans.push(Span {
-                                text: "  │  ".into(),
-                                ..Span::default()
-                            });
-                        }
-                        spans.extend(cell.iter().map(|s| Span {
-                            bold: bold || s.bold,
-                            ..s.clone()
-                        }));
-                    }
-                    spans
-                };
-                for (cells, bold) in
-                    std::iter::once((head, true)).chain(rows.iter().map(|r| (r, false)))
-                {
-                    if cells.is_empty() {
-                        continue;
-                    }
-                    out.push(Item {
-                        kind: ItemKind::Text {
-                            spans: row_spans(cells, bold),
-                            scale: 0.9,
-                        },
-                        depth,
-                        marker: None,
-                        quote,
-                    });
-                }
-            }
+            Block::Table { head, rows } => out.push(Item {
+                kind: ItemKind::Table {
+                    head: head.clone(),
+                    rows: rows.clone(),
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
         }
     }
 }
@@ -377,6 +398,36 @@ struct Placed {
     pad: f32,
     /// Code: the source line each displayed line belongs to (long lines wrap into several).
     code_lines: Vec<usize>,
+    /// Table: its laid-out cells.
+    table: Option<TableLayout>,
+}
+
+/// A table laid out at one size: column offsets from the start side, rows with their cells.
+struct TableLayout {
+    /// (offset, width) of each column, from the start side.
+    columns: Vec<(f32, f32)>,
+    /// (top, height, cells) of each row; the header row first when there is one.
+    rows: Vec<(f32, f32, Vec<Buffer>)>,
+    header: bool,
+    pad: f32,
+}
+
+/// A Debian package with a font for `c`.
+pub fn font_package(c: char) -> &'static str {
+    match c as u32 {
+        0x1100..=0x11FF
+        | 0x2E80..=0x2FFF
+        | 0x3000..=0x9FFF
+        | 0xA960..=0xA97F
+        | 0xAC00..=0xD7AF
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFFEF
+        | 0x20000..=0x3FFFF => "fonts-noto-cjk",
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F => "fonts-noto-color-emoji",
+        0x1D400..=0x1D7FF => "fonts-stix",
+        _ => "fonts-noto-core",
+    }
 }
 
 /// Marks the continuation of a code line too long for the slide.
@@ -390,6 +441,8 @@ struct Draw<'a> {
     width: u32,
     height: u32,
     warnings: Vec<String>,
+    /// Characters drawn with no font covering them.
+    missing: std::collections::BTreeSet<char>,
 }
 
 fn color(c: Rgb) -> Color {
@@ -545,6 +598,7 @@ impl Draw<'_> {
                     line_width,
                     pad: 0.0,
                     code_lines: Vec::new(),
+                    table: None,
                 }
             }
             ItemKind::Code { text, lang } => {
@@ -560,6 +614,23 @@ impl Draw<'_> {
                     line_width: width,
                     pad,
                     code_lines,
+                    table: None,
+                }
+            }
+            ItemKind::Table { head, rows } => {
+                let table = self.table_layout(head, rows, width, body, size);
+                let height = table.rows.last().map(|(top, h, _)| top + h).unwrap_or(0.0);
+                let line_width = table.columns.last().map(|(x, w)| x + w).unwrap_or(0.0);
+                Placed {
+                    item,
+                    height,
+                    buffer: None,
+                    marker,
+                    image: None,
+                    line_width,
+                    pad: 0.0,
+                    code_lines: Vec::new(),
+                    table: Some(table),
                 }
             }
             ItemKind::Image { path, alt } => {
@@ -574,6 +645,7 @@ impl Draw<'_> {
                         image: Some(img),
                         pad: 0.0,
                         code_lines: Vec::new(),
+                        table: None,
                     },
                     Err(e) => {
                         self.warnings.push(format!(
@@ -603,10 +675,101 @@ impl Draw<'_> {
                             line_width,
                             pad: 0.0,
                             code_lines: Vec::new(),
+                            table: None,
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// Lays out a table: columns as wide as their widest cell when the table fits, else shared
+    /// in proportion to it (cells then wrap); the header bold.
+    fn table_layout(
+        &mut self,
+        head: &[Vec<Span>],
+        rows: &[Vec<Vec<Span>>],
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> TableLayout {
+        let s = (size * 0.9).max(body.min_size.min(size));
+        let pad = s * 0.45;
+        let header = !head.is_empty();
+        let mut table_rows: Vec<(bool, &[Vec<Span>])> = Vec::new();
+        if header {
+            table_rows.push((true, head));
+        }
+        table_rows.extend(rows.iter().map(|r| (false, r.as_slice())));
+        let columns = table_rows
+            .iter()
+            .map(|(_, r)| r.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let align = self.align(AlignSpec::Start);
+        let colours = (body.color, body.accent);
+        let bold = |cell: &[Span], on: bool| -> Vec<Span> {
+            cell.iter()
+                .map(|sp| Span {
+                    bold: sp.bold || on,
+                    ..sp.clone()
+                })
+                .collect()
+        };
+        // Natural widths: each cell on one line.
+        let mut natural = vec![s; columns];
+        for (is_head, row) in &table_rows {
+            for (c, cell) in row.iter().enumerate() {
+                let buffer = self.text_buffer(
+                    &bold(cell, *is_head),
+                    s,
+                    body.line_height,
+                    1.0e6,
+                    align,
+                    colours,
+                );
+                natural[c] = natural[c].max(measure(&buffer).1);
+            }
+        }
+        let room = (width - 2.0 * pad * columns as f32).max(s * columns as f32);
+        let total: f32 = natural.iter().sum();
+        let widths: Vec<f32> = if total <= room {
+            natural
+        } else {
+            natural
+                .iter()
+                .map(|n| (room * n / total).max(s * 2.0))
+                .collect()
+        };
+        let mut x = 0.0;
+        let mut column_boxes = Vec::new();
+        for w in &widths {
+            column_boxes.push((x, w + 2.0 * pad));
+            x += w + 2.0 * pad;
+        }
+        let mut laid = Vec::new();
+        let mut top = 0.0;
+        for (is_head, row) in &table_rows {
+            let mut cells = Vec::new();
+            let mut height = s * body.line_height;
+            for (c, w) in widths.iter().enumerate() {
+                let cell = row
+                    .get(c)
+                    .map(|cell| bold(cell, *is_head))
+                    .unwrap_or_default();
+                let buffer = self.text_buffer(&cell, s, body.line_height, *w + 0.5, align, colours);
+                height = height.max(measure(&buffer).0);
+                cells.push(buffer);
+            }
+            laid.push((top, height + 2.0 * pad, cells));
+            top += height + 2.0 * pad;
+        }
+        TableLayout {
+            columns: column_boxes,
+            rows: laid,
+            header,
+            pad,
         }
     }
 
@@ -744,6 +907,30 @@ impl Draw<'_> {
     }
 
     fn split(&mut self, p: Placed, room: f32, body: &BodySpec, size: f32) -> Split {
+        if let (ItemKind::Table { head, rows }, Some(table)) = (&p.item.kind, &p.table) {
+            // Split between body rows; the follow-on part repeats the header.
+            let skip = usize::from(table.header);
+            let fit = table
+                .rows
+                .iter()
+                .skip(skip)
+                .take_while(|(top, h, _)| top + h <= room)
+                .count();
+            if fit == 0 || fit >= rows.len() {
+                return Split::None(p);
+            }
+            let mk = |part: &[Vec<Vec<Span>>], marker: Option<String>| Item {
+                kind: ItemKind::Table {
+                    head: head.clone(),
+                    rows: part.to_vec(),
+                },
+                marker,
+                ..p.item.clone()
+            };
+            let head_part = self.place(mk(&rows[..fit], p.item.marker.clone()), body, size);
+            let tail = self.place(mk(&rows[fit..], None), body, size);
+            return Split::Both(head_part, tail);
+        }
         let Some(buffer) = &p.buffer else {
             return Split::None(p);
         };
@@ -796,7 +983,7 @@ impl Draw<'_> {
                 let tail = self.place(mk(tail, None), body, size);
                 Split::Both(head, tail)
             }
-            ItemKind::Image { .. } => Split::None(p),
+            ItemKind::Image { .. } | ItemKind::Table { .. } => Split::None(p),
         }
     }
 
@@ -919,6 +1106,11 @@ impl Draw<'_> {
                 let mut m = marker.clone();
                 self.draw_buffer(&mut image, &mut m, mx, y + p.pad, body.accent, &clip);
             }
+            if let Some(table) = p.table {
+                self.draw_table(&mut image, table, (x0, x1), y, body, &clip);
+                y += p.height;
+                continue;
+            }
             match (&p.item.kind, p.buffer, p.image) {
                 (ItemKind::Code { .. }, Some(mut buffer), _) => {
                     fill_rect(
@@ -962,6 +1154,60 @@ impl Draw<'_> {
             boxes,
             continued,
             words,
+        }
+    }
+
+    /// Draws a laid-out table from the start side of `x0..x1`: a rule under the header and
+    /// faint rules between rows.
+    fn draw_table(
+        &mut self,
+        image: &mut RgbaImage,
+        table: TableLayout,
+        (x0, x1): (f32, f32),
+        y: f32,
+        body: &BodySpec,
+        clip: &Clip,
+    ) {
+        let total = table.columns.last().map(|(x, w)| x + w).unwrap_or(0.0);
+        let left = match self.dir {
+            Direction::Ltr => x0,
+            Direction::Rtl => x1 - total,
+        };
+        let rule = (body.size * 0.05).max(1.0);
+        let rows = table.rows.len();
+        for (r, (top, height, cells)) in table.rows.into_iter().enumerate() {
+            for (c, mut cell) in cells.into_iter().enumerate() {
+                let (cx, cw) = table.columns[c];
+                let x = match self.dir {
+                    Direction::Ltr => left + cx,
+                    Direction::Rtl => left + total - cx - cw,
+                };
+                self.draw_buffer(
+                    image,
+                    &mut cell,
+                    x + table.pad,
+                    y + top + table.pad,
+                    body.color,
+                    clip,
+                );
+            }
+            if r + 1 < rows {
+                let (colour, alpha, thick) = if r == 0 && table.header {
+                    (body.accent, 1.0, rule * 2.0)
+                } else {
+                    (body.color, 0.3, rule)
+                };
+                fill_rect(
+                    image,
+                    left,
+                    y + top + height - thick / 2.0,
+                    total,
+                    thick,
+                    colour,
+                    alpha,
+                    clip,
+                );
+            }
         }
     }
 
@@ -1028,6 +1274,16 @@ impl Draw<'_> {
         base: Rgb,
         clip: &Clip,
     ) {
+        for run in buffer.layout_runs() {
+            for glyph in run.glyphs.iter().filter(|g| g.glyph_id == 0) {
+                let missing = run.text.get(glyph.start..glyph.end).unwrap_or("");
+                self.missing.extend(
+                    missing
+                        .chars()
+                        .filter(|c| !c.is_whitespace() && !c.is_control()),
+                );
+            }
+        }
         let (ox, oy) = (ox.round() as i32, oy.round() as i32);
         buffer.draw(self.fs, self.cache, color(base), |x, y, w, h, c| {
             let a = c.a() as f32 / 255.0;

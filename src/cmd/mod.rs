@@ -61,6 +61,9 @@ pub struct BuildArgs {
     /// sd15, sdxl-turbo, sdxl.
     #[arg(long)]
     backend: Option<String>,
+    /// Another folder of fonts (TTF, OTF, TTC) for scripts the bundled fonts lack; repeatable.
+    #[arg(long = "fonts", value_name = "DIR")]
+    fonts: Vec<PathBuf>,
     /// No progress bars and no summary; warnings and errors are still printed.
     #[arg(long, short)]
     quiet: bool,
@@ -75,6 +78,7 @@ impl BuildArgs {
             // `--out` is relative to where the command runs, like any path argument.
             output_dir: self.out.as_ref().map(|o| clean(&cwd.join(o))),
             backend: self.backend.clone(),
+            font_dirs: self.fonts.iter().map(|f| clean(&cwd.join(f))).collect(),
         })?;
         Ok(Settings {
             root: clean(&cwd.join(&self.root)),

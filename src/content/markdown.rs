@@ -324,7 +324,13 @@ impl<'t> Builder<'t> {
             blocks.extend(self.blocks(&mut walker, &mut state, None)?);
         }
         let mut html = String::new();
-        pulldown_cmark::html::push_html(&mut html, state.html.into_iter());
+        // Math becomes MathML on the page.
+        let events = state.html.into_iter().map(|event| match event {
+            Event::InlineMath(tex) => Event::InlineHtml(crate::math::to_mathml(&tex, false).into()),
+            Event::DisplayMath(tex) => Event::InlineHtml(crate::math::to_mathml(&tex, true).into()),
+            other => other,
+        });
+        pulldown_cmark::html::push_html(&mut html, events);
         let words = count_words(&raw.title)
             + blocks.iter().map(block_words).sum::<usize>()
             + state.notes.iter().map(|n| count_words(n)).sum::<usize>();
@@ -568,8 +574,10 @@ impl<'t> Builder<'t> {
             let event = event.clone();
             match &event {
                 Event::Text(t) => push(&mut spans, t, bold, italic, false),
-                Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                    push(&mut spans, t, bold, italic, true)
+                Event::Code(t) => push(&mut spans, t, bold, italic, true),
+                // Slides show math as Unicode text (the page gets MathML).
+                Event::InlineMath(t) | Event::DisplayMath(t) => {
+                    push(&mut spans, &crate::math::to_unicode(t), bold, italic, false)
                 }
                 Event::SoftBreak => push(&mut spans, " ", bold, italic, false),
                 Event::HardBreak => push(&mut spans, "\n", bold, italic, false),
