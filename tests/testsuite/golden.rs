@@ -27,6 +27,10 @@ struct Kit {
 
 impl Kit {
     fn new() -> Self {
+        Self::themed("dark")
+    }
+
+    fn themed(theme: &str) -> Self {
         let fonts = Fonts::load(
             &FontConfig {
                 system: false,
@@ -37,7 +41,7 @@ impl Kit {
         Self {
             fonts,
             templates: Templates::load(Path::new("/nonexistent")).unwrap(),
-            theme: ThemeConfig::default(),
+            theme: ThemeConfig::preset(theme).unwrap(),
         }
     }
 
@@ -54,8 +58,12 @@ impl Kit {
 
 /// Renders every page of every slide of a lecture.
 fn render(markdown: &str) -> Vec<RgbImage> {
+    render_themed(markdown, "dark")
+}
+
+fn render_themed(markdown: &str, theme: &str) -> Vec<RgbImage> {
     let lecture = parse(markdown);
-    let kit = Kit::new();
+    let kit = Kit::themed(theme);
     let theme = &kit.theme;
     let renderer = kit.renderer(WIDTH, HEIGHT);
     let backend = Gradient {
@@ -209,4 +217,194 @@ fn text_meets_contrast_on_busy_backgrounds() {
         let c = frame::worst_contrast(&behind, b);
         assert!(c >= 4.5, "contrast {c:.2} in {b:?}");
     }
+}
+
+const ELEMENTS: &str = "# Elements\n\n## Table, math and code\n\n| Sort | Time | Stable |\n|---|---|---|\n| merge | $O(n \\log n)$ | yes |\n| heap | $O(n \\log n)$ | no |\n\nEuler: $e^{i\\pi} + 1 = 0$, and $\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$\n\n```python\ndef area(r: float) -> float:\n    return 3.14159 * r ** 2  # circle\n```\n\n- [x] a done task\n";
+
+#[test]
+fn golden_table_math_and_code_slide() {
+    check("elements-slide", &render(ELEMENTS)[1]);
+}
+
+#[test]
+fn golden_themes() {
+    for theme in ["light", "high-contrast"] {
+        check(
+            &format!("theme-{theme}"),
+            &render_themed(ELEMENTS, theme)[1],
+        );
+    }
+}
+
+/// A tiny deterministic generator of messy markdown sections.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+
+    fn words(&mut self, n: usize) -> String {
+        let pool = [
+            "diffusion",
+            "noise",
+            "x²",
+            "العربية",
+            "שלום",
+            "model",
+            "`code`",
+            "**bold**",
+            "*it*",
+            "$\\alpha_i$",
+            "Überlänge",
+            "a",
+            "supercalifragilisticexpialidocious",
+            "42",
+            "→",
+            "[link](https://example.com)",
+            "こんにちは",
+            "😀",
+        ];
+        (0..n)
+            .map(|_| self.pick(&pool))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn section(&mut self) -> String {
+        let title_words = 1 + (self.next() % 12) as usize;
+        let mut out = format!("## {}\n\n", self.words(title_words));
+        for _ in 0..(self.next() % 9) {
+            let n = (self.next() % 40) as usize;
+            let block = match self.next() % 9 {
+                0 => format!("{}\n", self.words(n)),
+                1 => {
+                    let depth = (self.next() % 5) as usize;
+                    (0..=depth)
+                        .map(|d| format!("{}- {}\n", "    ".repeat(d), self.words(n / 3 + 1)))
+                        .collect()
+                }
+                2 => format!("1. {}\n2. {}\n", self.words(n), self.words(3)),
+                3 => format!(
+                    "```{}\n{}\n{}\n```\n",
+                    self.pick(&["rust", "python", "", "nonsense"]),
+                    "x".repeat((self.next() % 400) as usize),
+                    self.words(n)
+                ),
+                4 => format!(
+                    "| {} | {} |\n|---|---|\n| {} | {} |\n",
+                    self.words(2),
+                    self.words(1),
+                    self.words(n),
+                    self.words(3)
+                ),
+                5 => format!("> {}\n", self.words(n)),
+                6 => "w".repeat((self.next() % 3000) as usize) + "\n",
+                7 => format!(
+                    "$${}$$\n",
+                    self.pick(&["\\frac{a}{b}", "\\sqrt{x^2+1}", "\\unknown{", "x^{"])
+                ),
+                _ => format!("- [ ] {}\n", self.words(n)),
+            };
+            out.push_str(&block);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[test]
+fn random_sections_never_panic_or_leave_the_frame() {
+    let kits: Vec<Kit> = ["dark", "light", "high-contrast"]
+        .iter()
+        .map(|t| Kit::themed(t))
+        .collect();
+    let mut generator = Gen(7);
+    for case in 0..60 {
+        let markdown = format!("# Case {case}\n\n{}", generator.section());
+        let lecture = parse(&markdown);
+        let kit = &kits[case % kits.len()];
+        let (w, h) = [(640, 360), (320, 180), (1280, 720)][case % 3];
+        let renderer = kit.renderer(w, h);
+        for slide in &lecture.slides {
+            let rendered = overlay::render(&renderer, &lecture.meta, slide)
+                .unwrap_or_else(|e| panic!("case {case}: {e:#}\n{markdown}"));
+            assert!(!rendered.pages.is_empty());
+            for page in &rendered.pages {
+                assert_eq!(page.image.dimensions(), (w, h));
+                for b in &page.boxes {
+                    assert!(
+                        b.x + b.width <= w && b.y + b.height <= h,
+                        "case {case}: box {b:?} leaves the {w}x{h} frame\n{markdown}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_theme_meets_its_contrast_on_busy_backgrounds() {
+    for theme in ["dark", "light", "high-contrast"] {
+        let kit = Kit::themed(theme);
+        let renderer = kit.renderer(WIDTH, HEIGHT);
+        let lecture = parse(ELEMENTS);
+        for seed in 0..4u32 {
+            let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+            let busy = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let v = (state >> 24) as u8;
+                let stripe = if (x / 7 + y / 5 + seed) % 2 == 0 {
+                    255
+                } else {
+                    0
+                };
+                image::Rgb([v, stripe, ((x + y) % 256) as u8])
+            });
+            for slide in &lecture.slides {
+                let rendered = overlay::render(&renderer, &lecture.meta, slide).unwrap();
+                for page in &rendered.pages {
+                    let blank = overlay::Page {
+                        image: image::RgbaImage::new(WIDTH, HEIGHT),
+                        ..page.clone()
+                    };
+                    let behind = frame::compose(&busy, &blank);
+                    for b in &page.boxes {
+                        let c = frame::worst_contrast(&behind, b);
+                        assert!(
+                            c >= kit.theme.min_contrast - 0.01,
+                            "{theme}, seed {seed}: contrast {c:.2} in {b:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_character_no_font_has_is_named_with_a_font_package() {
+    let lecture = parse("# T\n\n## CJK\n\n漢字 and text\n");
+    let kit = Kit::new();
+    let rendered = overlay::render(
+        &kit.renderer(WIDTH, HEIGHT),
+        &lecture.meta,
+        &lecture.slides[1],
+    )
+    .unwrap();
+    let warning = rendered
+        .warnings
+        .iter()
+        .find(|w| w.contains("no font has"))
+        .unwrap_or_else(|| panic!("{:?}", rendered.warnings));
+    assert!(warning.contains("'漢' (U+6F22)"), "{warning}");
+    assert!(warning.contains("fonts-noto-cjk"), "{warning}");
 }
