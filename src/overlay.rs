@@ -412,6 +412,50 @@ struct TableLayout {
     pad: f32,
 }
 
+/// Draws an SVG to fit `max_w` x `max_h` (vector art scales freely), text in the slide fonts.
+/// Files it links to are not read: only pictures embedded as data URLs are drawn.
+fn load_svg(
+    path: &Path,
+    max_w: f32,
+    max_h: f32,
+    fonts: &cosmic_text::fontdb::Database,
+) -> Result<RgbaImage> {
+    use resvg::{tiny_skia, usvg};
+    let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let options = usvg::Options {
+        fontdb: std::sync::Arc::new(fonts.clone()),
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_data(&data, &options)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid SVG: {e}", path.display()))?;
+    let size = tree.size();
+    let scale = (max_w / size.width()).min(max_h / size.height());
+    if !scale.is_finite() || scale <= 0.0 {
+        anyhow::bail!("{}: the SVG has no size", path.display());
+    }
+    let (w, h) = (
+        (size.width() * scale).round().clamp(1.0, 16_384.0) as u32,
+        (size.height() * scale).round().clamp(1.0, 16_384.0) as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)
+        .with_context(|| format!("{}: cannot draw at {w}x{h}", path.display()))?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    let mut out = RgbaImage::new(w, h);
+    for (dst, src) in out.pixels_mut().zip(pixmap.pixels()) {
+        let c = src.demultiply();
+        *dst = image::Rgba([c.red(), c.green(), c.blue(), c.alpha()]);
+    }
+    Ok(out)
+}
+
 /// A Debian package with a font for `c`.
 pub fn font_package(c: char) -> &'static str {
     match c as u32 {
@@ -635,7 +679,7 @@ impl Draw<'_> {
             }
             ItemKind::Image { path, alt } => {
                 let max_h = body.height * body.image_max_height;
-                match load_image(path, width, max_h) {
+                match load_image(path, width, max_h, self.fs.db()) {
                     Ok(img) => Placed {
                         item,
                         height: img.height() as f32,
@@ -1470,7 +1514,18 @@ fn blit(image: &mut RgbaImage, src: &RgbaImage, x: f32, y: f32, clip: &Clip) {
 
 /// Decodes an image and scales it to fit `max_w` x `max_h` (at most 2x up), keeping its
 /// aspect ratio.
-fn load_image(path: &Path, max_w: f32, max_h: f32) -> Result<RgbaImage> {
+fn load_image(
+    path: &Path,
+    max_w: f32,
+    max_h: f32,
+    fonts: &cosmic_text::fontdb::Database,
+) -> Result<RgbaImage> {
+    let svg = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("svgz"));
+    if svg {
+        return load_svg(path, max_w, max_h, fonts);
+    }
     let reader = image::ImageReader::open(path)
         .with_context(|| format!("opening {}", path.display()))?
         .with_guessed_format()?;

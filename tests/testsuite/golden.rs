@@ -408,3 +408,39 @@ fn a_character_no_font_has_is_named_with_a_font_package() {
     assert!(warning.contains("'漢' (U+6F22)"), "{warning}");
     assert!(warning.contains("fonts-noto-cjk"), "{warning}");
 }
+
+#[test]
+fn svg_and_webp_pictures_are_drawn() {
+    let course = Course::new();
+    course.file(
+        "content/fig.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"><rect width=\"40\" height=\"20\" fill=\"#ff8000\"/><image href=\"/etc/passwd\" width=\"4\" height=\"4\"/></svg>",
+    );
+    let mut webp = Vec::new();
+    image::RgbaImage::from_pixel(30, 20, image::Rgba([0, 200, 0, 255]))
+        .write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut webp))
+        .unwrap();
+    course.bytes("content/fig.webp", &webp);
+    let lecture = crate::support::parse_in(
+        &course.root,
+        "pics.md",
+        b"# P\n\n## Vector\n\n![vector](fig.svg)\n\n## Raster\n\n![raster](fig.webp)\n",
+    )
+    .unwrap();
+    let kit = Kit::new();
+    let renderer = kit.renderer(WIDTH, HEIGHT);
+    for (slide, colour) in [(1, [255u8, 128, 0]), (2, [0, 200, 0])] {
+        let rendered = overlay::render(&renderer, &lecture.meta, &lecture.slides[slide]).unwrap();
+        assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+        let found = rendered.pages[0]
+            .image
+            .pixels()
+            .filter(|p| p[3] == 255 && p.0[..3] == colour)
+            .count();
+        // Scaled up to the body (the SVG freely, the WebP up to twice its size).
+        assert!(
+            found > 40 * 20,
+            "slide {slide}: {found} pixels of {colour:?}"
+        );
+    }
+}
