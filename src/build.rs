@@ -594,12 +594,19 @@ impl Run<'_> {
         key.add_str(&self.ws.frame_inputs)
             .add_str(&format!("{:?}", lecture.meta))
             .add_str(&format!(
-                "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-                slide.index, slide.kind, slide.title, slide.blocks, slide.background, slide.seed
+                "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+                slide.index,
+                slide.kind,
+                slide.title,
+                slide.blocks,
+                slide.background,
+                slide.seed,
+                slide.split
             ));
         let mut images = Vec::new();
         collect_images(&slide.blocks, &mut images);
         images.extend(slide.background_image.iter());
+        images.extend(slide.split.iter().map(|s| &s.image));
         for path in images {
             key.add_str(&files.digest(path));
         }
@@ -659,6 +666,22 @@ impl Run<'_> {
         let mut poster = None;
         for (p, page) in rendered.pages.iter().enumerate() {
             let frame = frame::compose(&background, page);
+            if tracing::enabled!(tracing::Level::INFO) {
+                // The legibility report: what each text box had behind it and what it got.
+                for (b, text_box) in page.boxes.iter().enumerate() {
+                    tracing::info!(
+                        "{}:{}: slide {} page {} box {}: contrast {:.1} on the bare background (needs {:.1}): panel {:.0}% opaque",
+                        lecture.source.display,
+                        slide.line,
+                        slide.index + 1,
+                        p + 1,
+                        b + 1,
+                        frame::worst_contrast(&background, text_box),
+                        text_box.min_contrast,
+                        frame::panel_alpha(&background, text_box) * 100.0,
+                    );
+                }
+            }
             let frame_digest = digest(frame.as_raw());
             clock.lap("compose");
             let image = page_image(slide.index, p);

@@ -101,12 +101,26 @@ pub struct Slide {
     pub background: Option<String>,
     /// Marp `![bg](image.png)`: a picture to use as the background.
     pub background_image: Option<PathBuf>,
+    /// Marp `![bg left](image.png)` / `![bg right:40%](...)`: a picture filling one side of
+    /// the slide, the text on the other.
+    pub split: Option<Split>,
     /// `<!-- duration: 8s -->`, in seconds.
     pub duration: Option<f32>,
     /// `<!-- seed: 3 -->`.
     pub seed: Option<u64>,
     /// Words a viewer reads or hears on this slide, notes included (for timing).
     pub words: usize,
+}
+
+/// A picture on one side of a slide (Marp's split backgrounds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// The picture.
+    pub image: PathBuf,
+    /// It fills the left side (else the right).
+    pub left: bool,
+    /// Share of the slide width it takes, 0.1 to 0.9 (Marp's default: half).
+    pub fraction: f32,
 }
 
 impl Slide {

@@ -164,7 +164,13 @@ fn default_line_height() -> f32 {
 
 /// Lays out and draws one slide.
 pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Rendered> {
-    let spec = layout_spec(renderer, meta, slide)?;
+    let mut spec = layout_spec(renderer, meta, slide)?;
+    let mut split_warning = None;
+    let side = slide.split.as_ref().and_then(|split| {
+        let (picture, warning) = side_picture(split, renderer.width, renderer.height, &mut spec);
+        split_warning = warning;
+        picture
+    });
     renderer.fonts.with(|fs, cache| {
         let mut ctx = Draw {
             fs,
@@ -175,7 +181,9 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
             height: renderer.height,
             warnings: Vec::new(),
             missing: Default::default(),
+            side,
         };
+        ctx.warnings.extend(split_warning);
         let pages = ctx.slide(&spec, meta, slide);
         let mut by_package: std::collections::BTreeMap<&str, Vec<char>> = Default::default();
         for c in std::mem::take(&mut ctx.missing) {
@@ -412,6 +420,51 @@ struct TableLayout {
     pad: f32,
 }
 
+/// For `![bg left](...)` / `![bg right:40%](...)`: moves the text boxes into the other side
+/// (keeping their proportions) and returns the picture covering its side with its left edge,
+/// or a warning when the picture cannot be read (the text still keeps to its side).
+fn side_picture(
+    split: &crate::content::Split,
+    width: u32,
+    height: u32,
+    spec: &mut Spec,
+) -> (Option<(RgbaImage, f32)>, Option<String>) {
+    let side_w = (width as f32 * split.fraction)
+        .round()
+        .clamp(1.0, width as f32 - 1.0);
+    let (free_x, side_x) = if split.left {
+        (side_w, 0.0)
+    } else {
+        (0.0, width as f32 - side_w)
+    };
+    let k = (width as f32 - side_w) / width as f32;
+    let squeeze = |x: &mut f32, w: &mut f32| {
+        *x = free_x + *x * k;
+        *w *= k;
+    };
+    squeeze(&mut spec.title.x, &mut spec.title.width);
+    if let Some(sub) = spec.subtitle.as_mut() {
+        squeeze(&mut sub.x, &mut sub.width);
+    }
+    squeeze(&mut spec.body.x, &mut spec.body.width);
+    let picture = std::fs::read(&split.image)
+        .map_err(anyhow::Error::from)
+        .and_then(|bytes| crate::background::cover(&bytes, side_w as u32, height));
+    match picture {
+        Ok(rgb) => (
+            Some((image::DynamicImage::ImageRgb8(rgb).to_rgba8(), side_x)),
+            None,
+        ),
+        Err(e) => (
+            None,
+            Some(format!(
+                "side picture {} cannot be drawn: {e:#}",
+                split.image.display()
+            )),
+        ),
+    }
+}
+
 /// Draws an SVG to fit `max_w` x `max_h` (vector art scales freely), text in the slide fonts.
 /// Files it links to are not read: only pictures embedded as data URLs are drawn.
 fn load_svg(
@@ -487,6 +540,8 @@ struct Draw<'a> {
     warnings: Vec<String>,
     /// Characters drawn with no font covering them.
     missing: std::collections::BTreeSet<char>,
+    /// A split slide's picture and its left edge, drawn under everything on every page.
+    side: Option<(RgbaImage, f32)>,
 }
 
 fn color(c: Rgb) -> Color {
@@ -1041,6 +1096,9 @@ impl Draw<'_> {
         continued: bool,
     ) -> Page {
         let mut image = RgbaImage::new(self.width, self.height);
+        if let Some((picture, x)) = &self.side {
+            image::imageops::replace(&mut image, picture, *x as i64, 0);
+        }
         let mut boxes = Vec::new();
         let panel = &spec.panel;
         let words = placed.iter().map(|p| p.item.words()).sum::<usize>()

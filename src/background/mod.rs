@@ -243,7 +243,7 @@ fn decode_raw(bytes: &[u8]) -> Option<RgbImage> {
 }
 
 /// Scales and crops a picture to cover `width` x `height` (CSS `background-size: cover`).
-fn cover(bytes: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+pub fn cover(bytes: &[u8], width: u32, height: u32) -> Result<RgbImage> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(16_384);

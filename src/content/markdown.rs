@@ -273,6 +273,7 @@ struct SlideState {
     html: Vec<Event<'static>>,
     background: Option<String>,
     background_image: Option<PathBuf>,
+    split: Option<super::Split>,
     duration: Option<f32>,
     seed: Option<u64>,
 }
@@ -344,6 +345,7 @@ impl<'t> Builder<'t> {
             html,
             background: state.background,
             background_image: state.background_image,
+            split: state.split,
             duration: state.duration,
             seed: state.seed,
             words,
@@ -641,8 +643,32 @@ impl<'t> Builder<'t> {
             return Ok(());
         };
         if is_background {
-            if state.background_image.is_none() {
-                state.background_image = Some(path.clone());
+            // `bg left`, `bg right:40%`: a side picture; any other `bg`: the whole background.
+            let side = alt.split_whitespace().skip(1).find_map(|word| {
+                let (side, share) = word.split_once(':').unwrap_or((word, ""));
+                let left = match side {
+                    "left" => true,
+                    "right" => false,
+                    _ => return None,
+                };
+                let fraction = share
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<f32>().ok())
+                    .map_or(0.5, |p| (p / 100.0).clamp(0.1, 0.9));
+                Some((left, fraction))
+            });
+            match side {
+                Some((left, fraction)) if state.split.is_none() => {
+                    state.split = Some(super::Split {
+                        image: path.clone(),
+                        left,
+                        fraction,
+                    });
+                }
+                None if state.background_image.is_none() => {
+                    state.background_image = Some(path.clone());
+                }
+                _ => {}
             }
             self.asset(&path);
             return Ok(());

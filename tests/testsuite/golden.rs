@@ -444,3 +444,43 @@ fn svg_and_webp_pictures_are_drawn() {
         );
     }
 }
+
+#[test]
+fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
+    let course = Course::new();
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(50, 50, image::Rgb([200, 30, 30]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    course.bytes("content/side.png", &png);
+    let lecture = crate::support::parse_in(
+        &course.root,
+        "split.md",
+        b"# S\n\n## Left picture\n\n![bg left:30%](side.png)\n\nText on the right side of the slide, long enough to wrap onto a second line.\n\n## Whole\n\n![bg](side.png)\n",
+    )
+    .unwrap();
+    let split = lecture.slides[1].split.as_ref().expect("a split");
+    assert!(split.left);
+    assert!((split.fraction - 0.3).abs() < 1e-6);
+    assert!(lecture.slides[1].background_image.is_none());
+    assert!(lecture.slides[2].split.is_none());
+    assert!(lecture.slides[2].background_image.is_some());
+
+    let kit = Kit::new();
+    let rendered = overlay::render(
+        &kit.renderer(WIDTH, HEIGHT),
+        &lecture.meta,
+        &lecture.slides[1],
+    )
+    .unwrap();
+    let page = &rendered.pages[0];
+    let side = (WIDTH as f32 * 0.3) as u32;
+    assert_eq!(
+        page.image.get_pixel(side / 2, HEIGHT / 2).0,
+        [200, 30, 30, 255]
+    );
+    assert!(!page.boxes.is_empty());
+    for b in &page.boxes {
+        assert!(b.x >= side, "{b:?} overlaps the picture");
+    }
+}
