@@ -393,6 +393,8 @@ fn connection(stream: TcpStream, root: &Path, live: &Live) {
         if path == LIVE_PATH {
             if upgrade(&mut stream, &request).is_ok() {
                 let _ = stream.set_read_timeout(None);
+                // A page that stops reading must not hold up the announcement of a rebuild.
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
                 live.add(stream);
                 // Read (and drop) what the page sends until it goes away, then forget it.
                 let mut sink = [0u8; 512];

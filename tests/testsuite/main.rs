@@ -10,6 +10,7 @@ mod cdp;
 mod content;
 mod diffusion;
 mod golden;
+mod hardening;
 mod serve;
 mod site;
 mod video;

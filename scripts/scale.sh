@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Scale: generated courses of N lectures x 20 slides (none backend, 640x360 frames so it runs
+# in minutes) built cold; prints wall time, time per slide and peak memory for each N. Memory
+# should stay flat as N grows (lectures are streamed, not held) and time should grow linearly.
+# Usage: scripts/scale.sh [N ...]   (default: 50 100 200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q
+bin=$PWD/target/release/lecturegen
+sizes=${*:-50 100 200}
+printf "%9s %7s %9s %12s %12s\n" lectures slides "time (s)" "ms / slide" "peak RSS MiB"
+for n in $sizes; do
+  work=$(mktemp -d)
+  mkdir -p "$work/content"
+  printf '[course]\ntitle = "Scale"\n[build]\nbackend = "none"\n[video]\nwidth = 640\nheight = 360\n[fonts]\nsystem = false\n' > "$work/lecturegen.toml"
+  for l in $(seq -w 1 "$n"); do
+    {
+      printf -- "---\ntitle: Lecture %s\n---\n" "$l"
+      for s in $(seq 1 20); do
+        printf "\n# Slide %s of lecture %s\n\n- a point about topic %s\n- another point, with **bold** words\n" "$s" "$l" "$s"
+      done
+    } > "$work/content/$l.md"
+  done
+  start=$(date +%s.%N)
+  peak=$( { /usr/bin/time -f '%M' "$bin" build -q --root "$work" 2>&1 >/dev/null; } | tail -1)
+  end=$(date +%s.%N)
+  python3 -c "n=$n; t=$end-$start; print(f'{n:>9} {n*20:>7} {t:>9.1f} {t*1000/(n*20):>12.1f} {int(\"$peak\")/1024:>12.0f}')"
+  rm -rf "$work"
+done
