@@ -107,16 +107,9 @@ fn main() {
     let out = work.join("output/lecture");
 
     // Cold build (makes and caches the 20 backgrounds).
-    let started = Instant::now();
-    let status = Command::new(exe())
-        .args(["build", "-q", "--root"])
-        .arg(&work)
-        .status()
-        .expect("build");
-    assert!(status.success());
     println!(
         "cold build, 20 slides with built-in backgrounds: {:.2} s",
-        started.elapsed().as_secs_f64()
+        build_ms(&work) / 1000.0
     );
 
     // Anchor: redraw and re-encode the whole deck after an edit.
@@ -125,14 +118,7 @@ fn main() {
         std::fs::write(work.join("content/lecture.md"), notes(1000 + round, round)).expect("edit");
         let _ = std::fs::remove_dir_all(work.join(".lecturegen/cache/slides"));
         let _ = std::fs::remove_dir_all(work.join(".lecturegen/cache/state"));
-        let started = Instant::now();
-        let status = Command::new(exe())
-            .args(["build", "-q", "--root"])
-            .arg(&work)
-            .status()
-            .expect("build");
-        assert!(status.success());
-        whole.push(started.elapsed().as_secs_f64() * 1000.0);
+        whole.push(build_ms(&work));
     }
     let whole = median(whole);
 
@@ -220,20 +206,23 @@ fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     copy(&repo.join("content"), &sample.join("content"));
     std::fs::copy(repo.join("lecturegen.toml"), sample.join("lecturegen.toml")).expect("config");
-    let build = || {
-        let started = Instant::now();
-        let out = Command::new(exe())
-            .args(["build", "-q", "--root"])
-            .arg(&sample)
-            .output()
-            .expect("build");
-        assert!(out.status.success());
-        started.elapsed().as_secs_f64() * 1000.0
-    };
+    let build = || build_ms(&sample);
     let cold = build();
     let noop = median((0..5).map(|_| build()).collect());
     println!("sample course: cold build {cold:.0} ms, no-op rebuild {noop:.0} ms (process start included, median of 5) -> {:.0}x", cold / noop);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Runs `lecturegen build -q` on a course; milliseconds, process start included.
+fn build_ms(root: &Path) -> f64 {
+    let started = Instant::now();
+    let status = Command::new(exe())
+        .args(["build", "-q", "--root"])
+        .arg(root)
+        .status()
+        .expect("build");
+    assert!(status.success());
+    started.elapsed().as_secs_f64() * 1000.0
 }
 
 fn copy(from: &Path, to: &Path) {

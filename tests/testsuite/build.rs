@@ -98,22 +98,14 @@ fn template_edit_redraws_slides_but_makes_no_background() {
     let course = Course::new();
     course.file("content/a.md", "# A\n\n## One\ntext\n");
     course.build();
-    let slide = lecturegen::templates::BUILTIN
-        .iter()
-        .find(|(n, _)| *n == "slide.toml")
-        .unwrap()
-        .1;
+    let slide = crate::support::builtin_template("slide.toml");
     course.file("templates/slide.toml", &format!("{slide}\n# edited\n"));
     let (after, _) = course.build();
     assert_eq!(after.rendered, 2);
     assert_eq!(after.backgrounds_generated, 0);
     assert_eq!(after.backgrounds_cached, 2);
     // A site template edit redraws no slide.
-    let page = lecturegen::templates::BUILTIN
-        .iter()
-        .find(|(n, _)| *n == "lecture.html")
-        .unwrap()
-        .1;
+    let page = crate::support::builtin_template("lecture.html");
     course.file(
         "templates/lecture.html",
         &format!("{page}\n<!-- edited -->\n"),
@@ -128,16 +120,7 @@ fn template_edit_redraws_slides_but_makes_no_background() {
 #[test]
 fn image_edit_redraws_only_the_slides_that_show_it() {
     let course = Course::new();
-    let png = |c: u8| {
-        let mut bytes = Vec::new();
-        image::RgbImage::from_pixel(8, 8, image::Rgb([c, 0, 0]))
-            .write_to(
-                &mut std::io::Cursor::new(&mut bytes),
-                image::ImageFormat::Png,
-            )
-            .unwrap();
-        bytes
-    };
+    let png = |c: u8| crate::support::png(8, 8, [c, 0, 0]);
     course.bytes("content/fig.png", &png(10));
     course.file(
         "content/a.md",

@@ -448,11 +448,10 @@ fn svg_and_webp_pictures_are_drawn() {
 #[test]
 fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
     let course = Course::new();
-    let mut png = Vec::new();
-    image::RgbImage::from_pixel(50, 50, image::Rgb([200, 30, 30]))
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    course.bytes("content/side.png", &png);
+    course.bytes(
+        "content/side.png",
+        &crate::support::png(50, 50, [200, 30, 30]),
+    );
     let lecture = crate::support::parse_in(
         &course.root,
         "split.md",

@@ -204,11 +204,7 @@ fn a_burst_of_saves_is_one_rebuild_and_output_writes_trigger_none() {
     std::thread::sleep(std::time::Duration::from_millis(800));
     assert_eq!(watcher.builds().len(), settled, "{:#?}", watcher.builds());
     // A template edit redraws slides but makes no background.
-    let slide = lecturegen::templates::BUILTIN
-        .iter()
-        .find(|(n, _)| *n == "slide.toml")
-        .unwrap()
-        .1;
+    let slide = crate::support::builtin_template("slide.toml");
     course.file("templates/slide.toml", &format!("{slide}\n# edited\n"));
     let status = watcher.wait_builds(settled + 1);
     assert!(status.contains("template"), "{status}");
