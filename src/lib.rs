@@ -31,6 +31,7 @@ pub mod fonts;
 pub mod frame;
 pub mod fsutil;
 pub mod highlight;
+pub mod labels;
 pub mod math;
 pub mod overlay;
 pub mod report;

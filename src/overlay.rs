@@ -1110,7 +1110,8 @@ impl Draw<'_> {
 
         let mut title = slide.title.clone();
         if continued {
-            title.push_str(" (cont.)");
+            title.push(' ');
+            title.push_str(crate::labels::for_lang(&meta.lang).continued);
         }
         if !title.trim().is_empty() {
             let spans = [Span {

@@ -94,6 +94,7 @@ pub fn render_lecture(
     let mut context = tera::Context::new();
     context.insert("course", &config.course);
     context.insert("lecture", &lecture.meta);
+    context.insert("labels", &crate::labels::for_lang(&lecture.meta.lang));
     context.insert("chapters", chapters);
     context.insert("media", media);
     context.insert(
@@ -116,6 +117,7 @@ pub fn render_index(
     let mut context = tera::Context::new();
     context.insert("course", &config.course);
     context.insert("lectures", lectures);
+    context.insert("labels", &crate::labels::for_lang(&config.course.lang));
     context.insert("theme", &config.theme);
     context.insert(
         "generator",

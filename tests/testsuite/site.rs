@@ -73,3 +73,30 @@ fn pages_link_relatively_and_escape_notes() {
     assert!(course.path("output/intro/slides/001.jpg").is_file());
     assert!(course.path("output/intro/assets").is_dir());
 }
+
+#[test]
+fn an_arabic_lecture_is_labelled_in_arabic_and_right_to_left() {
+    let course = Course::new();
+    let seed = std::fs::read_to_string(crate::support::fixtures().join("seed-note.md")).unwrap();
+    course.file("content/seed.md", &seed);
+    course.file(
+        "content/long.md",
+        &format!(
+            "---\nlang: ar\n---\n\n# طويل\n\n## قائمة\n\n{}",
+            "- نقطة طويلة بما يكفي لتلتف على سطرين في الشريحة\n".repeat(40)
+        ),
+    );
+    let (summary, collect) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", collect.errors());
+    let html = course.read("output/seed/index.html");
+    assert!(html.contains(r#"dir="rtl""#), "{html}");
+    assert!(html.contains("<h2>النص الكامل</h2>"), "{html}");
+    assert!(html.contains(r#"label="الفصول""#));
+    assert!(!html.contains("Transcript"));
+    // A slide too long for one page continues (its follow-on pages are titled "(تابع)").
+    assert!(summary.pages > summary.slides, "{summary:?}");
+    assert!(collect
+        .warnings()
+        .iter()
+        .any(|w| w.starts_with("content/long.md:")));
+}

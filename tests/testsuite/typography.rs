@@ -117,3 +117,13 @@ fn page_math_is_mathml_and_bad_tex_stays_readable() {
     let text = format!("{:?}", lecture.slides[1].blocks);
     assert!(text.contains("π r²"), "{text}");
 }
+
+#[test]
+fn interface_words_follow_the_lecture_language() {
+    use lecturegen::labels::for_lang;
+    assert_eq!(for_lang("ar").transcript, "النص الكامل");
+    assert_eq!(for_lang("he-IL").continued, "(המשך)");
+    assert_eq!(for_lang("FR").chapters, "Chapitres");
+    assert_eq!(for_lang("tlh"), for_lang("en"));
+    assert_eq!(for_lang(""), for_lang("en"));
+}

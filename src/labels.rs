@@ -1,0 +1,92 @@
+//! The few words lecturegen itself puts on slides and pages, in the lecture's language.
+//!
+//! In: a BCP 47 language tag (`ar`, `he-IL`, `fr`). Out: [`Labels`]; English for languages
+//! without a translation. Templates get them as `labels.*`; the overlay uses `continued`.
+
+use serde::Serialize;
+
+/// Words of the interface, in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Labels {
+    /// Heading of the slide-by-slide text under the video.
+    pub transcript: &'static str,
+    /// The chapter list and the chapters track.
+    pub chapters: &'static str,
+    /// Link to a slide's picture.
+    pub slide_picture: &'static str,
+    /// The speaker notes' aside.
+    pub speaker_notes: &'static str,
+    /// Fallback link for browsers that cannot play the video.
+    pub download: &'static str,
+    /// Slides, as in "12 slides".
+    pub slides: &'static str,
+    /// Appended to the title of follow-on pages of a slide too long for one.
+    pub continued: &'static str,
+}
+
+const EN: Labels = Labels {
+    transcript: "Transcript",
+    chapters: "Chapters",
+    slide_picture: "slide picture",
+    speaker_notes: "Speaker notes",
+    download: "Download the video",
+    slides: "slides",
+    continued: "(cont.)",
+};
+
+/// The labels for `lang` (its primary subtag), English when there is no translation.
+pub fn for_lang(lang: &str) -> Labels {
+    let primary = lang
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match primary.as_str() {
+        "ar" => Labels {
+            transcript: "النص الكامل",
+            chapters: "الفصول",
+            slide_picture: "صورة الشريحة",
+            speaker_notes: "ملاحظات المحاضر",
+            download: "تنزيل الفيديو",
+            slides: "شرائح",
+            continued: "(تابع)",
+        },
+        "he" => Labels {
+            transcript: "תמליל",
+            chapters: "פרקים",
+            slide_picture: "תמונת השקף",
+            speaker_notes: "הערות המרצה",
+            download: "הורדת הסרטון",
+            slides: "שקפים",
+            continued: "(המשך)",
+        },
+        "fr" => Labels {
+            transcript: "Transcription",
+            chapters: "Chapitres",
+            slide_picture: "image de la diapositive",
+            speaker_notes: "Notes de l'orateur",
+            download: "Télécharger la vidéo",
+            slides: "diapositives",
+            continued: "(suite)",
+        },
+        "de" => Labels {
+            transcript: "Mitschrift",
+            chapters: "Kapitel",
+            slide_picture: "Folienbild",
+            speaker_notes: "Vortragsnotizen",
+            download: "Video herunterladen",
+            slides: "Folien",
+            continued: "(Forts.)",
+        },
+        "es" => Labels {
+            transcript: "Transcripción",
+            chapters: "Capítulos",
+            slide_picture: "imagen de la diapositiva",
+            speaker_notes: "Notas del ponente",
+            download: "Descargar el vídeo",
+            slides: "diapositivas",
+            continued: "(cont.)",
+        },
+        _ => EN,
+    }
+}
