@@ -161,7 +161,7 @@ impl Scope {
 }
 
 /// Bump when a change to the code changes what a slide looks like, so old keys stop matching.
-const RENDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/render-3");
+const RENDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/render-4");
 
 /// What is remembered of a built lecture between builds (in the cache folder, not in output).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

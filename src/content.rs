@@ -170,7 +170,23 @@ pub enum Block {
         head: Vec<Vec<Span>>,
         /// Body rows.
         rows: Vec<Vec<Vec<Span>>>,
+        /// Each column's alignment from the delimiter row (`:--`, `:-:`, `--:`).
+        align: Vec<ColumnAlign>,
     },
+}
+
+/// How a table column's cells are aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ColumnAlign {
+    /// Unmarked: the start side of the lecture's direction.
+    #[default]
+    Start,
+    /// `:--`
+    Left,
+    /// `:-:`
+    Center,
+    /// `--:`
+    Right,
 }
 
 /// A run of text with one style.

@@ -275,6 +275,7 @@ enum ItemKind {
     Table {
         head: Vec<Vec<Span>>,
         rows: Vec<Vec<Vec<Span>>>,
+        align: Vec<crate::content::ColumnAlign>,
     },
 }
 
@@ -287,7 +288,7 @@ impl Item {
                 .sum(),
             ItemKind::Code { text, .. } => 2 * text.lines().count(),
             ItemKind::Image { .. } => 10,
-            ItemKind::Table { head, rows } => std::iter::once(head)
+            ItemKind::Table { head, rows, .. } => std::iter::once(head)
                 .chain(rows)
                 .flatten()
                 .flatten()
@@ -380,10 +381,11 @@ fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
                 marker: None,
                 quote,
             }),
-            Block::Table { head, rows } => out.push(Item {
+            Block::Table { head, rows, align } => out.push(Item {
                 kind: ItemKind::Table {
                     head: head.clone(),
                     rows: rows.clone(),
+                    align: align.clone(),
                 },
                 depth,
                 marker: None,
@@ -716,8 +718,8 @@ impl Draw<'_> {
                     table: None,
                 }
             }
-            ItemKind::Table { head, rows } => {
-                let table = self.table_layout(head, rows, width, body, size);
+            ItemKind::Table { head, rows, align } => {
+                let table = self.table_layout(head, rows, align, width, body, size);
                 let height = table.rows.last().map(|(top, h, _)| top + h).unwrap_or(0.0);
                 let line_width = table.columns.last().map(|(x, w)| x + w).unwrap_or(0.0);
                 Placed {
@@ -788,6 +790,7 @@ impl Draw<'_> {
         &mut self,
         head: &[Vec<Span>],
         rows: &[Vec<Vec<Span>>],
+        align: &[crate::content::ColumnAlign],
         width: f32,
         body: &BodySpec,
         size: f32,
@@ -806,7 +809,13 @@ impl Draw<'_> {
             .max()
             .unwrap_or(0)
             .max(1);
-        let align = self.align(AlignSpec::Start);
+        let start = self.align(AlignSpec::Start);
+        let column_align = |c: usize| match align.get(c).copied().unwrap_or_default() {
+            crate::content::ColumnAlign::Start => start,
+            crate::content::ColumnAlign::Left => Align::Left,
+            crate::content::ColumnAlign::Center => Align::Center,
+            crate::content::ColumnAlign::Right => Align::Right,
+        };
         let colours = (body.color, body.accent);
         let bold = |cell: &[Span], on: bool| -> Vec<Span> {
             cell.iter()
@@ -825,7 +834,7 @@ impl Draw<'_> {
                     s,
                     body.line_height,
                     1.0e6,
-                    align,
+                    start,
                     colours,
                 );
                 natural[c] = natural[c].max(measure(&buffer).1);
@@ -857,7 +866,14 @@ impl Draw<'_> {
                     .get(c)
                     .map(|cell| bold(cell, *is_head))
                     .unwrap_or_default();
-                let buffer = self.text_buffer(&cell, s, body.line_height, *w + 0.5, align, colours);
+                let buffer = self.text_buffer(
+                    &cell,
+                    s,
+                    body.line_height,
+                    *w + 0.5,
+                    column_align(c),
+                    colours,
+                );
                 height = height.max(measure(&buffer).0);
                 cells.push(buffer);
             }
@@ -1006,7 +1022,7 @@ impl Draw<'_> {
     }
 
     fn split(&mut self, p: Placed, room: f32, body: &BodySpec, size: f32) -> Split {
-        if let (ItemKind::Table { head, rows }, Some(table)) = (&p.item.kind, &p.table) {
+        if let (ItemKind::Table { head, rows, align }, Some(table)) = (&p.item.kind, &p.table) {
             // Split between body rows; the follow-on part repeats the header.
             let skip = usize::from(table.header);
             let fit = table
@@ -1022,6 +1038,7 @@ impl Draw<'_> {
                 kind: ItemKind::Table {
                     head: head.clone(),
                     rows: part.to_vec(),
+                    align: align.clone(),
                 },
                 marker,
                 ..p.item.clone()

@@ -497,7 +497,16 @@ impl<'t> Builder<'t> {
                 }
                 self.raw_html(state, &html, offset, true);
             }
-            Tag::Table(_) => {
+            Tag::Table(alignments) => {
+                let align = alignments
+                    .iter()
+                    .map(|a| match a {
+                        pulldown_cmark::Alignment::None => super::ColumnAlign::Start,
+                        pulldown_cmark::Alignment::Left => super::ColumnAlign::Left,
+                        pulldown_cmark::Alignment::Center => super::ColumnAlign::Center,
+                        pulldown_cmark::Alignment::Right => super::ColumnAlign::Right,
+                    })
+                    .collect();
                 let mut head = Vec::new();
                 let mut rows: Vec<Vec<Vec<Span>>> = Vec::new();
                 let mut in_head = false;
@@ -527,7 +536,7 @@ impl<'t> Builder<'t> {
                         self.emit(state, event);
                     }
                 }
-                out.push(Block::Table { head, rows });
+                out.push(Block::Table { head, rows, align });
             }
             _ => {
                 // Footnote definitions, definition lists and the like: their content, flat.
@@ -975,7 +984,7 @@ fn block_words(block: &Block) -> usize {
         Block::Code { text, .. } => 2 * text.lines().count(),
         Block::Quote(inner) => inner.iter().map(block_words).sum(),
         Block::Image { alt, .. } => 10 + count_words(alt),
-        Block::Table { head, rows } => {
+        Block::Table { head, rows, .. } => {
             head.iter().map(|c| spans(c)).sum::<usize>()
                 + rows.iter().flatten().map(|c| spans(c)).sum::<usize>()
         }

@@ -127,3 +127,24 @@ fn interface_words_follow_the_lecture_language() {
     assert_eq!(for_lang("tlh"), for_lang("en"));
     assert_eq!(for_lang(""), for_lang("en"));
 }
+
+#[test]
+fn table_columns_keep_their_alignment() {
+    use lecturegen::content::{Block, ColumnAlign};
+    let lecture = crate::support::parse(
+        "# T\n\n## Table\n\n| a | b | c | d |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n",
+    );
+    let Some(Block::Table { align, head, rows }) = lecture.slides[1].blocks.first() else {
+        panic!("{:?}", lecture.slides[1].blocks)
+    };
+    assert_eq!(
+        align,
+        &[
+            ColumnAlign::Left,
+            ColumnAlign::Center,
+            ColumnAlign::Right,
+            ColumnAlign::Start
+        ]
+    );
+    assert_eq!((head.len(), rows.len()), (4, 1));
+}
