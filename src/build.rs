@@ -685,11 +685,12 @@ impl Run<'_> {
             let frame_digest = digest(frame.as_raw());
             clock.lap("compose");
             let image = page_image(slide.index, p);
+            // The picture of this page last time, if the slide had this page then.
             let previous_frame = previous
                 .slides
-                .iter()
-                .flat_map(|s| &s.pages)
-                .find(|old| old.image == image)
+                .get(slide.index)
+                .and_then(|s| s.pages.get(p))
+                .filter(|old| old.image == image)
                 .map(|old| old.frame.as_str());
             let unchanged =
                 previous_frame == Some(frame_digest.as_str()) && out_dir.join(&image).is_file();
