@@ -31,12 +31,17 @@ impl Kit {
     }
 
     fn themed(theme: &str) -> Self {
+        Self::with_fonts(theme, Path::new("."), vec![])
+    }
+
+    /// Bundled fonts plus the fonts in `dirs` (relative to `root`), never the system's.
+    fn with_fonts(theme: &str, root: &Path, dirs: Vec<PathBuf>) -> Self {
         let fonts = Fonts::load(
             &FontConfig {
                 system: false,
-                dirs: vec![],
+                dirs,
             },
-            Path::new("."),
+            root,
         );
         Self {
             fonts,
@@ -62,8 +67,11 @@ fn render(markdown: &str) -> Vec<RgbImage> {
 }
 
 fn render_themed(markdown: &str, theme: &str) -> Vec<RgbImage> {
+    render_with(&Kit::themed(theme), markdown)
+}
+
+fn render_with(kit: &Kit, markdown: &str) -> Vec<RgbImage> {
     let lecture = parse(markdown);
-    let kit = Kit::themed(theme);
     let theme = &kit.theme;
     let renderer = kit.renderer(WIDTH, HEIGHT);
     let backend = Gradient {
@@ -381,6 +389,44 @@ fn a_character_no_font_has_is_named_with_a_font_package() {
         .unwrap_or_else(|| panic!("{:?}", rendered.warnings));
     assert!(warning.contains("'漢' (U+6F22)"), "{warning}");
     assert!(warning.contains("fonts-noto-cjk"), "{warning}");
+}
+
+/// Share of pixels differing by more than [`check`]'s 24 levels.
+fn differing_share(a: &RgbImage, b: &RgbImage) -> f64 {
+    let bad = a
+        .pixels()
+        .zip(b.pixels())
+        .filter(|(x, y)| (0..3).any(|c| x[c].abs_diff(y[c]) > 24))
+        .count();
+    bad as f64 / (a.width() * a.height()) as f64
+}
+
+#[test]
+fn golden_cjk_and_emoji_with_a_test_font() {
+    // The font is written by the test into the course's fonts/ folder: no system fonts.
+    let course = Course::new();
+    course.bytes("fonts/test-cjk.ttf", &crate::testfont::cjk_font());
+    let kit = Kit::with_fonts("dark", &course.root, vec![PathBuf::from("fonts")]);
+    assert!(kit.fonts.with(|fs, _| fs
+        .db()
+        .faces()
+        .any(|f| f.families[0].0 == crate::testfont::FAMILY)));
+    let markdown = "# T\n\n## 漢字学習 🚀\n\n- 学習 and Latin text 🚀\n- 漢字学習 習学字漢\n- 字漢 習学 🚀 漢字\n";
+    let lecture = parse(markdown);
+    let rendered = overlay::render(
+        &kit.renderer(WIDTH, HEIGHT),
+        &lecture.meta,
+        &lecture.slides[1],
+    )
+    .unwrap();
+    // Every character has a glyph: no "no font has" warning, nor any other.
+    assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+    let frame = &render_with(&kit, markdown)[1];
+    check("cjk-emoji-slide", frame);
+    // Without the font the same slide is boxes, far outside the golden's tolerance.
+    let boxes = &render_with(&Kit::new(), markdown)[1];
+    let share = differing_share(frame, boxes);
+    assert!(share > 0.01, "{:.2}% differ from boxes", share * 100.0);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The one integration test binary: fixture courses in, slides, videos and pages out.
 
 mod support;
+mod testfont;
 mod typography;
 
 mod browser;
