@@ -163,3 +163,92 @@ fn progress_reports_every_denoising_step() {
     assert_eq!(seen.len(), builtin::STEPS);
     assert_eq!(seen.last(), Some(&(builtin::STEPS, builtin::STEPS)));
 }
+
+/// Random tensor with values from a seeded generator.
+fn random(shape: &[usize], seed: u64) -> candle_core::Tensor {
+    let mut rng = data::Rng(seed);
+    let n = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.normal()).collect();
+    candle_core::Tensor::from_vec(v, shape, &candle_core::Device::Cpu).unwrap()
+}
+
+/// Largest absolute difference between two tensors of the same shape.
+fn max_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
+#[test]
+fn hand_written_ops_match_candle_forward_and_backward() {
+    use builtin::ops;
+    use candle_core::{Var, D};
+    let (b, h, w, c, out) = (2, 5, 7, 3, 4);
+
+    // The NHWC convolution against candle's conv2d (NCHW).
+    let x = Var::from_tensor(&random(&[b, h, w, c], 1)).unwrap();
+    let kernel = Var::from_tensor(&random(&[out, c, 3, 3], 2)).unwrap();
+    let weight = kernel
+        .permute((0, 2, 3, 1))
+        .unwrap()
+        .reshape((out, 9 * c))
+        .unwrap();
+    let ours = ops::conv3x3(&x, &weight).unwrap();
+    let theirs = x
+        .permute((0, 3, 1, 2))
+        .unwrap()
+        .conv2d(&kernel, 1, 1, 1, 1)
+        .unwrap()
+        .permute((0, 2, 3, 1))
+        .unwrap();
+    assert!(max_diff(&ours, &theirs) < 1e-4);
+    let probe = random(&[b, h, w, out], 3);
+    let g1 = (&ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let g2 = (&theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    for v in [x.as_tensor(), kernel.as_tensor()] {
+        let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+        assert!(d < 1e-3, "convolution gradient off by {d}");
+    }
+
+    // Norm, FiLM and SiLU fused against the same written with tensor ops.
+    let film = Var::from_tensor(&(random(&[b, 2 * c], 4) * 0.5).unwrap()).unwrap();
+    let fused = ops::norm_film_silu(&x, &film).unwrap();
+    let rms = (x.sqr().unwrap().mean_keepdim(D::Minus1).unwrap() + 1e-6)
+        .unwrap()
+        .sqrt()
+        .unwrap();
+    let norm = x.broadcast_div(&rms).unwrap();
+    let f = film.reshape((b, 1, 1, 2 * c)).unwrap();
+    let scale = (f.narrow(3, 0, c).unwrap() + 1.0).unwrap();
+    let shift = f.narrow(3, c, c).unwrap();
+    let composed = norm
+        .broadcast_mul(&scale)
+        .unwrap()
+        .broadcast_add(&shift)
+        .unwrap()
+        .silu()
+        .unwrap();
+    assert!(max_diff(&fused, &composed) < 1e-5);
+    let probe = random(&[b, h, w, c], 5);
+    let g1 = (&fused * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let g2 = (&composed * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    for v in [x.as_tensor(), film.as_tensor()] {
+        let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+        assert!(d < 1e-4, "norm-film-silu gradient off by {d}");
+    }
+
+    // Plain RMS norm.
+    let ours = ops::rms_norm(&x).unwrap();
+    assert!(max_diff(&ours, &norm) < 1e-5);
+    let g1 = (&ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let g2 = (&norm * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let d = max_diff(g1.get(x.as_tensor()).unwrap(), g2.get(x.as_tensor()).unwrap());
+    assert!(d < 1e-4, "rms-norm gradient off by {d}");
+}

@@ -1,16 +1,19 @@
-//! The latent space of the built-in model: low-frequency cosine coefficients of a picture in
-//! OKLab, more of them for lightness (where shapes live) than for colour.
+//! The latent space of the built-in model: a 40x24 grid of OKLab samples of the picture's
+//! band-limited version (its lowest 40x24 cosine frequencies, evaluated at the grid's cell
+//! centres).
 //!
-//! Coefficients describe a continuous picture on the unit square, so a latent encoded from a
-//! small training picture decodes at any size (1920x1080 included) with no upsampling. A
-//! raised-cosine taper on the coefficients at decode time keeps edges free of ringing.
+//! The grid and the cosine coefficients are the same information (the discrete cosine
+//! transform between them is exact), so the denoiser works on a small picture where shapes are
+//! local and convolutions apply, while decoding evaluates the cosine series at any size
+//! (1920x1080 included) with no upsampling filter. A raised-cosine taper on the coefficients
+//! at decode time keeps edges free of ringing.
 
-/// Lightness coefficients, across x down y.
-pub const L_GRID: (usize, usize) = (40, 22);
-/// Coefficients of each colour channel (a, b).
-pub const C_GRID: (usize, usize) = (12, 7);
-/// Numbers in a latent.
-pub const LATENT: usize = L_GRID.0 * L_GRID.1 + 2 * C_GRID.0 * C_GRID.1;
+/// Latent grid, across x down y (16:9 cells, as square as 40x24 allows).
+pub const GRID: (usize, usize) = (40, 24);
+/// Channels per grid point: OKLab L, a, b.
+pub const CHANNELS: usize = 3;
+/// Numbers in a latent, laid out row by row, channels interleaved ([y][x][c]).
+pub const LATENT: usize = GRID.0 * GRID.1 * CHANNELS;
 
 /// A picture in OKLab, three planes of `width * height`.
 #[derive(Debug, Clone)]
@@ -35,14 +38,6 @@ impl Lab {
     }
 }
 
-fn grid(channel: usize) -> (usize, usize) {
-    if channel == 0 {
-        L_GRID
-    } else {
-        C_GRID
-    }
-}
-
 /// `table[k][i] = cos(pi * k * (i + 0.5) / n)`.
 fn cosines(k: usize, n: usize) -> Vec<Vec<f32>> {
     (0..k)
@@ -60,8 +55,8 @@ fn cosines(k: usize, n: usize) -> Vec<Vec<f32>> {
 pub struct Tables {
     width: usize,
     height: usize,
-    x: [Vec<Vec<f32>>; 2],
-    y: [Vec<Vec<f32>>; 2],
+    x: Vec<Vec<f32>>,
+    y: Vec<Vec<f32>>,
 }
 
 impl Tables {
@@ -70,41 +65,90 @@ impl Tables {
         Self {
             width,
             height,
-            x: [cosines(L_GRID.0, width), cosines(C_GRID.0, width)],
-            y: [cosines(L_GRID.1, height), cosines(C_GRID.1, height)],
+            x: cosines(GRID.0, width),
+            y: cosines(GRID.1, height),
         }
     }
 }
 
-/// Projects a picture onto the cosine basis (orthogonal: the continuous coefficients).
-pub fn encode(lab: &Lab, tables: &Tables) -> Vec<f32> {
-    assert_eq!((lab.width, lab.height), (tables.width, tables.height));
-    let (w, h) = (lab.width, lab.height);
-    let mut out = Vec::with_capacity(LATENT);
-    for (c, plane) in lab.planes.iter().enumerate() {
-        let (kx, ky) = grid(c);
-        let t = usize::from(c > 0);
-        // Along x for every row, then along y.
-        let mut rows = vec![0f32; h * kx];
-        for y in 0..h {
-            let row = &plane[y * w..(y + 1) * w];
-            for k in 0..kx {
-                let cos = &tables.x[t][k];
-                rows[y * kx + k] = row.iter().zip(cos).map(|(a, b)| a * b).sum();
+/// The lowest GRID cosine coefficients of one plane (orthogonal projection: the continuous
+/// coefficients), row j = y frequency.
+fn coefficients(plane: &[f32], tables: &Tables) -> Vec<f32> {
+    let (w, h) = (tables.width, tables.height);
+    let (kx, ky) = GRID;
+    // Along x for every row, then along y.
+    let mut rows = vec![0f32; h * kx];
+    for y in 0..h {
+        let row = &plane[y * w..(y + 1) * w];
+        for k in 0..kx {
+            rows[y * kx + k] = row.iter().zip(&tables.x[k]).map(|(a, b)| a * b).sum();
+        }
+    }
+    let mut out = Vec::with_capacity(kx * ky);
+    for j in 0..ky {
+        let cos = &tables.y[j];
+        for k in 0..kx {
+            let s: f32 = (0..h).map(|y| rows[y * kx + k] * cos[y]).sum();
+            let norm = (if k == 0 { 1.0 } else { 2.0 }) / w as f32
+                * (if j == 0 { 1.0 } else { 2.0 })
+                / h as f32;
+            out.push(s * norm);
+        }
+    }
+    out
+}
+
+/// Evaluates cosine coefficients at the pixels of `tables`' size, tapered or not.
+fn evaluate(coeffs: &[f32], tables: &Tables, taper: bool) -> Vec<f32> {
+    let (width, height) = (tables.width, tables.height);
+    let (kx, ky) = GRID;
+    let weight = |k: usize, n: usize| {
+        if taper {
+            let hann = 0.5 * (1.0 + (std::f32::consts::PI * k as f32 / n as f32).cos());
+            hann * hann
+        } else {
+            1.0
+        }
+    };
+    // For each x frequency, the profile down y; then sum across x.
+    let mut columns = vec![0f32; kx * height];
+    for k in 0..kx {
+        for j in 0..ky {
+            let v = coeffs[j * kx + k] * weight(k, kx) * weight(j, ky);
+            if v == 0.0 {
+                continue;
+            }
+            for (c, cos) in columns[k * height..(k + 1) * height]
+                .iter_mut()
+                .zip(&tables.y[j])
+            {
+                *c += v * cos;
             }
         }
-        for j in 0..ky {
-            let cos = &tables.y[t][j];
-            for k in 0..kx {
-                let mut s = 0f32;
-                for y in 0..h {
-                    s += rows[y * kx + k] * cos[y];
-                }
-                let norm = (if k == 0 { 1.0 } else { 2.0 }) / w as f32
-                    * (if j == 0 { 1.0 } else { 2.0 })
-                    / h as f32;
-                out.push(s * norm);
+    }
+    let mut plane = vec![0f32; width * height];
+    for y in 0..height {
+        let row = &mut plane[y * width..(y + 1) * width];
+        for k in 0..kx {
+            let v = columns[k * height + y];
+            for (p, c) in row.iter_mut().zip(&tables.x[k]) {
+                *p += v * c;
             }
+        }
+    }
+    plane
+}
+
+/// A picture's latent: its band-limited version sampled on the grid. `tables` must be made
+/// for the picture's size.
+pub fn encode(lab: &Lab, tables: &Tables) -> Vec<f32> {
+    assert_eq!((lab.width, lab.height), (tables.width, tables.height));
+    let grid = Tables::new(GRID.0, GRID.1);
+    let mut out = vec![0f32; LATENT];
+    for (c, plane) in lab.planes.iter().enumerate() {
+        let samples = evaluate(&coefficients(plane, tables), &grid, false);
+        for (i, v) in samples.into_iter().enumerate() {
+            out[i * CHANNELS + c] = v;
         }
     }
     out
@@ -112,44 +156,12 @@ pub fn encode(lab: &Lab, tables: &Tables) -> Vec<f32> {
 
 /// Evaluates a latent at `width` x `height`, with the anti-ringing taper.
 pub fn decode(latent: &[f32], width: usize, height: usize) -> Lab {
+    let grid = Tables::new(GRID.0, GRID.1);
     let tables = Tables::new(width, height);
-    let mut planes: [Vec<f32>; 3] = Default::default();
-    let mut offset = 0;
-    for (c, plane) in planes.iter_mut().enumerate() {
-        let (kx, ky) = grid(c);
-        let t = usize::from(c > 0);
-        let taper = |k: usize, n: usize| {
-            let hann = 0.5 * (1.0 + (std::f32::consts::PI * k as f32 / n as f32).cos());
-            hann * hann
-        };
-        let coeffs = &latent[offset..offset + kx * ky];
-        offset += kx * ky;
-        // For each x frequency, the profile down y; then sum across x.
-        let mut columns = vec![0f32; kx * height];
-        for k in 0..kx {
-            for j in 0..ky {
-                let v = coeffs[j * kx + k] * taper(k, kx) * taper(j, ky);
-                if v == 0.0 {
-                    continue;
-                }
-                let cos = &tables.y[t][j];
-                for y in 0..height {
-                    columns[k * height + y] += v * cos[y];
-                }
-            }
-        }
-        *plane = vec![0f32; width * height];
-        for y in 0..height {
-            let row = &mut plane[y * width..(y + 1) * width];
-            for k in 0..kx {
-                let v = columns[k * height + y];
-                let cos = &tables.x[t][k];
-                for (p, c) in row.iter_mut().zip(cos) {
-                    *p += v * c;
-                }
-            }
-        }
-    }
+    let planes = [0, 1, 2].map(|c| {
+        let samples: Vec<f32> = latent.iter().skip(c).step_by(CHANNELS).copied().collect();
+        evaluate(&coefficients(&samples, &grid), &tables, true)
+    });
     Lab {
         width,
         height,

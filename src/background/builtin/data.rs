@@ -80,6 +80,19 @@ pub fn vocabulary() -> Vec<&'static str> {
         .collect()
 }
 
+/// Which part of a prompt a vocabulary word fills: 0 style, 1 colour, 2 mood.
+pub fn slot(word: usize) -> Option<usize> {
+    if word < STYLES.len() {
+        Some(0)
+    } else if word < STYLES.len() + COLOURS.len() {
+        Some(1)
+    } else if word < STYLES.len() + COLOURS.len() + MOODS.len() {
+        Some(2)
+    } else {
+        None
+    }
+}
+
 /// Indices of the known words of a prompt; unknown words are ignored.
 pub fn words(prompt: &str) -> Vec<usize> {
     let vocab = vocabulary();
@@ -273,7 +286,7 @@ fn watercolour(rng: &mut Rng, p: &[[f32; 3]]) -> Lab {
     ];
     let mut lab = Lab::filled(WIDTH, HEIGHT, paper);
     let warp = Noise::new(rng, 5, 3);
-    for _ in 0..(4 + rng.below(5)) {
+    for _ in 0..(3 + rng.below(4)) {
         let c = p[rng.below(p.len())];
         let (cx, cy) = (rng.range(0.0, 1.0), rng.range(0.0, 1.0));
         let r = rng.range(0.18, 0.45);
@@ -305,11 +318,11 @@ fn bokeh(rng: &mut Rng, p: &[[f32; 3]]) -> Lab {
         let (u, v) = coords(i);
         put(&mut lab, i, base_b, smooth(0.3 * u + 0.7 * v));
     }
-    for _ in 0..(10 + rng.below(25)) {
+    for _ in 0..(6 + rng.below(10)) {
         let c = p[rng.below(p.len())];
         let c = [(c[0] + 0.3).min(0.97), c[1], c[2]];
         let (cx, cy) = (rng.f(), rng.f());
-        let r = rng.range(0.04, 0.12);
+        let r = rng.range(0.06, 0.16);
         let alpha = rng.range(0.45, 0.9);
         for i in 0..WIDTH * HEIGHT {
             let (u, v) = coords(i);
@@ -326,7 +339,7 @@ fn bokeh(rng: &mut Rng, p: &[[f32; 3]]) -> Lab {
 
 fn waves(rng: &mut Rng, p: &[[f32; 3]]) -> Lab {
     let mut lab = Lab::filled(WIDTH, HEIGHT, p[0]);
-    let bands = 4 + rng.below(4);
+    let bands = 3 + rng.below(4);
     let tilt = rng.range(-0.15, 0.15);
     for k in 0..bands {
         let y0 = (k as f32 + 0.5) / bands as f32;
@@ -400,7 +413,7 @@ fn paper(rng: &mut Rng, p: &[[f32; 3]]) -> Lab {
 
 fn geometric(rng: &mut Rng, p: &[[f32; 3]]) -> Lab {
     let mut lab = Lab::filled(WIDTH, HEIGHT, p[p.len() - 1]);
-    for _ in 0..(4 + rng.below(7)) {
+    for _ in 0..(3 + rng.below(4)) {
         let c = p[rng.below(p.len())];
         let c = [c[0] * rng.range(0.8, 1.2), c[1], c[2]];
         let alpha = rng.range(0.7, 1.0);

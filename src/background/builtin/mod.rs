@@ -1,15 +1,16 @@
 //! The built-in backend: a small diffusion model trained by this project, whose weights ship
 //! inside the binary.
 //!
-//! A picture is a latent of low-frequency OKLab cosine coefficients ([`codec`]); a residual MLP
-//! ([`net`]) predicts v from a noisy latent, the noise level and the prompt's known words; DDIM
-//! sampling with classifier-free guidance runs from seeded Gaussian noise; the latent decodes
-//! at the frame's full size, then is dithered to 8 bits. [`train`] reproduces the weights from
+//! A picture is a latent grid of band-limited OKLab samples ([`codec`]); a small UNet ([`net`])
+//! predicts v from a noisy latent, the noise level and the prompt's known words; DDIM sampling
+//! with classifier-free guidance runs from seeded Gaussian noise; the latent decodes at the
+//! frame's full size, then is dithered to 8 bits. [`train`] reproduces the weights from
 //! pictures that [`data`] draws.
 
 pub mod codec;
 pub mod data;
 pub mod net;
+pub mod ops;
 pub mod train;
 
 use anyhow::{bail, Context, Result};
@@ -18,7 +19,7 @@ use candle_nn::VarBuilder;
 use image::RgbImage;
 
 use super::{Backend, BackgroundRequest};
-use codec::LATENT;
+use codec::{CHANNELS, GRID, LATENT};
 use net::Denoiser;
 
 /// The shipped weights (trained by `lecturegen train-builtin`).
@@ -26,14 +27,16 @@ static WEIGHTS: &[u8] = include_bytes!("weights.safetensors");
 
 /// Sampling steps.
 pub const STEPS: usize = 30;
-/// Guidance scale (the probe measured 3 oversaturated; 1.75 still clipped reds here).
-pub const GUIDANCE: f32 = 1.25;
+/// Guidance scale.
+pub const GUIDANCE: f32 = 1.5;
 
 /// The built-in diffusion model.
 pub struct Builtin {
     net: Denoiser,
     mean: Vec<f32>,
     scale: Vec<f32>,
+    low: Vec<f32>,
+    high: Vec<f32>,
     id: String,
 }
 
@@ -50,20 +53,24 @@ impl Builtin {
         }
         let device = Device::Cpu;
         let vb = VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &device)?;
-        let net = Denoiser::new(data::vocabulary().len(), vb.clone())?;
-        let mean = vb.get(LATENT, "latent.mean")?.to_vec1::<f32>()?;
-        let scale = vb.get(LATENT, "latent.scale")?.to_vec1::<f32>()?;
+        let net = Denoiser::new(vb.clone())?;
+        let stat = |name: &str| vb.get(CHANNELS, name)?.to_vec1::<f32>();
+        let (mean, scale) = (stat("latent.mean")?, stat("latent.scale")?);
+        let (low, high) = (stat("latent.low")?, stat("latent.high")?);
         let id = format!("builtin/{}", &crate::cache::digest(bytes)[..16]);
         Ok(Self {
             net,
             mean,
             scale,
+            low,
+            high,
             id,
         })
     }
 
     /// Samples a latent for a prompt and seed (DDIM, v-prediction, guidance), reporting each
-    /// step to `steps(done, total)`.
+    /// step to `steps(done, total)`. The estimate of the clean latent is clamped to the range
+    /// of the training data at every step, which keeps colours in gamut under guidance.
     pub fn latent(
         &self,
         prompt: &str,
@@ -84,32 +91,36 @@ impl Builtin {
             let t = 1.0 - i as f32 / STEPS as f32;
             let next = 1.0 - (i + 1) as f32 / STEPS as f32;
             let rows = prompts.len();
-            let input = Tensor::from_vec(z.repeat(rows), (rows, LATENT), &device)?;
+            let input = Tensor::from_vec(
+                z.repeat(rows),
+                (rows, GRID.1, GRID.0, CHANNELS),
+                &device,
+            )?;
             let v = self
                 .net
                 .forward(&input, &vec![t; rows], &prompts)?
-                .to_vec2::<f32>()?;
-            let v: Vec<f32> = if guided {
-                v[0].iter()
-                    .zip(&v[1])
-                    .map(|(c, u)| u + GUIDANCE * (c - u))
-                    .collect()
-            } else {
-                v[0].clone()
-            };
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            let (cond, uncond) = v.split_at(LATENT);
             let (a, s) = train::alpha_sigma(t);
             let (a2, s2) = train::alpha_sigma(next);
-            for (zi, vi) in z.iter_mut().zip(&v) {
-                let x0 = a * *zi - s * vi;
-                let eps = s * *zi + a * vi;
+            for (i, zi) in z.iter_mut().enumerate() {
+                let vi = if guided {
+                    uncond[i] + GUIDANCE * (cond[i] - uncond[i])
+                } else {
+                    cond[i]
+                };
+                let c = i % CHANNELS;
+                let x0 = (a * *zi - s * vi).clamp(self.low[c], self.high[c]);
+                // The noise that, with the clamped x0, gives back z_t.
+                let eps = (*zi - a * x0) / s.max(1e-4);
                 *zi = a2 * x0 + s2 * eps;
             }
             steps(i + 1, STEPS);
         }
         Ok(z.iter()
-            .zip(&self.mean)
-            .zip(&self.scale)
-            .map(|((z, m), s)| z * s + m)
+            .enumerate()
+            .map(|(i, z)| z * self.scale[i % CHANNELS] + self.mean[i % CHANNELS])
             .collect())
     }
 }

@@ -1,10 +1,10 @@
 //! Training of the built-in model: `lecturegen train-builtin` reproduces the shipped weights.
 //!
-//! The program draws its own data set (see [`super::data`]), encodes it into the latent space,
-//! scales each latent dimension by `std^0.5 * median(std)^0.5` (unit variance would leave the
-//! overall colour a fraction of a percent of the loss), and trains the denoiser with
+//! The program draws its own data set (see [`super::data`]), encodes it into the latent grid,
+//! brings each channel (L, a, b) to zero mean and unit variance, and trains the denoiser with
 //! v-prediction on a cosine schedule, AdamW, prompt dropout for guidance, and an exponential
-//! moving average of the weights, which is what is saved (as f16).
+//! moving average of the weights, which is what is saved (as f16) with the channel statistics
+//! and the range of the data (the sampler clamps its estimate of the clean latent to it).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use rayon::prelude::*;
 
-use super::codec::{self, LATENT};
+use super::codec::{self, CHANNELS, GRID, LATENT};
 use super::data::{self, Rng};
 use super::net::Denoiser;
 
@@ -37,7 +37,7 @@ impl Default for TrainOptions {
         Self {
             minutes: 60.0,
             dataset: 60_000,
-            batch: 256,
+            batch: 128,
             seed: 1,
         }
     }
@@ -58,6 +58,7 @@ pub struct TrainReport {
 
 /// Trains and writes the weights to `out`. `log` receives a line now and then.
 pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<TrainReport> {
+    keep_freed_memory();
     let started = Instant::now();
     let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
     let samples: Vec<(Vec<f32>, Vec<usize>)> = (0..options.dataset)
@@ -74,23 +75,27 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         samples.len()
     ));
 
-    let (mean, scale) = latent_scaling(&samples);
+    let (mean, scale) = channel_scaling(&samples);
     let n = samples.len();
     let mut latents = Vec::with_capacity(n * LATENT);
     for (z, _) in &samples {
         latents.extend(
             z.iter()
-                .zip(&mean)
-                .zip(&scale)
-                .map(|((v, m), s)| (v - m) / s),
+                .enumerate()
+                .map(|(i, v)| (v - mean[i % CHANNELS]) / scale[i % CHANNELS]),
         );
+    }
+    let mut low = [f32::INFINITY; CHANNELS];
+    let mut high = [f32::NEG_INFINITY; CHANNELS];
+    for (i, v) in latents.iter().enumerate() {
+        low[i % CHANNELS] = low[i % CHANNELS].min(*v);
+        high[i % CHANNELS] = high[i % CHANNELS].max(*v);
     }
     let prompts: Vec<Vec<usize>> = samples.into_iter().map(|(_, w)| w).collect();
 
     let device = Device::Cpu;
-    let vocab = data::vocabulary().len();
     let varmap = VarMap::new();
-    let net = Denoiser::new(vocab, VarBuilder::from_varmap(&varmap, DType::F32, &device))?;
+    let net = Denoiser::new(VarBuilder::from_varmap(&varmap, DType::F32, &device))?;
     let named: Vec<(String, Var)> = {
         let data = varmap
             .data()
@@ -148,8 +153,9 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
                 prompts[i].clone()
             });
         }
-        let z_t = Tensor::from_vec(z_t, (b, LATENT), &device)?;
-        let target = Tensor::from_vec(target, (b, LATENT), &device)?;
+        let shape = (b, GRID.1, GRID.0, CHANNELS);
+        let z_t = Tensor::from_vec(z_t, shape, &device)?;
+        let target = Tensor::from_vec(target, shape, &device)?;
         let pred = net.forward(&z_t, &ts, &batch_prompts)?;
         let loss = candle_nn::loss::mse(&pred, &target)?;
         opt.backward_step(&loss)?;
@@ -176,14 +182,17 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     for (e, (name, _)) in ema.iter().zip(&named) {
         tensors.insert(name.clone(), e.to_dtype(DType::F16)?);
     }
-    tensors.insert(
-        "latent.mean".into(),
-        Tensor::from_vec(mean, LATENT, &device)?,
-    );
-    tensors.insert(
-        "latent.scale".into(),
-        Tensor::from_vec(scale, LATENT, &device)?,
-    );
+    for (name, values) in [
+        ("latent.mean", mean),
+        ("latent.scale", scale),
+        ("latent.low", low),
+        ("latent.high", high),
+    ] {
+        tensors.insert(
+            name.into(),
+            Tensor::from_vec(values.to_vec(), CHANNELS, &device)?,
+        );
+    }
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -197,35 +206,41 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     })
 }
 
+/// glibc returns every large block (over 32 MiB at most) to the kernel when it is freed, so
+/// each training step maps and zeroes its activations afresh: measured 15% of a step here.
+/// Raising the thresholds keeps the blocks for the next step.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator's thresholds; any values are valid.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
 /// The cosine schedule: signal and noise weights at level `t` in [0, 1].
 pub fn alpha_sigma(t: f32) -> (f32, f32) {
     let a = t * std::f32::consts::FRAC_PI_2;
     (a.cos(), a.sin())
 }
 
-/// Per-dimension mean and scale of the latents: `std^0.5 * median(std)^0.5`.
-fn latent_scaling(samples: &[(Vec<f32>, Vec<usize>)]) -> (Vec<f32>, Vec<f32>) {
-    let n = samples.len().max(1) as f64;
-    let mut mean = vec![0f64; LATENT];
+/// Per-channel mean and standard deviation of the latents.
+fn channel_scaling(samples: &[(Vec<f32>, Vec<usize>)]) -> ([f32; CHANNELS], [f32; CHANNELS]) {
+    let mut sum = [0f64; CHANNELS];
+    let mut squares = [0f64; CHANNELS];
+    let mut count = 0f64;
     for (z, _) in samples {
-        for (m, v) in mean.iter_mut().zip(z) {
-            *m += f64::from(*v) / n;
+        for (i, v) in z.iter().enumerate() {
+            sum[i % CHANNELS] += f64::from(*v);
+            squares[i % CHANNELS] += f64::from(*v).powi(2);
         }
+        count += (z.len() / CHANNELS) as f64;
     }
-    let mut var = vec![0f64; LATENT];
-    for (z, _) in samples {
-        for ((s, v), m) in var.iter_mut().zip(z).zip(&mean) {
-            *s += (f64::from(*v) - m).powi(2) / n;
-        }
+    let count = count.max(1.0);
+    let mean = sum.map(|s| s / count);
+    let mut std = [0f32; CHANNELS];
+    for c in 0..CHANNELS {
+        std[c] = (squares[c] / count - mean[c].powi(2)).max(1e-12).sqrt() as f32;
     }
-    let std: Vec<f64> = var.iter().map(|v| v.sqrt().max(1e-6)).collect();
-    let mut sorted = std.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    (
-        mean.iter().map(|m| *m as f32).collect(),
-        std.iter()
-            .map(|s| (s.sqrt() * median.sqrt()) as f32)
-            .collect(),
-    )
+    (mean.map(|m| m as f32), std)
 }
