@@ -252,3 +252,64 @@ fn hand_written_ops_match_candle_forward_and_backward() {
     let d = max_diff(g1.get(x.as_tensor()).unwrap(), g2.get(x.as_tensor()).unwrap());
     assert!(d < 1e-4, "rms-norm gradient off by {d}");
 }
+
+#[test]
+fn denoiser_gradients_match_finite_differences() {
+    use builtin::codec::{CHANNELS, GRID};
+    use builtin::net::Denoiser;
+    use candle_core::{DType, Device};
+    use candle_nn::{VarBuilder, VarMap};
+
+    let varmap = VarMap::new();
+    let net = Denoiser::new(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+    // Start the zero-initialised layers somewhere else, so every path carries gradient.
+    for (i, var) in varmap.all_vars().iter().enumerate() {
+        let t = var.as_tensor();
+        let noise = (random(t.dims(), 100 + i as u64) * 0.05).unwrap();
+        var.set(&(t + noise).unwrap()).unwrap();
+    }
+    let shape = [2, GRID.1, GRID.0, CHANNELS];
+    let z = random(&shape, 11);
+    let target = random(&shape, 12);
+    let prompts = vec![vec![2, 11, 20], vec![]];
+    let loss = |net: &Denoiser| {
+        let pred = net.forward(&z, &[0.3, 0.8], &prompts).unwrap();
+        candle_nn::loss::mse(&pred, &target).unwrap()
+    };
+    let grads = loss(&net).backward().unwrap();
+    let mut data = varmap.data().lock().unwrap().clone().into_iter().collect::<Vec<_>>();
+    data.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rng = data::Rng(5);
+    let mut checked = 0;
+    for (name, var) in &data {
+        let grad = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{name}: no gradient"));
+        let flat_grad = grad.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let values = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        // The entry with the largest gradient, and one at random.
+        let largest = (0..flat_grad.len())
+            .max_by(|&a, &b| flat_grad[a].abs().total_cmp(&flat_grad[b].abs()))
+            .unwrap();
+        for index in [largest, rng.below(values.len())] {
+            let eps = 1e-2f32;
+            let probe = |delta: f32| {
+                let mut v = values.clone();
+                v[index] += delta;
+                var.set(&candle_core::Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let l = loss(&net).to_scalar::<f32>().unwrap();
+                l
+            };
+            let numeric = (probe(eps) - probe(-eps)) / (2.0 * eps);
+            var.set(&candle_core::Tensor::from_vec(values.clone(), var.shape(), &Device::Cpu).unwrap())
+                .unwrap();
+            let analytic = flat_grad[index];
+            let scale = numeric.abs().max(analytic.abs()).max(1e-3);
+            assert!(
+                (numeric - analytic).abs() / scale < 0.1,
+                "{name}[{index}]: autograd {analytic}, finite differences {numeric}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked}");
+}

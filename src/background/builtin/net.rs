@@ -11,7 +11,7 @@
 //! learned "none"), so a style word is never diluted by the colours named beside it.
 
 use candle_core::{DType, Device, Result, Tensor, D};
-use candle_nn::{linear, Linear, Module, VarBuilder};
+use candle_nn::{Init, Linear, Module, VarBuilder};
 
 use super::codec::{CHANNELS, GRID};
 use super::data;
@@ -28,6 +28,23 @@ const TIME_FEATURES: usize = 64;
 /// Attention heads at the lowest resolution.
 const HEADS: usize = 4;
 
+/// Initial weights of a layer with `fan_in` inputs: normal with variance 1 / (3 fan_in), as
+/// PyTorch's default. Kaiming's 2 / fan_in (candle_nn's default) trained this network to a
+/// plateau twice as high in the same steps.
+fn init(fan_in: usize) -> Init {
+    Init::Randn {
+        mean: 0.0,
+        stdev: (1.0 / (3.0 * fan_in as f64)).sqrt(),
+    }
+}
+
+/// A linear layer with [`init`] weights and zero bias.
+fn linear(cin: usize, cout: usize, vb: VarBuilder) -> Result<Linear> {
+    let weight = vb.get_with_hints((cout, cin), "weight", init(cin))?;
+    let bias = vb.get_with_hints(cout, "bias", Init::Const(0.0))?;
+    Ok(Linear::new(weight, Some(bias)))
+}
+
 /// Width of each prompt slot's embedding.
 const SLOT: usize = 128;
 
@@ -40,18 +57,14 @@ struct Conv {
 impl Conv {
     fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            weight: vb.get_with_hints(
-                (cout, 9 * cin),
-                "weight",
-                candle_nn::init::DEFAULT_KAIMING_NORMAL,
-            )?,
+            weight: vb.get_with_hints((cout, 9 * cin), "weight", init(9 * cin))?,
         })
     }
 
     /// A convolution whose weights start at zero, so a residual branch starts as identity.
     fn zeroed(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            weight: vb.get_with_hints((cout, 9 * cin), "weight", candle_nn::Init::Const(0.0))?,
+            weight: vb.get_with_hints((cout, 9 * cin), "weight", Init::Const(0.0))?,
         })
     }
 
@@ -103,8 +116,8 @@ struct Attention {
 
 impl Attention {
     fn new(width: usize, vb: VarBuilder) -> Result<Self> {
-        let weight = vb.get_with_hints((width, width), "out.weight", candle_nn::Init::Const(0.0))?;
-        let bias = vb.get_with_hints(width, "out.bias", candle_nn::Init::Const(0.0))?;
+        let weight = vb.get_with_hints((width, width), "out.weight", Init::Const(0.0))?;
+        let bias = vb.get_with_hints(width, "out.bias", Init::Const(0.0))?;
         Ok(Self {
             qkv: linear(width, 3 * width, vb.pp("qkv"))?,
             out: Linear::new(weight, Some(bias)),
@@ -216,7 +229,7 @@ impl Denoiser {
             words: vb.get_with_hints(
                 (vocab + SLOTS, SLOT),
                 "words",
-                candle_nn::Init::Randn {
+                Init::Randn {
                     mean: 0.0,
                     stdev: 0.5,
                 },
