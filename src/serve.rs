@@ -216,6 +216,10 @@ pub fn resolve(root: &Path, target: &str) -> Target {
     for segment in decoded.split('/').filter(|s| !s.is_empty()) {
         let mut components = Path::new(segment).components();
         match (components.next(), components.next()) {
+            // Hidden names: a build's temporary files (and dotfiles) are never served.
+            (Some(Component::Normal(_)), None) if segment.starts_with('.') => {
+                return Target::Status(404)
+            }
             (Some(Component::Normal(part)), None) => file.push(part),
             _ => return Target::Status(403),
         }

@@ -15,6 +15,7 @@ fn resolve_never_leaves_the_output_folder() {
     let course = Course::new();
     course.file("output/a/index.html", "<p>a</p>");
     course.file("output/a/lecture.mp4", "video");
+    course.file("output/a/.lecturegen-tmp-1-lecture.mp4", "half a video");
     course.file("secret.txt", "secret");
     let root = course.path("output").canonicalize().unwrap();
     std::os::unix::fs::symlink(course.path("secret.txt"), root.join("link.txt")).unwrap();
@@ -52,6 +53,8 @@ fn resolve_never_leaves_the_output_folder() {
         ("/link.txt", 403),
         ("/up/secret.txt", 403),
         ("/missing.mp4", 404),
+        ("/a/.lecturegen-tmp-1-lecture.mp4", 404),
+        ("/a/%2Electuregen-tmp-1-lecture.mp4", 404),
     ] {
         assert_eq!(r(target), Target::Status(status), "{target}");
     }
