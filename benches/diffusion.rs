@@ -2,7 +2,8 @@
 //! SD 2.1 text encoder, one UNet step and the VAE decode at 512x512, untiled and in tiles.
 //! Each part runs in a child process of its own so its peak memory can be read.
 //!
-//! `cargo bench --bench diffusion` prints seconds and peak RSS per part.
+//! `cargo bench --bench diffusion` prints seconds and peak RSS per part; `-- --xl` adds the
+//! 1024x1024 parts (SDXL UNet step, VAE decode in tiles), to show what 1024 px needs.
 //! `benches/bench_diffusers.py` runs the same parts in PyTorch + diffusers for the ratio.
 
 use std::process::Command;
@@ -27,14 +28,20 @@ fn main() {
     let exe = &args[0];
     println!("candle 0.11 on CPU, f32, random weights, 512x512 (SD-Turbo / SD 2.1 sizes)");
     println!("{:<34} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
-    let parts: &[(&str, usize, &str)] = &[
+    let mut parts: Vec<(&str, usize, &str)> = vec![
         ("clip", 0, "text encoder (OpenCLIP-H, 77 tokens)"),
         ("unet", 0, "UNet, one step"),
         ("vae", 64, "VAE decode, untiled"),
         ("vae", 32, "VAE decode, tiles of 32 latents"),
         ("vae", 16, "VAE decode, tiles of 16 latents"),
     ];
-    for (part, tile, label) in parts {
+    if args.iter().any(|a| a == "--xl") {
+        parts.extend([
+            ("unet-xl", 0, "SDXL UNet, one step, 1024x1024"),
+            ("vae-1024", 16, "VAE decode 1024x1024, tiles of 16"),
+        ]);
+    }
+    for (part, tile, label) in &parts {
         let out = Command::new(exe)
             .args(["--part", part, &tile.to_string()])
             .output()
@@ -79,9 +86,21 @@ fn run_part(part: &str, tile: usize) -> f64 {
             unet.forward(&x, 999.0, &emb).expect("forward");
             t.elapsed().as_secs_f64()
         }
-        "vae" => {
+        "unet-xl" => {
+            let Some(xl) = sd::variant("sdxl") else {
+                return f64::NAN;
+            };
+            let unet = UNet2DConditionModel::new(vb, 4, 4, false, xl.unet.clone()).expect("unet");
+            let x = Tensor::zeros((1, 4, 128, 128), DType::F32, &device).expect("x");
+            let emb = Tensor::zeros((1, 77, 2048), DType::F32, &device).expect("emb");
+            let t = Instant::now();
+            unet.forward(&x, 999.0, &emb).expect("forward");
+            t.elapsed().as_secs_f64()
+        }
+        "vae" | "vae-1024" => {
             let vae = AutoEncoderKL::new(vb, 3, 3, variant.vae.clone()).expect("vae");
-            let x = Tensor::zeros((1, 4, 64, 64), DType::F32, &device).expect("x");
+            let side = if part == "vae" { 64 } else { 128 };
+            let x = Tensor::zeros((1, 4, side, side), DType::F32, &device).expect("x");
             let t = Instant::now();
             sd::decode_tiled(&vae, &x, 8, tile).expect("decode");
             t.elapsed().as_secs_f64()
