@@ -210,8 +210,18 @@ fn hand_written_ops_match_candle_forward_and_backward() {
         .unwrap();
     assert!(max_diff(&ours, &theirs) < 1e-4);
     let probe = random(&[b, h, w, out], 3);
-    let g1 = (&ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-    let g2 = (&theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let g1 = (&ours * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let g2 = (&theirs * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
     for v in [x.as_tensor(), kernel.as_tensor()] {
         let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
         assert!(d < 1e-3, "convolution gradient off by {d}");
@@ -237,8 +247,18 @@ fn hand_written_ops_match_candle_forward_and_backward() {
         .unwrap();
     assert!(max_diff(&fused, &composed) < 1e-5);
     let probe = random(&[b, h, w, c], 5);
-    let g1 = (&fused * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-    let g2 = (&composed * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let g1 = (&fused * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let g2 = (&composed * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
     for v in [x.as_tensor(), film.as_tensor()] {
         let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
         assert!(d < 1e-4, "norm-film-silu gradient off by {d}");
@@ -247,9 +267,22 @@ fn hand_written_ops_match_candle_forward_and_backward() {
     // Plain RMS norm.
     let ours = ops::rms_norm(&x).unwrap();
     assert!(max_diff(&ours, &norm) < 1e-5);
-    let g1 = (&ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-    let g2 = (&norm * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-    let d = max_diff(g1.get(x.as_tensor()).unwrap(), g2.get(x.as_tensor()).unwrap());
+    let g1 = (&ours * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let g2 = (&norm * &probe)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let d = max_diff(
+        g1.get(x.as_tensor()).unwrap(),
+        g2.get(x.as_tensor()).unwrap(),
+    );
     assert!(d < 1e-4, "rms-norm gradient off by {d}");
 }
 
@@ -277,14 +310,27 @@ fn denoiser_gradients_match_finite_differences() {
         candle_nn::loss::mse(&pred, &target).unwrap()
     };
     let grads = loss(&net).backward().unwrap();
-    let mut data = varmap.data().lock().unwrap().clone().into_iter().collect::<Vec<_>>();
+    let mut data = varmap
+        .data()
+        .lock()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .collect::<Vec<_>>();
     data.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rng = data::Rng(5);
     let mut checked = 0;
     for (name, var) in &data {
-        let grad = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{name}: no gradient"));
+        let grad = grads
+            .get(var.as_tensor())
+            .unwrap_or_else(|| panic!("{name}: no gradient"));
         let flat_grad = grad.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let values = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let values = var
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         // The entry with the largest gradient, and one at random.
         let largest = (0..flat_grad.len())
             .max_by(|&a, &b| flat_grad[a].abs().total_cmp(&flat_grad[b].abs()))
@@ -300,8 +346,10 @@ fn denoiser_gradients_match_finite_differences() {
                 l
             };
             let numeric = (probe(eps) - probe(-eps)) / (2.0 * eps);
-            var.set(&candle_core::Tensor::from_vec(values.clone(), var.shape(), &Device::Cpu).unwrap())
-                .unwrap();
+            var.set(
+                &candle_core::Tensor::from_vec(values.clone(), var.shape(), &Device::Cpu).unwrap(),
+            )
+            .unwrap();
             let analytic = flat_grad[index];
             let scale = numeric.abs().max(analytic.abs()).max(1e-3);
             assert!(

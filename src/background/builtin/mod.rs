@@ -91,11 +91,8 @@ impl Builtin {
             let t = 1.0 - i as f32 / STEPS as f32;
             let next = 1.0 - (i + 1) as f32 / STEPS as f32;
             let rows = prompts.len();
-            let input = Tensor::from_vec(
-                z.repeat(rows),
-                (rows, GRID.1, GRID.0, CHANNELS),
-                &device,
-            )?;
+            let input =
+                Tensor::from_vec(z.repeat(rows), (rows, GRID.1, GRID.0, CHANNELS), &device)?;
             let v = self
                 .net
                 .forward(&input, &vec![t; rows], &prompts)?

@@ -84,23 +84,25 @@ impl Grid {
     fn scatter(&self, cols: &[f32], dst: &mut [f32]) {
         let Self { h, w, c, .. } = *self;
         // Each task owns one row of `dst` and reads the columns of the rows around it.
-        dst.par_chunks_mut(w * c).enumerate().for_each(|(row, out)| {
-            out.fill(0.0);
-            let (n, y) = (row / h, row % h);
-            for x in 0..w {
-                let acc = &mut out[x * c..(x + 1) * c];
-                for k in 0..9 {
-                    // (y, x) is neighbour k of the position 8 - k steps the other way.
-                    let Some(from) = self.neighbour(n, y, x, 8 - k) else {
-                        continue;
-                    };
-                    let from = (from / c * 9 + k) * c;
-                    for (a, v) in acc.iter_mut().zip(&cols[from..from + c]) {
-                        *a += v;
+        dst.par_chunks_mut(w * c)
+            .enumerate()
+            .for_each(|(row, out)| {
+                out.fill(0.0);
+                let (n, y) = (row / h, row % h);
+                for x in 0..w {
+                    let acc = &mut out[x * c..(x + 1) * c];
+                    for k in 0..9 {
+                        // (y, x) is neighbour k of the position 8 - k steps the other way.
+                        let Some(from) = self.neighbour(n, y, x, 8 - k) else {
+                            continue;
+                        };
+                        let from = (from / c * 9 + k) * c;
+                        for (a, v) in acc.iter_mut().zip(&cols[from..from + c]) {
+                            *a += v;
+                        }
                     }
                 }
-            }
-        });
+            });
     }
 
     /// Offset of neighbour `k` (0..9, row-major) of position (n, y, x), if inside the grid.
@@ -430,8 +432,7 @@ impl CustomOp3 for NormFilmSiluBackward {
                 for r in 0..rows {
                     let at = (n * rows + r) * c;
                     let (x, g) = (&x[at..at + c], &g[at..at + c]);
-                    let inv =
-                        1.0 / (x.iter().map(|v| v * v).sum::<f32>() / c as f32 + EPS).sqrt();
+                    let inv = 1.0 / (x.iter().map(|v| v * v).sum::<f32>() / c as f32 + EPS).sqrt();
                     let mut dot = 0f32;
                     for i in 0..c {
                         let norm = x[i] * inv;
