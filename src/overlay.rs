@@ -969,8 +969,10 @@ impl Draw<'_> {
         (width / sample.len() as f32).max(size * 0.3)
     }
 
-    /// Splits placed items into pages of at most the body height. An item taller than a page
-    /// is split between lines (text) or lines of code; never mid-line.
+    /// Splits placed items into pages of at most the body height, at block boundaries: an item
+    /// that does not fit in what is left of a page starts the next page. Only an item taller
+    /// than a whole page is split, between lines (text), rows (tables, header repeated) or
+    /// lines of code; never mid-line.
     fn paginate(&mut self, placed: Vec<Placed>, body: &BodySpec, size: f32) -> Vec<Vec<Placed>> {
         let gap = body.gap * size;
         let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
@@ -986,6 +988,12 @@ impl Draw<'_> {
             if need <= body.height + 0.5 {
                 used = need;
                 page.push(p);
+                continue;
+            }
+            if !page.is_empty() && p.height <= body.height + 0.5 {
+                pages.push(Vec::new());
+                used = 0.0;
+                queue.push_front(p);
                 continue;
             }
             let room = if page.is_empty() {
