@@ -5,6 +5,10 @@
 //! `cargo bench --bench diffusion` prints seconds and peak RSS per part; `-- --xl` adds the
 //! 1024x1024 parts (SDXL UNet step, VAE decode in tiles), to show what 1024 px needs.
 //! `benches/bench_diffusers.py` runs the same parts in PyTorch + diffusers for the ratio.
+//!
+//! First, the built-in model: one whole 1920x1080 background (30 DDIM steps with guidance,
+//! decode, dither), its sampling alone, and as the anchor the `none` backend's gradient at the
+//! same size (median of 5 each); `-- --builtin` stops there.
 
 use std::process::Command;
 use std::time::Instant;
@@ -26,6 +30,10 @@ fn main() {
         return;
     }
     let exe = &args[0];
+    builtin_figures();
+    if args.iter().any(|a| a == "--builtin") {
+        return;
+    }
     println!("candle 0.11 on CPU, f32, random weights, 512x512 (SD-Turbo / SD 2.1 sizes)");
     println!("{:<34} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
     let mut parts: Vec<(&str, usize, &str)> = vec![
@@ -107,6 +115,58 @@ fn run_part(part: &str, tile: usize) -> f64 {
         }
         _ => f64::NAN,
     }
+}
+
+/// The built-in model against the `none` backend, at 1920x1080.
+fn builtin_figures() {
+    use lecturegen::background::builtin::Builtin;
+    use lecturegen::background::{Backend, BackgroundRequest, Gradient};
+    use lecturegen::color::Rgb;
+    let median = |f: &dyn Fn(u64)| {
+        let mut v: Vec<f64> = (0..5)
+            .map(|seed| {
+                let t = Instant::now();
+                f(seed);
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v[2]
+    };
+    let request = |seed| BackgroundRequest {
+        prompt: "bokeh teal dark".into(),
+        negative_prompt: String::new(),
+        seed,
+        width: 1920,
+        height: 1080,
+        image: None,
+    };
+    let model = Builtin::shipped().expect("built-in weights");
+    let gradient = Gradient {
+        start: Rgb([20, 30, 60]),
+        end: Rgb([10, 15, 30]),
+        accent: Rgb([60, 160, 220]),
+    };
+    let whole = median(&|seed| {
+        model.generate(&request(seed)).expect("builtin");
+    });
+    let sampling = median(&|seed| {
+        model
+            .latent("bokeh teal dark", seed, &|_, _| {})
+            .expect("latent");
+    });
+    let anchor = median(&|seed| {
+        gradient.generate(&request(seed)).expect("gradient");
+    });
+    println!("built-in model, 1920x1080, median of 5 (anchor: the `none` gradient)");
+    println!(
+        "  whole background   {whole:>8.0} ms  {:>6.1}x anchor",
+        whole / anchor
+    );
+    println!("  sampling (30 steps){sampling:>8.0} ms");
+    println!("  decode + dither    {:>8.0} ms", whole - sampling);
+    println!("  none gradient      {anchor:>8.0} ms  (anchor)");
+    println!();
 }
 
 /// Peak resident memory of this process, from /proc (Linux).

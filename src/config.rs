@@ -108,7 +108,7 @@ pub struct BuildConfig {
     /// Default: ".lecturegen/cache".
     pub cache_dir: PathBuf,
     /// Background backend: "none" (theme gradients), "builtin" (the model that ships in the
-    /// binary), or "sd-turbo", "sd21", "sd15" (Stable Diffusion weights). Default: "none".
+    /// binary), or "sd-turbo", "sd21", "sd15" (Stable Diffusion weights). Default: "builtin".
     pub backend: String,
     /// Pass raw HTML in notes through to the site. Default: false (it is shown as text).
     pub allow_html: bool,
@@ -123,7 +123,7 @@ impl Default for BuildConfig {
             output_dir: "output".into(),
             templates_dir: "templates".into(),
             cache_dir: ".lecturegen/cache".into(),
-            backend: "none".into(),
+            backend: "builtin".into(),
             allow_html: false,
             seed: 0,
         }

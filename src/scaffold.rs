@@ -14,7 +14,8 @@ author = ""
 lang = "en"
 
 [build]
-backend = "none"             # background pictures: "none" (theme gradient)
+backend = "builtin"          # background pictures: "builtin" (the model that ships in the
+                             # binary), "none" (theme gradient), or Stable Diffusion
 
 [video]
 width = 1920

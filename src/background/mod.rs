@@ -22,12 +22,12 @@ pub mod sd;
 pub const BACKENDS: &[(&str, &str)] = &[
     (
         "none",
-        "theme-coloured gradients; needs nothing (the default)",
+        "theme-coloured gradients; needs nothing, draws in milliseconds",
     ),
     (
         "builtin",
         "a small diffusion model trained by this project; ships in the binary, needs nothing \
-         (not yet the default: it draws no bokeh discs or shapes yet)",
+         (the default)",
     ),
     (
         "sd-turbo",

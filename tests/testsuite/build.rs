@@ -198,8 +198,10 @@ fn cli_new_then_build_and_exit_status_on_failure() {
     let exe = env!("CARGO_BIN_EXE_lecturegen");
     let status = Command::new(exe).arg("new").arg(&dir).status().unwrap();
     assert!(status.success());
-    // Keep the scaffold's config but make it fast and independent of system fonts.
-    std::fs::write(dir.join("lecturegen.toml"), crate::support::TEST_CONFIG).unwrap();
+    // Small frames and no system fonts, with the default backend: the built-in model, end to
+    // end.
+    let config = crate::support::TEST_CONFIG.replace("backend = \"none\"", "");
+    std::fs::write(dir.join("lecturegen.toml"), config).unwrap();
     let out = Command::new(exe)
         .args(["build", "--quiet", "--root"])
         .arg(&dir)

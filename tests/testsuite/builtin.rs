@@ -342,8 +342,7 @@ fn denoiser_gradients_match_finite_differences() {
                 v[index] += delta;
                 var.set(&candle_core::Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
-                let l = loss(&net).to_scalar::<f32>().unwrap();
-                l
+                loss(&net).to_scalar::<f32>().unwrap()
             };
             let numeric = (probe(eps) - probe(-eps)) / (2.0 * eps);
             var.set(
@@ -360,4 +359,67 @@ fn denoiser_gradients_match_finite_differences() {
         }
     }
     assert!(checked > 40, "{checked}");
+}
+
+/// Lightness (mean of the channels) of a picture, row-major.
+fn lightness(img: &image::RgbImage) -> Vec<f32> {
+    img.pixels()
+        .map(|p| (f32::from(p[0]) + f32::from(p[1]) + f32::from(p[2])) / 3.0)
+        .collect()
+}
+
+fn variance(v: &[f32]) -> f32 {
+    let mean = v.iter().sum::<f32>() / v.len() as f32;
+    v.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / v.len() as f32
+}
+
+#[test]
+fn style_words_give_their_structure() {
+    let model = Builtin::shipped().unwrap();
+    let (w, h) = (96usize, 54usize);
+    // Averaged over seeds: (variance of row means / of column means, mean local contrast).
+    let stats = |prompt: &str| {
+        let (mut bands, mut detail) = (0f32, 0f32);
+        for seed in 0..4 {
+            let img = model
+                .generate(&request(prompt, seed, w as u32, h as u32))
+                .unwrap();
+            let l = lightness(&img);
+            let rows: Vec<f32> = (0..h)
+                .map(|y| l[y * w..(y + 1) * w].iter().sum::<f32>() / w as f32)
+                .collect();
+            let cols: Vec<f32> = (0..w)
+                .map(|x| (0..h).map(|y| l[y * w + x]).sum::<f32>() / h as f32)
+                .collect();
+            bands += variance(&rows) / variance(&cols).max(1e-3) / 4.0;
+            // Mean distance of a pixel from the mean of its 5x5 neighbourhood.
+            let mut sum = 0f32;
+            let mut n = 0f32;
+            for y in 2..h - 2 {
+                for x in 2..w - 2 {
+                    let mut m = 0f32;
+                    for dy in 0..5 {
+                        for dx in 0..5 {
+                            m += l[(y + dy - 2) * w + x + dx - 2];
+                        }
+                    }
+                    sum += (l[y * w + x] - m / 25.0).abs();
+                    n += 1.0;
+                }
+            }
+            detail += sum / n / 4.0;
+        }
+        eprintln!("{prompt}: bands {bands:.2}, detail {detail:.2}");
+        (bands, detail)
+    };
+    let waves = stats("waves blue");
+    let bokeh = stats("bokeh blue dark");
+    let gradient = stats("gradient blue dark");
+    let aurora = stats("aurora green");
+    assert!(waves.0 > 3.0, "waves make horizontal bands: {waves:?}");
+    assert!(aurora.0 > 3.0, "aurora has a horizon: {aurora:?}");
+    assert!(
+        bokeh.1 > 2.0 * gradient.1,
+        "bokeh has spots of light, gradient none: {bokeh:?} vs {gradient:?}"
+    );
 }

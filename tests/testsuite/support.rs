@@ -14,6 +14,11 @@ pub const TEST_CONFIG: &str = r#"
 [course]
 title = "Test course"
 
+# Tests of the pipeline draw theme gradients (milliseconds); the built-in model has its own
+# tests and one end-to-end build.
+[build]
+backend = "none"
+
 [video]
 width = 320
 height = 180
