@@ -286,13 +286,17 @@ impl CustomOp2 for Conv3x3 {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let packed = x.apply_op3_no_bwd(weight, &grad.contiguous()?, &Conv3x3Backward)?;
-        let n = x.elem_count();
-        let dx = packed.narrow(0, 0, n)?.reshape(x.shape())?;
-        let dw = packed
-            .narrow(0, n, weight.elem_count())?
-            .reshape(weight.shape())?;
-        Ok((Some(dx), Some(dw)))
+        unpack(&packed, x, weight)
     }
+}
+
+/// Splits the flat output of a backward op into the gradients of its two inputs `a` and `b`
+/// (packed one after the other, as the backward ops write them).
+fn unpack(packed: &Tensor, a: &Tensor, b: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    let n = a.elem_count();
+    let da = packed.narrow(0, 0, n)?.reshape(a.shape())?;
+    let db = packed.narrow(0, n, b.elem_count())?.reshape(b.shape())?;
+    Ok((Some(da), Some(db)))
 }
 
 /// Gradients of [`Conv3x3`], packed: `dx` then `dweight`.
@@ -388,12 +392,7 @@ impl CustomOp2 for NormFilmSilu {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let packed = x.apply_op3_no_bwd(film, &grad.contiguous()?, &NormFilmSiluBackward)?;
-        let n = x.elem_count();
-        let dx = packed.narrow(0, 0, n)?.reshape(x.shape())?;
-        let dfilm = packed
-            .narrow(0, n, film.elem_count())?
-            .reshape(film.shape())?;
-        Ok((Some(dx), Some(dfilm)))
+        unpack(&packed, x, film)
     }
 }
 
