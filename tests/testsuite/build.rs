@@ -201,6 +201,7 @@ fn cli_new_then_build_and_exit_status_on_failure() {
     // Small frames and no system fonts, with the default backend: the built-in model, end to
     // end.
     let config = crate::support::TEST_CONFIG.replace("backend = \"none\"", "");
+    assert!(!config.contains("backend"), "the default backend is used");
     std::fs::write(dir.join("lecturegen.toml"), config).unwrap();
     let out = Command::new(exe)
         .args(["build", "--quiet", "--root"])
