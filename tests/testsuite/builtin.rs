@@ -172,6 +172,15 @@ fn random(shape: &[usize], seed: u64) -> candle_core::Tensor {
     candle_core::Tensor::from_vec(v, shape, &candle_core::Device::Cpu).unwrap()
 }
 
+/// Gradients of the sum of `t * probe`: the backward pass of `t` with `probe` as the upstream
+/// gradient.
+fn backward_of(
+    t: &candle_core::Tensor,
+    probe: &candle_core::Tensor,
+) -> candle_core::backprop::GradStore {
+    (t * probe).unwrap().sum_all().unwrap().backward().unwrap()
+}
+
 /// Largest absolute difference between two tensors of the same shape.
 fn max_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
     (a - b)
@@ -210,18 +219,8 @@ fn hand_written_ops_match_candle_forward_and_backward() {
         .unwrap();
     assert!(max_diff(&ours, &theirs) < 1e-4);
     let probe = random(&[b, h, w, out], 3);
-    let g1 = (&ours * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
-    let g2 = (&theirs * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
+    let g1 = backward_of(&ours, &probe);
+    let g2 = backward_of(&theirs, &probe);
     for v in [x.as_tensor(), kernel.as_tensor()] {
         let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
         assert!(d < 1e-3, "convolution gradient off by {d}");
@@ -247,18 +246,8 @@ fn hand_written_ops_match_candle_forward_and_backward() {
         .unwrap();
     assert!(max_diff(&fused, &composed) < 1e-5);
     let probe = random(&[b, h, w, c], 5);
-    let g1 = (&fused * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
-    let g2 = (&composed * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
+    let g1 = backward_of(&fused, &probe);
+    let g2 = backward_of(&composed, &probe);
     for v in [x.as_tensor(), film.as_tensor()] {
         let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
         assert!(d < 1e-4, "norm-film-silu gradient off by {d}");
@@ -267,18 +256,8 @@ fn hand_written_ops_match_candle_forward_and_backward() {
     // Plain RMS norm.
     let ours = ops::rms_norm(&x).unwrap();
     assert!(max_diff(&ours, &norm) < 1e-5);
-    let g1 = (&ours * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
-    let g2 = (&norm * &probe)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
+    let g1 = backward_of(&ours, &probe);
+    let g2 = backward_of(&norm, &probe);
     let d = max_diff(
         g1.get(x.as_tensor()).unwrap(),
         g2.get(x.as_tensor()).unwrap(),
