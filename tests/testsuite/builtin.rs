@@ -172,13 +172,26 @@ fn random(shape: &[usize], seed: u64) -> candle_core::Tensor {
     candle_core::Tensor::from_vec(v, shape, &candle_core::Device::Cpu).unwrap()
 }
 
-/// Gradients of the sum of `t * probe`: the backward pass of `t` with `probe` as the upstream
-/// gradient.
-fn backward_of(
-    t: &candle_core::Tensor,
+/// Asserts that `ours` and `theirs` pass the same gradients back to each of `vars` (within
+/// `tolerance`), with `probe` as the upstream gradient of both.
+fn same_gradients(
+    ours: &candle_core::Tensor,
+    theirs: &candle_core::Tensor,
     probe: &candle_core::Tensor,
-) -> candle_core::backprop::GradStore {
-    (t * probe).unwrap().sum_all().unwrap().backward().unwrap()
+    vars: &[&candle_core::Var],
+    tolerance: f32,
+    what: &str,
+) {
+    let backward =
+        |t: &candle_core::Tensor| (t * probe).unwrap().sum_all().unwrap().backward().unwrap();
+    let (g1, g2) = (backward(ours), backward(theirs));
+    for v in vars {
+        let d = max_diff(
+            g1.get(v.as_tensor()).unwrap(),
+            g2.get(v.as_tensor()).unwrap(),
+        );
+        assert!(d < tolerance, "{what} gradient off by {d}");
+    }
 }
 
 /// Largest absolute difference between two tensors of the same shape.
@@ -219,12 +232,7 @@ fn hand_written_ops_match_candle_forward_and_backward() {
         .unwrap();
     assert!(max_diff(&ours, &theirs) < 1e-4);
     let probe = random(&[b, h, w, out], 3);
-    let g1 = backward_of(&ours, &probe);
-    let g2 = backward_of(&theirs, &probe);
-    for v in [x.as_tensor(), kernel.as_tensor()] {
-        let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-        assert!(d < 1e-3, "convolution gradient off by {d}");
-    }
+    same_gradients(&ours, &theirs, &probe, &[&x, &kernel], 1e-3, "convolution");
 
     // Norm, FiLM and SiLU fused against the same written with tensor ops.
     let film = Var::from_tensor(&(random(&[b, 2 * c], 4) * 0.5).unwrap()).unwrap();
@@ -246,23 +254,19 @@ fn hand_written_ops_match_candle_forward_and_backward() {
         .unwrap();
     assert!(max_diff(&fused, &composed) < 1e-5);
     let probe = random(&[b, h, w, c], 5);
-    let g1 = backward_of(&fused, &probe);
-    let g2 = backward_of(&composed, &probe);
-    for v in [x.as_tensor(), film.as_tensor()] {
-        let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-        assert!(d < 1e-4, "norm-film-silu gradient off by {d}");
-    }
+    same_gradients(
+        &fused,
+        &composed,
+        &probe,
+        &[&x, &film],
+        1e-4,
+        "norm-film-silu",
+    );
 
     // Plain RMS norm.
     let ours = ops::rms_norm(&x).unwrap();
     assert!(max_diff(&ours, &norm) < 1e-5);
-    let g1 = backward_of(&ours, &probe);
-    let g2 = backward_of(&norm, &probe);
-    let d = max_diff(
-        g1.get(x.as_tensor()).unwrap(),
-        g2.get(x.as_tensor()).unwrap(),
-    );
-    assert!(d < 1e-4, "rms-norm gradient off by {d}");
+    same_gradients(&ours, &norm, &probe, &[&x], 1e-4, "rms-norm");
 }
 
 #[test]
