@@ -239,13 +239,14 @@ fn matmul(
     }
 }
 
-fn conv_dims(l1: &Layout, l2: &Layout) -> Result<Grid> {
+/// The input grid of a 3x3 convolution (`l1`, NHWC) and its weight's `(out, k)` (`l2`), checked.
+fn conv_dims(l1: &Layout, l2: &Layout) -> Result<(Grid, usize, usize)> {
     let (b, h, w, c) = l1.shape().dims4()?;
-    let (_, k) = l2.shape().dims2()?;
+    let (out, k) = l2.shape().dims2()?;
     if k != 9 * c {
         candle_core::bail!("conv3x3: weight {:?} for {c} channels", l2.dims());
     }
-    Ok(Grid { b, h, w, c })
+    Ok((Grid { b, h, w, c }, out, k))
 }
 
 struct Conv3x3;
@@ -262,10 +263,9 @@ impl CustomOp2 for Conv3x3 {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let shape = conv_dims(l1, l2)?;
+        let (shape, out, k) = conv_dims(l1, l2)?;
         let x = contiguous(s1, l1, "conv3x3")?;
         let weight = contiguous(s2, l2, "conv3x3")?;
-        let (out, k) = l2.shape().dims2()?;
         let m = shape.positions();
         let mut y = vec![0f32; m * out];
         with_scratch(m * k, 0, |cols, _| {
@@ -316,11 +316,10 @@ impl CustomOp3 for Conv3x3Backward {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let shape = conv_dims(l1, l2)?;
+        let (shape, out, k) = conv_dims(l1, l2)?;
         let x = contiguous(s1, l1, "conv3x3-backward")?;
         let weight = contiguous(s2, l2, "conv3x3-backward")?;
         let g = contiguous(s3, l3, "conv3x3-backward")?;
-        let (out, k) = l2.shape().dims2()?;
         let m = shape.positions();
         let n = x.len();
         let mut packed = vec![0f32; n + out * k];
