@@ -19,6 +19,7 @@ use candle_transformers::models::stable_diffusion::clip as sd_clip;
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 use lecturegen::background::sd;
+use lecturegen::background::vae::Decoder;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -42,11 +43,14 @@ fn main() {
         ("vae", 64, "VAE decode, untiled"),
         ("vae", 32, "VAE decode, tiles of 32 latents"),
         ("vae", 16, "VAE decode, tiles of 16 latents"),
+        ("vae-ours", 64, "our VAE decode, untiled"),
+        ("vae-ours", 16, "our VAE decode, tiles of 16"),
     ];
     if args.iter().any(|a| a == "--xl") {
         parts.extend([
             ("unet-xl", 0, "SDXL UNet, one step, 1024x1024"),
             ("vae-1024", 16, "VAE decode 1024x1024, tiles of 16"),
+            ("vae-ours-1024", 128, "our VAE decode 1024x1024, untiled"),
         ]);
     }
     for (part, tile, label) in &parts {
@@ -105,12 +109,20 @@ fn run_part(part: &str, tile: usize) -> f64 {
             unet.forward(&x, 999.0, &emb).expect("forward");
             t.elapsed().as_secs_f64()
         }
-        "vae" | "vae-1024" => {
-            let vae = AutoEncoderKL::new(vb, 3, 3, variant.vae.clone()).expect("vae");
-            let side = if part == "vae" { 64 } else { 128 };
-            let x = Tensor::zeros((1, 4, side, side), DType::F32, &device).expect("x");
+        "vae" | "vae-1024" | "vae-ours" | "vae-ours-1024" => {
+            // candle's initialisation of the weights, which ours then reads.
+            let vae = AutoEncoderKL::new(vb.clone(), 3, 3, variant.vae.clone()).expect("vae");
+            let side = if part.ends_with("1024") { 128 } else { 64 };
+            let x = Tensor::randn(0f32, 1f32, (1, 4, side, side), &device).expect("x");
+            if part.starts_with("vae-ours") {
+                drop(vae);
+                let ours = Decoder::load(vb, &variant.vae).expect("vae");
+                let t = Instant::now();
+                sd::decode_tiled(&|p| ours.decode(p), &x, 8, tile).expect("decode");
+                return t.elapsed().as_secs_f64();
+            }
             let t = Instant::now();
-            sd::decode_tiled(&vae, &x, 8, tile).expect("decode");
+            sd::decode_tiled(&|p| Ok(vae.decode(p)?), &x, 8, tile).expect("decode");
             t.elapsed().as_secs_f64()
         }
         _ => f64::NAN,

@@ -17,6 +17,7 @@ use crate::content::{Meta, Slide};
 pub mod builtin;
 pub mod rng;
 pub mod sd;
+pub mod vae;
 
 /// Backends this build knows, with what each needs.
 pub const BACKENDS: &[(&str, &str)] = &[

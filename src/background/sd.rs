@@ -675,15 +675,18 @@ impl StableDiffusion {
         let vb = unsafe {
             VarBuilder::from_mmaped_safetensors(&[&self.weights.vae], self.dtype, &self.device)?
         };
-        let vae =
-            AutoEncoderKL::new(vb, 3, 3, self.variant.vae.clone()).context("loading the VAE")?;
         let latents = (latents / self.variant.vae_scale)?.to_dtype(self.dtype)?;
-        decode_tiled(
-            &vae,
-            &latents,
-            vae_factor(&self.variant.vae),
-            self.options.tile,
-        )
+        let factor = vae_factor(&self.variant.vae);
+        let tile = self.options.tile;
+        if self.device.is_cpu() && self.dtype == DType::F32 {
+            let vae =
+                super::vae::Decoder::load(vb, &self.variant.vae).context("loading the VAE")?;
+            decode_tiled(&|part| vae.decode(part), &latents, factor, tile)
+        } else {
+            let vae = AutoEncoderKL::new(vb, 3, 3, self.variant.vae.clone())
+                .context("loading the VAE")?;
+            decode_tiled(&|part| Ok(vae.decode(part)?), &latents, factor, tile)
+        }
     }
 }
 
@@ -721,7 +724,7 @@ pub fn vae_factor(config: &AutoEncoderKLConfig) -> usize {
 /// Decodes latents in overlapping square tiles of `tile` latents, blending the overlaps with
 /// linear ramps so no seam shows. Memory follows the tile size, not the picture size.
 pub fn decode_tiled(
-    vae: &AutoEncoderKL,
+    decode: &dyn Fn(&Tensor) -> Result<Tensor>,
     latents: &Tensor,
     factor: usize,
     tile: usize,
@@ -749,7 +752,7 @@ pub fn decode_tiled(
             let th = tile.min(lh);
             let tw = tile.min(lw);
             let part = latents.narrow(2, y0, th)?.narrow(3, x0, tw)?;
-            let pixels = vae.decode(&part)?;
+            let pixels = decode(&part)?;
             let pixels = ((pixels.to_dtype(DType::F32)? / 2.0)? + 0.5)?.clamp(0f32, 1f32)?;
             let data = pixels.squeeze(0)?.flatten_from(1)?.to_vec2::<f32>()?;
             let (ph, pw) = (th * factor, tw * factor);

@@ -123,9 +123,9 @@ fn training_picture(prompt: &str, seed: u64) -> Result<RgbImage> {
 
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Minutes of optimisation (drawing the data set comes on top, about a minute).
-    #[arg(long, default_value_t = 60.0)]
-    minutes: f64,
+    /// Optimiser steps (the shipped weights: the default).
+    #[arg(long, default_value_t = train::TrainOptions::default().steps)]
+    steps: usize,
     /// Pictures in the data set.
     #[arg(long, default_value_t = 60_000)]
     dataset: usize,
@@ -139,7 +139,7 @@ pub struct TrainArgs {
 
 pub fn train(args: &TrainArgs) -> Result<ExitCode> {
     let options = train::TrainOptions {
-        minutes: args.minutes,
+        steps: args.steps,
         dataset: args.dataset,
         seed: args.seed,
         ..train::TrainOptions::default()

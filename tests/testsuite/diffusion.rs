@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::clip::text_model::{
     Activation, ClipTextConfig, ClipTextTransformer,
@@ -15,6 +15,7 @@ use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEnco
 use lecturegen::background::sd::{
     self, Options, Prediction, StableDiffusion, TextEncoder, Variant,
 };
+use lecturegen::background::vae::Decoder;
 use lecturegen::background::{Backend, BackgroundRequest};
 
 use crate::support::Course;
@@ -268,4 +269,52 @@ fn write_tiny_model_tokenizer_only(dir: &Path) {
     )
     .unwrap();
     std::fs::write(dir.join("merges.txt"), "#version: 0.2\n").unwrap();
+}
+
+/// Our CPU VAE decoder computes what candle-transformers' `AutoEncoderKL::decode` does, on the
+/// same weights: resnets with and without a shortcut, the mid attention, the upsample, odd sizes.
+#[test]
+fn our_vae_decoder_matches_candles() {
+    let variant = tiny_variant();
+    let map = VarMap::new();
+    let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+    let reference = AutoEncoderKL::new(vb.clone(), 3, 3, variant.vae.clone()).unwrap();
+    // Norms start as the identity; give them scales and shifts that matter.
+    for (name, var) in map.data().lock().unwrap().iter() {
+        if name.contains("norm") {
+            let noise = Tensor::randn(0f32, 0.3, var.shape(), &Device::Cpu).unwrap();
+            let value = if name.ends_with("weight") {
+                (noise + 1.0).unwrap()
+            } else {
+                noise
+            };
+            var.set(&value).unwrap();
+        }
+    }
+    let ours = Decoder::load(vb, &variant.vae).unwrap();
+    let latents = Tensor::randn(0f32, 1.0, (1, 4, 9, 13), &Device::Cpu).unwrap();
+    let want = reference.decode(&latents).unwrap();
+    let got = ours.decode(&latents).unwrap();
+    assert_eq!(got.dims(), want.dims());
+    assert_eq!(got.dims(), [1, 3, 18, 26]);
+    let scale = want
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    let diff = (got - &want)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(scale > 0.1, "the reference output is not trivial: {scale}");
+    assert!(
+        diff <= 1e-4 * scale,
+        "max difference {diff} against {scale}"
+    );
 }

@@ -23,6 +23,10 @@ pub const STYLES: &[&str] = &[
     "geometric",
 ];
 
+/// How often each style is drawn, relative to the others: crisp shapes and discs take the
+/// model longer to learn than soft washes, so it sees more of them.
+const STYLE_WEIGHTS: [usize; 7] = [1, 1, 2, 1, 1, 1, 3];
+
 /// Colour words with their OKLab lightness, chroma and hue.
 pub const COLOURS: &[(&str, f32, f32, f32)] = &[
     ("red", 0.60, 0.20, 28.0),
@@ -125,7 +129,15 @@ pub struct Sample {
 pub fn sample(rng: &mut Rng) -> Sample {
     let vocab = vocabulary();
     let index = |w: &str| vocab.iter().position(|v| *v == w).unwrap_or(0);
-    let style = rng.below(STYLES.len());
+    let mut pick = rng.below(STYLE_WEIGHTS.iter().sum());
+    let style = STYLE_WEIGHTS
+        .iter()
+        .position(|&w| {
+            let hit = pick < w;
+            pick = pick.saturating_sub(w);
+            hit
+        })
+        .unwrap_or(0);
     let n_colours = 1 + rng.below(2);
     let mut colours: Vec<usize> = Vec::new();
     while colours.len() < n_colours {

@@ -193,21 +193,24 @@ impl CustomOp2 for RmsNormBackward {
     }
 }
 
-/// `dst = lhs * rhs` for row-major slices with the given strides (gemm, all threads).
+/// `dst = lhs * rhs` (or `dst += lhs * rhs` when `accumulate`) for row-major slices with the
+/// given strides, on all threads when `parallel`.
 #[allow(clippy::too_many_arguments)]
-fn matmul(
+pub(crate) fn matmul(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
     lhs: &[f32],
     (lhs_rs, lhs_cs): (usize, usize),
     rhs: &[f32],
     (rhs_rs, rhs_cs): (usize, usize),
+    accumulate: bool,
+    parallel: bool,
 ) {
     assert!(dst.len() >= m * n);
     assert!(m == 0 || k == 0 || lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
     assert!(n == 0 || k == 0 || rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
     let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 {
+    let parallelism = if parallel && threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
@@ -222,14 +225,14 @@ fn matmul(
             dst.as_mut_ptr(),
             1,
             n as isize,
-            false,
+            accumulate,
             lhs.as_ptr(),
             lhs_cs as isize,
             lhs_rs as isize,
             rhs.as_ptr(),
             rhs_cs as isize,
             rhs_rs as isize,
-            0.0,
+            1.0,
             1.0,
             false,
             false,
@@ -270,7 +273,16 @@ impl CustomOp2 for Conv3x3 {
         let mut y = vec![0f32; m * out];
         with_scratch(m * k, 0, |cols, _| {
             shape.gather(x, cols);
-            matmul((m, out, k), &mut y, cols, (k, 1), weight, (1, k));
+            matmul(
+                (m, out, k),
+                &mut y,
+                cols,
+                (k, 1),
+                weight,
+                (1, k),
+                false,
+                true,
+            );
         });
         Ok((
             CpuStorage::F32(y),
@@ -327,9 +339,9 @@ impl CustomOp3 for Conv3x3Backward {
         with_scratch(m * k, m * k, |cols, dcols| {
             shape.gather(x, cols);
             // dweight [out, k] = g^T [out, m] * cols [m, k].
-            matmul((out, k, m), dweight, g, (1, out), cols, (k, 1));
+            matmul((out, k, m), dweight, g, (1, out), cols, (k, 1), false, true);
             // dcols [m, k] = g [m, out] * weight [out, k]; dx sums them back.
-            matmul((m, k, out), dcols, g, (out, 1), weight, (k, 1));
+            matmul((m, k, out), dcols, g, (out, 1), weight, (k, 1), false, true);
             shape.scatter(dcols, dx);
         });
         Ok((CpuStorage::F32(packed), Shape::from(n + out * k)))

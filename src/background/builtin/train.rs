@@ -22,8 +22,9 @@ use super::net::Denoiser;
 /// How to train.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    /// Wall-clock budget for the optimisation, minutes.
-    pub minutes: f64,
+    /// Optimiser steps. A step budget rather than a time budget: the same command gives the
+    /// same weights on any machine, only slower or faster.
+    pub steps: usize,
     /// Pictures drawn for the data set.
     pub dataset: usize,
     /// Batch size.
@@ -35,9 +36,9 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            minutes: 60.0,
+            steps: 7_600,
             dataset: 60_000,
-            batch: 128,
+            batch: 64,
             seed: 1,
         }
     }
@@ -118,14 +119,12 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
             ..ParamsAdamW::default()
         },
     )?;
-    let budget = options.minutes * 60.0;
     let train_start = Instant::now();
     let mut rng = Rng(options.seed ^ 0xA5A5_5A5A);
-    let mut step = 0usize;
     let mut recent = std::collections::VecDeque::new();
     let b = options.batch;
-    while train_start.elapsed().as_secs_f64() < budget {
-        let progress = train_start.elapsed().as_secs_f64() / budget.max(1e-9);
+    for step in 0..options.steps {
+        let progress = step as f64 / options.steps as f64;
         let warmup = (step as f64 / 300.0).min(1.0);
         let lr = peak_lr
             * warmup
@@ -167,11 +166,11 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         if recent.len() > 200 {
             recent.pop_front();
         }
-        step += 1;
-        if step.is_multiple_of(200) {
+        if (step + 1).is_multiple_of(200) {
             let avg = recent.iter().sum::<f64>() / recent.len() as f64;
             log(&format!(
-                "step {step}: loss {avg:.4}, lr {lr:.2e}, {:.0} s",
+                "step {}: loss {avg:.4}, lr {lr:.2e}, {:.0} s",
+                step + 1,
                 train_start.elapsed().as_secs_f64()
             ));
         }
@@ -199,7 +198,7 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     candle_core::safetensors::save(&tensors, out)
         .with_context(|| format!("writing {}", out.display()))?;
     Ok(TrainReport {
-        steps: step,
+        steps: options.steps,
         final_loss,
         data_seconds,
         train_seconds: train_start.elapsed().as_secs_f64(),
