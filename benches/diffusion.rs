@@ -19,6 +19,7 @@ use candle_transformers::models::stable_diffusion::clip as sd_clip;
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 use lecturegen::background::sd;
+use lecturegen::background::unet::UNet;
 use lecturegen::background::vae::Decoder;
 
 fn main() {
@@ -40,6 +41,7 @@ fn main() {
     let mut parts: Vec<(&str, usize, &str)> = vec![
         ("clip", 0, "text encoder (OpenCLIP-H, 77 tokens)"),
         ("unet", 0, "UNet, one step"),
+        ("unet-ours", 0, "our UNet, one step"),
         ("vae", 64, "VAE decode, untiled"),
         ("vae", 32, "VAE decode, tiles of 32 latents"),
         ("vae", 16, "VAE decode, tiles of 16 latents"),
@@ -89,11 +91,19 @@ fn run_part(part: &str, tile: usize) -> f64 {
             model.forward_with_mask(&ids, usize::MAX).expect("forward");
             t.elapsed().as_secs_f64()
         }
-        "unet" => {
-            let unet =
-                UNet2DConditionModel::new(vb, 4, 4, false, variant.unet.clone()).expect("unet");
-            let x = Tensor::zeros((1, 4, 64, 64), DType::F32, &device).expect("x");
-            let emb = Tensor::zeros((1, 77, 1024), DType::F32, &device).expect("emb");
+        "unet" | "unet-ours" => {
+            // candle's initialisation of the weights, which ours then reads.
+            let unet = UNet2DConditionModel::new(vb.clone(), 4, 4, false, variant.unet.clone())
+                .expect("unet");
+            let x = Tensor::randn(0f32, 1f32, (1, 4, 64, 64), &device).expect("x");
+            let emb = Tensor::randn(0f32, 1f32, (1, 77, 1024), &device).expect("emb");
+            if part == "unet-ours" {
+                drop(unet);
+                let ours = UNet::load(vb, 4, &variant.unet).expect("unet");
+                let t = Instant::now();
+                ours.forward(&x, 999.0, &emb).expect("forward");
+                return t.elapsed().as_secs_f64();
+            }
             let t = Instant::now();
             unet.forward(&x, 999.0, &emb).expect("forward");
             t.elapsed().as_secs_f64()

@@ -15,8 +15,10 @@ use crate::config::Config;
 use crate::content::{Meta, Slide};
 
 pub mod builtin;
+pub mod nhwc;
 pub mod rng;
 pub mod sd;
+pub mod unet;
 pub mod vae;
 
 /// Backends this build knows, with what each needs.

@@ -15,6 +15,7 @@ use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEnco
 use lecturegen::background::sd::{
     self, Options, Prediction, StableDiffusion, TextEncoder, Variant,
 };
+use lecturegen::background::unet::UNet;
 use lecturegen::background::vae::Decoder;
 use lecturegen::background::{Backend, BackgroundRequest};
 
@@ -279,18 +280,7 @@ fn our_vae_decoder_matches_candles() {
     let map = VarMap::new();
     let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
     let reference = AutoEncoderKL::new(vb.clone(), 3, 3, variant.vae.clone()).unwrap();
-    // Norms start as the identity; give them scales and shifts that matter.
-    for (name, var) in map.data().lock().unwrap().iter() {
-        if name.contains("norm") {
-            let noise = Tensor::randn(0f32, 0.3, var.shape(), &Device::Cpu).unwrap();
-            let value = if name.ends_with("weight") {
-                (noise + 1.0).unwrap()
-            } else {
-                noise
-            };
-            var.set(&value).unwrap();
-        }
-    }
+    randomise_norms(&map);
     let ours = Decoder::load(vb, &variant.vae).unwrap();
     let latents = Tensor::randn(0f32, 1.0, (1, 4, 9, 13), &Device::Cpu).unwrap();
     let want = reference.decode(&latents).unwrap();
@@ -317,4 +307,59 @@ fn our_vae_decoder_matches_candles() {
         diff <= 1e-4 * scale,
         "max difference {diff} against {scale}"
     );
+}
+
+/// Sets every norm's scale and shift in `map` to random values (they start as the identity).
+fn randomise_norms(map: &VarMap) {
+    for (name, var) in map.data().lock().unwrap().iter() {
+        if name.contains("norm") {
+            let noise = Tensor::randn(0f32, 0.3, var.shape(), &Device::Cpu).unwrap();
+            let value = if name.ends_with("weight") {
+                (noise + 1.0).unwrap()
+            } else {
+                noise
+            };
+            var.set(&value).unwrap();
+        }
+    }
+}
+
+/// The largest difference between `got` and `want`, and the largest magnitude in `want`.
+fn max_difference(got: &Tensor, want: &Tensor) -> (f32, f32) {
+    assert_eq!(got.dims(), want.dims());
+    let max = |t: Tensor| {
+        t.abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    };
+    (max((got - want).unwrap()), max(want.clone()))
+}
+
+/// Our CPU UNet computes what candle-transformers' `UNet2DConditionModel` does on the same
+/// weights: two prompts in a batch, cross-attention, a downsample and an upsample back to an
+/// odd size, both projection layouts.
+#[test]
+fn our_unet_matches_candles() {
+    for linear in [true, false] {
+        let mut config = tiny_variant().unet;
+        config.use_linear_projection = linear;
+        let map = VarMap::new();
+        let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+        let reference = UNet2DConditionModel::new(vb.clone(), 4, 4, false, config.clone()).unwrap();
+        randomise_norms(&map);
+        let ours = UNet::load(vb, 4, &config).unwrap();
+        let latents = Tensor::randn(0f32, 1.0, (2, 4, 5, 7), &Device::Cpu).unwrap();
+        let context = Tensor::randn(0f32, 1.0, (2, 6, 32), &Device::Cpu).unwrap();
+        let want = reference.forward(&latents, 321.0, &context).unwrap();
+        let got = ours.forward(&latents, 321.0, &context).unwrap();
+        let (diff, scale) = max_difference(&got, &want);
+        assert!(scale > 0.1, "the reference output is not trivial: {scale}");
+        assert!(
+            diff <= 1e-4 * scale,
+            "linear {linear}: max difference {diff} against {scale}"
+        );
+    }
 }
