@@ -48,10 +48,10 @@ pub struct DiffusionConfig {
     /// Generation size before scaling to the frame, rounded down to multiples of 64.
     /// Default: the model's, near 16:9 (SD-Turbo and SD 1.5 896x512, SD 2.1 1344x768).
     pub size: Option<(usize, usize)>,
-    /// Edge of the VAE decoding tiles, in latents (8 pixels each). Default: 16, measured
-    /// fastest and smallest on CPU (512x512: 60 s and 1.4 GiB, against 84 s and 16.9 GiB
-    /// untiled).
-    pub tile: usize,
+    /// Edge of the VAE decoding tiles, in latents (8 pixels each); smaller uses less memory.
+    /// Default: on the CPU the whole picture at once (lecturegen's own decoder needs 1.5 GiB
+    /// for 512x512), on a GPU 16 (candle's decoder needs 17 GiB for 512x512 in one piece).
+    pub tile: Option<usize>,
     /// "cpu" or "cuda" (needs `--features cuda`). Default: "cpu".
     pub device: String,
 }
@@ -63,7 +63,7 @@ impl Default for DiffusionConfig {
             steps: None,
             guidance: None,
             size: None,
-            tile: 16,
+            tile: None,
             device: "cpu".into(),
         }
     }

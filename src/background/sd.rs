@@ -440,8 +440,9 @@ pub struct Options {
     pub guidance: f64,
     /// Generation size (multiples of the VAE factor times 8).
     pub size: (usize, usize),
-    /// Latent tile edge for the VAE decode.
-    pub tile: usize,
+    /// Latent tile edge for the VAE decode; `None`: the default of the decoder in use (see
+    /// `DiffusionConfig::tile`).
+    pub tile: Option<usize>,
 }
 
 /// A Stable Diffusion backend.
@@ -689,8 +690,12 @@ impl StableDiffusion {
         };
         let latents = (latents / self.variant.vae_scale)?.to_dtype(self.dtype)?;
         let factor = vae_factor(&self.variant.vae);
-        let tile = self.options.tile;
-        if self.device.is_cpu() && self.dtype == DType::F32 {
+        let ours = self.ours();
+        let tile = self
+            .options
+            .tile
+            .unwrap_or(if ours { usize::MAX } else { 16 });
+        if ours {
             let vae =
                 super::vae::Decoder::load(vb, &self.variant.vae).context("loading the VAE")?;
             decode_tiled(&|part| vae.decode(part), &latents, factor, tile)

@@ -156,7 +156,7 @@ fn text_to_image_with_tiny_weights_is_seeded_and_tiled() {
         guidance: 2.0,
         size: (64, 32),
         // Smaller than the latents, so the decode runs in several blended tiles.
-        tile: 8,
+        tile: Some(8),
     };
     let backend = StableDiffusion::new(variant, Some(&dir), options, Device::Cpu).unwrap();
     let a = backend.generate(&request(1)).unwrap();
@@ -190,7 +190,7 @@ fn sdxl_layout_with_two_text_encoders_generates() {
         steps: 1,
         guidance: 0.0,
         size: (64, 32),
-        tile: 64,
+        tile: None,
     };
     let backend = StableDiffusion::new(variant.clone(), Some(&dir), options, Device::Cpu).unwrap();
     let a = backend.generate(&request(3)).unwrap();
