@@ -18,6 +18,7 @@ use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::stable_diffusion::clip as sd_clip;
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
+use lecturegen::background::clip;
 use lecturegen::background::sd;
 use lecturegen::background::unet::UNet;
 use lecturegen::background::vae::Decoder;
@@ -40,6 +41,7 @@ fn main() {
     println!("{:<34} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
     let mut parts: Vec<(&str, usize, &str)> = vec![
         ("clip", 0, "text encoder (OpenCLIP-H, 77 tokens)"),
+        ("clip-ours", 0, "our text encoder"),
         ("unet", 0, "UNet, one step"),
         ("unet-ours", 0, "our UNet, one step"),
         ("vae", 64, "VAE decode, untiled"),
@@ -83,10 +85,20 @@ fn run_part(part: &str, tile: usize) -> f64 {
     let map = VarMap::new();
     let vb = VarBuilder::from_varmap(&map, DType::F32, &device);
     match part {
-        "clip" => {
-            let model =
-                sd_clip::ClipTextTransformer::new(vb, &sd_clip::Config::v2_1()).expect("clip");
+        "clip" | "clip-ours" => {
+            // candle's initialisation of the weights, which ours then reads.
+            let model = sd_clip::ClipTextTransformer::new(vb.clone(), &sd_clip::Config::v2_1())
+                .expect("clip");
             let ids = Tensor::zeros((1, 77), DType::U32, &device).expect("ids");
+            if part == "clip-ours" {
+                drop(model);
+                let ours = clip::TextEncoder::load(vb.pp("text_model"), clip::Shape::open_clip_h())
+                    .expect("clip");
+                let _kept = lecturegen::background::nhwc::keep_freed_memory();
+                let t = Instant::now();
+                ours.forward(&[0; 77]).expect("forward");
+                return t.elapsed().as_secs_f64();
+            }
             let t = Instant::now();
             model.forward_with_mask(&ids, usize::MAX).expect("forward");
             t.elapsed().as_secs_f64()
@@ -100,6 +112,7 @@ fn run_part(part: &str, tile: usize) -> f64 {
             if part == "unet-ours" {
                 drop(unet);
                 let ours = UNet::load(vb, 4, &variant.unet).expect("unet");
+                let _kept = lecturegen::background::nhwc::keep_freed_memory();
                 let t = Instant::now();
                 ours.forward(&x, 999.0, &emb).expect("forward");
                 return t.elapsed().as_secs_f64();
@@ -127,6 +140,7 @@ fn run_part(part: &str, tile: usize) -> f64 {
             if part.starts_with("vae-ours") {
                 drop(vae);
                 let ours = Decoder::load(vb, &variant.vae).expect("vae");
+                let _kept = lecturegen::background::nhwc::keep_freed_memory();
                 let t = Instant::now();
                 sd::decode_tiled(&|p| ours.decode(p), &x, 8, tile).expect("decode");
                 return t.elapsed().as_secs_f64();

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::content::{Meta, Slide};
 
 pub mod builtin;
+pub mod clip;
 pub mod nhwc;
 pub mod rng;
 pub mod sd;

@@ -4,8 +4,10 @@
 //! product, and its group norm, SiLU and attention are chains of single-threaded passes. Here a
 //! feature map keeps its channels together per pixel, so a pixel's channels are a row of a
 //! matrix: a 1x1 convolution or a linear layer is one matrix product, and a 3x3 convolution is
-//! nine, each over a zero-padded copy of the input shifted by one tap, adding into a block of
-//! output rows small enough to stay in cache; threads take blocks of rows. Norms, SiLU and GELU
+//! three, one per row of taps, each over a zero-padded copy of the input (read with a stride of
+//! one pixel and a width of three, which lines up a row's three taps without copying them),
+//! adding into a block of output rows small enough to stay in cache; threads take blocks of
+//! rows. Norms, SiLU and GELU
 //! are one pass each, split across threads. Weights are read from the same safetensors files as
 //! candle-transformers' models, whose outputs the models built from these blocks match (tested).
 
@@ -14,6 +16,36 @@ use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
 use super::builtin::ops::matmul;
+
+/// glibc gives every block over its mmap threshold back to the kernel when it is freed (and
+/// trims the heap above 128 KiB), so a model that allocates its activations afresh for each
+/// layer maps and zeroes them again and again: measured 10% of a UNet step and 15% of a
+/// training step. While the returned guard lives, blocks up to 32 MiB (glibc's ceiling) come
+/// from the heap and freed memory is kept for reuse; dropping it gives the memory back.
+#[must_use]
+pub fn keep_freed_memory() -> KeptMemory {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator's thresholds; these values are valid.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+    KeptMemory
+}
+
+/// See [`keep_freed_memory`].
+pub struct KeptMemory;
+
+impl Drop for KeptMemory {
+    fn drop(&mut self) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: as above; malloc_trim only returns free memory to the kernel.
+        unsafe {
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 10);
+            libc::malloc_trim(0);
+        }
+    }
+}
 
 /// A feature map: `h` rows of `w` pixels of `c` channels, channels fastest. A sequence of
 /// tokens is a map one row high.
@@ -66,19 +98,68 @@ impl Map {
     }
 }
 
-pub fn silu(v: f32) -> f32 {
-    v / (1.0 + (-v).exp())
+/// e^x to about 1e-7 relative, without branches or calls, so that loops over it vectorise
+/// (libm's `expf` is a scalar call: it was the largest cost after the matrix products).
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let x = x.clamp(-87.0, 88.0);
+    // Rounded to the nearest integer by the 1.5 * 2^23 trick (`round` and `floor` are libm
+    // calls on baseline x86-64, which would stop the vectorisation).
+    const ROUND: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    // Taylor series of e^r for |r| <= ln 2 / 2: the seventh term is below 1.3e-7.
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
-/// GELU, tanh approximation (what candle's `gelu` computes).
+pub fn silu(v: f32) -> f32 {
+    v / (1.0 + exp(-v))
+}
+
+/// GELU, tanh approximation (what candle's `gelu` computes); tanh(u) = 1 - 2 / (e^2u + 1).
 pub fn gelu(v: f32) -> f32 {
     const SQRT_2_OVER_PI: f32 = 0.797_884_6;
-    0.5 * v * (1.0 + (SQRT_2_OVER_PI * (v + 0.044_715 * v * v * v)).tanh())
+    let u = SQRT_2_OVER_PI * (v + 0.044_715 * v * v * v);
+    v * (1.0 - 1.0 / (exp(2.0 * u) + 1.0))
+}
+
+/// Softmax of `row` scaled by `scale`, in place.
+fn softmax(row: &mut [f32], scale: f32) {
+    // Sixteen partial results, so that the reductions vectorise too.
+    let reduce = |row: &[f32], init: f32, f: fn(f32, f32) -> f32| {
+        let mut partial = [init; 16];
+        let mut chunks = row.chunks_exact(16);
+        for chunk in &mut chunks {
+            for (p, &v) in partial.iter_mut().zip(chunk) {
+                *p = f(*p, v);
+            }
+        }
+        chunks
+            .remainder()
+            .iter()
+            .chain(&partial)
+            .fold(init, |a, &b| f(a, b))
+    };
+    let max = reduce(row, f32::NEG_INFINITY, f32::max) * scale;
+    for v in row.iter_mut() {
+        *v = exp(*v * scale - max);
+    }
+    let inverse = 1.0 / reduce(row, 0.0, |a, b| a + b);
+    row.iter_mut().for_each(|v| *v *= inverse);
 }
 
 /// Floats per block of work: about 1 MiB, so a block of output rows stays in cache while the
 /// nine taps of a convolution add into it.
 const BLOCK_FLOATS: usize = 1 << 18;
+
+/// Below this many rows, a product is split across threads by its columns, not its rows.
+const FEW_ROWS: usize = 512;
 
 /// Rows per block for `rows` rows of `width` floats: at most a cache block, and enough blocks
 /// for every thread.
@@ -139,31 +220,65 @@ impl Conv {
         })
     }
 
-    pub fn out_channels(&self) -> usize {
-        self.cout
-    }
-
     pub fn forward(&self, x: &Map) -> Map {
-        self.run(x, (x.h, x.w), &self.bias)
+        self.run(x, (x.h, x.w), &self.bias, None)
     }
 
-    /// The convolution with `shift` added to its bias (a resnet's time embedding).
-    pub fn forward_shifted(&self, x: &Map, shift: &[f32]) -> Map {
-        let bias: Vec<f32> = self.bias.iter().zip(shift).map(|(a, b)| a + b).collect();
-        self.run(x, (x.h, x.w), &bias)
+    /// The convolution of `x` normalised by `norm` (applied as the input is padded, so the
+    /// normalised map is never stored), with `shift` added to the bias when given (a
+    /// resnet's time embedding).
+    pub fn forward_normed(&self, x: &Map, norm: &Affine, shift: Option<&[f32]>) -> Map {
+        match shift {
+            Some(shift) => {
+                let bias: Vec<f32> = self.bias.iter().zip(shift).map(|(a, b)| a + b).collect();
+                self.run(x, (x.h, x.w), &bias, Some(norm))
+            }
+            None => self.run(x, (x.h, x.w), &self.bias, Some(norm)),
+        }
     }
 
     /// The convolution of `x` resized to `size` (nearest neighbour, as `upsample_nearest2d`).
     pub fn upsampled(&self, x: &Map, size: (usize, usize)) -> Map {
-        self.run(x, size, &self.bias)
+        self.run(x, size, &self.bias, None)
     }
 
-    fn run(&self, x: &Map, (h, w): (usize, usize), bias: &[f32]) -> Map {
+    fn run(&self, x: &Map, (h, w): (usize, usize), bias: &[f32], norm: Option<&Affine>) -> Map {
         let (cin, cout) = (self.cin, self.cout);
         assert_eq!(x.c, cin, "channels into a convolution");
         if self.k == 1 {
             assert_eq!((h, w), (x.h, x.w), "a 1x1 convolution does not resize");
+            if let Some(norm) = norm {
+                let mut normed = x.clone();
+                normed
+                    .data
+                    .par_chunks_mut(cin)
+                    .zip(x.data.par_chunks(cin))
+                    .for_each(|(d, s)| norm.apply(s, d));
+                return self.run(&normed, (h, w), bias, None);
+            }
             let mut out = vec![0f32; h * w * cout];
+            if h * w < FEW_ROWS {
+                // Few tokens (a text encoder's 77): one product, threads split the outputs.
+                for px in out.chunks_mut(cout) {
+                    px.copy_from_slice(bias);
+                }
+                matmul(
+                    (h * w, cout, cin),
+                    &mut out,
+                    &x.data,
+                    (cin, 1),
+                    &self.taps,
+                    (cout, 1),
+                    true,
+                    true,
+                );
+                return Map {
+                    h,
+                    w,
+                    c: cout,
+                    data: out,
+                };
+            }
             let rows = block_rows(h * w, cout);
             out.par_chunks_mut(rows * cout)
                 .enumerate()
@@ -195,7 +310,7 @@ impl Conv {
         // Output pixel (y, x) is wide row y * pw + x: each tap reads the padded input at that
         // row shifted by (dy * pw + dx). The two extra columns per row are dropped at the end.
         let pw = w + 2;
-        let padded = pad(x, (h, w));
+        let padded = pad(x, (h, w), norm);
         let wide_rows = h * pw - 2;
         let mut wide = vec![0f32; h * pw * cout];
         let rows = block_rows(wide_rows, cout);
@@ -207,16 +322,18 @@ impl Conv {
                 if len == 0 {
                     return;
                 }
-                for tap in 0..9 {
-                    let shift = (tap / 3) * pw + tap % 3;
+                // A row of the input with its stride left at one pixel and three pixels' width
+                // holds the three horizontal taps side by side: one product per tap row.
+                let k = 3 * cin;
+                for dy in 0..3 {
                     matmul(
-                        (len, cout, cin),
+                        (len, cout, k),
                         &mut dst[..len * cout],
-                        &padded[(start + shift) * cin..],
+                        &padded[(start + dy * pw) * cin..],
                         (cin, 1),
-                        &self.taps[tap * cin * cout..(tap + 1) * cin * cout],
+                        &self.taps[dy * k * cout..(dy + 1) * k * cout],
                         (cout, 1),
-                        tap > 0,
+                        dy > 0,
                         false,
                     );
                 }
@@ -281,8 +398,9 @@ impl Conv {
     }
 }
 
-/// `x` resized to `(h, w)` (nearest neighbour) with a border of one zero pixel.
-fn pad(x: &Map, (h, w): (usize, usize)) -> Vec<f32> {
+/// `x` resized to `(h, w)` (nearest neighbour) and normalised by `norm` when given, with a
+/// border of one zero pixel.
+fn pad(x: &Map, (h, w): (usize, usize), norm: Option<&Affine>) -> Vec<f32> {
     let c = x.c;
     let pw = w + 2;
     // The source of output row/column i: floor(i * in / out), as candle's upsample_nearest2d.
@@ -305,7 +423,14 @@ fn pad(x: &Map, (h, w): (usize, usize)) -> Vec<f32> {
             let src = &x.data[sy * x.w * c..(sy + 1) * x.w * c];
             for px in 0..w {
                 let sx = source(px, w, x.w);
-                row[(px + 1) * c..(px + 2) * c].copy_from_slice(&src[sx * c..(sx + 1) * c]);
+                let (dst, src) = (
+                    &mut row[(px + 1) * c..(px + 2) * c],
+                    &src[sx * c..(sx + 1) * c],
+                );
+                match norm {
+                    Some(norm) => norm.apply(src, dst),
+                    None => dst.copy_from_slice(src),
+                }
             }
         });
     padded
@@ -333,6 +458,22 @@ impl GroupNorm {
     }
 
     pub fn forward(&self, x: &Map, then_silu: bool) -> Map {
+        let affine = self.affine(x, then_silu);
+        let mut out = vec![0f32; x.data.len()];
+        let block = (BLOCK_FLOATS / x.c).max(1) * x.c;
+        out.par_chunks_mut(block)
+            .zip(x.data.par_chunks(block))
+            .for_each(|(dst, src)| {
+                for (d, s) in dst.chunks_mut(x.c).zip(src.chunks(x.c)) {
+                    affine.apply(s, d);
+                }
+            });
+        Map { data: out, ..*x }
+    }
+
+    /// This norm of `x` as a per-channel scale and shift (then SiLU when `then_silu`), for a
+    /// convolution to apply while it copies its input ([`Conv::forward_normed`]).
+    pub fn affine(&self, x: &Map, then_silu: bool) -> Affine {
         let c = x.c;
         let pixels = (BLOCK_FLOATS / c).max(1);
         // Per-channel sums in f32 over blocks of pixels, added up across blocks in f64.
@@ -375,18 +516,34 @@ impl GroupNorm {
                 shift[ch] = (f64::from(self.beta[ch]) - mean * a) as f32;
             }
         }
-        let mut out = vec![0f32; x.data.len()];
-        out.par_chunks_mut(pixels * c)
-            .zip(x.data.par_chunks(pixels * c))
-            .for_each(|(dst, src)| {
-                for (d, s) in dst.chunks_mut(c).zip(src.chunks(c)) {
-                    for (((d, s), a), b) in d.iter_mut().zip(s).zip(&scale).zip(&shift) {
-                        let y = s * a + b;
-                        *d = if then_silu { silu(y) } else { y };
-                    }
-                }
-            });
-        Map { data: out, ..*x }
+        Affine {
+            scale,
+            shift,
+            silu: then_silu,
+        }
+    }
+}
+
+/// A per-channel scale and shift, then optionally SiLU: a group norm with its statistics.
+pub struct Affine {
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+    silu: bool,
+}
+
+impl Affine {
+    /// One pixel's channels from `src` into `dst`.
+    fn apply(&self, src: &[f32], dst: &mut [f32]) {
+        let pairs = self.scale.iter().zip(&self.shift);
+        if self.silu {
+            for ((d, s), (a, b)) in dst.iter_mut().zip(src).zip(pairs) {
+                *d = silu(s * a + b);
+            }
+        } else {
+            for ((d, s), (a, b)) in dst.iter_mut().zip(src).zip(pairs) {
+                *d = s * a + b;
+            }
+        }
     }
 }
 
@@ -422,8 +579,8 @@ impl LayerNorm {
 }
 
 /// Multi-head attention of `q` (tokens x heads*d) over `k` and `v` (keys x heads*d): softmax of
-/// q k^T / sqrt(d), times v, head by head.
-pub fn attention(q: &Map, k: &Map, v: &Map, heads: usize) -> Map {
+/// q k^T / sqrt(d), times v, head by head. `causal`: token i sees keys 0..=i only.
+pub fn attention(q: &Map, k: &Map, v: &Map, heads: usize, causal: bool) -> Map {
     let (t, s, inner) = (q.pixels(), k.pixels(), q.c);
     let d = inner / heads.max(1);
     let scale = 1.0 / (d as f32).sqrt();
@@ -442,14 +599,11 @@ pub fn attention(q: &Map, k: &Map, v: &Map, heads: usize) -> Map {
             false,
             true,
         );
-        scores.par_chunks_mut(s).for_each(|row| {
-            let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) * scale;
-            let mut total = 0.0;
-            for v in row.iter_mut() {
-                *v = (*v * scale - max).exp();
-                total += *v;
-            }
-            row.iter_mut().for_each(|v| *v /= total);
+        scores.par_chunks_mut(s).enumerate().for_each(|(i, row)| {
+            let seen = if causal { (i + 1).min(s) } else { s };
+            let (row, hidden) = row.split_at_mut(seen);
+            softmax(row, scale);
+            hidden.fill(0.0);
         });
         matmul(
             (t, d, s),

@@ -248,14 +248,17 @@ impl TextEncoder {
 enum LoadedText {
     Clip(ClipTextTransformer),
     OpenClip(sd_clip::ClipTextTransformer),
+    Ours(super::clip::TextEncoder),
 }
 
 impl LoadedText {
-    fn forward(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Self::Clip(m) => m.forward_with_mask(ids, usize::MAX),
-            Self::OpenClip(m) => m.forward_with_mask(ids, usize::MAX),
-        }
+    fn forward(&self, ids: &[u32], device: &Device) -> Result<Tensor> {
+        let tensor = || Tensor::new(ids, device)?.unsqueeze(0);
+        Ok(match self {
+            Self::Clip(m) => m.forward_with_mask(&tensor()?, usize::MAX)?,
+            Self::OpenClip(m) => m.forward_with_mask(&tensor()?, usize::MAX)?,
+            Self::Ours(m) => m.forward(ids)?,
+        })
     }
 }
 
@@ -583,6 +586,14 @@ impl StableDiffusion {
         let vb =
             unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &self.device)? };
         let clip = match kind {
+            _ if self.ours() => {
+                let shape = match kind {
+                    TextEncoder::Clip(config) => super::clip::Shape::of(config),
+                    TextEncoder::OpenClipH => super::clip::Shape::open_clip_h(),
+                    TextEncoder::OpenClipBigG => super::clip::Shape::open_clip_big_g(),
+                };
+                LoadedText::Ours(super::clip::TextEncoder::load(vb.pp("text_model"), shape)?)
+            }
             TextEncoder::Clip(config) => {
                 LoadedText::Clip(ClipTextTransformer::new(vb.pp("text_model"), config)?)
             }
@@ -599,8 +610,7 @@ impl StableDiffusion {
             .iter()
             .map(|prompt| -> Result<Tensor> {
                 let ids = self.tokens(&tokenizer, kind.max_tokens(), prompt)?;
-                let ids = Tensor::new(ids.as_slice(), &self.device)?.unsqueeze(0)?;
-                clip.forward(&ids)
+                clip.forward(&ids, &self.device)
                     .with_context(|| format!("running the text encoder {}", weights.display()))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -718,6 +728,7 @@ impl Backend for StableDiffusion {
         steps: &dyn Fn(usize, usize),
     ) -> Result<RgbImage> {
         let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let _kept = self.ours().then(super::nhwc::keep_freed_memory);
         let guided = self.options.guidance > 1.0;
         // Each phase loads its model and drops it before the next phase starts.
         let emb = self.text_embeddings(request, guided)?;

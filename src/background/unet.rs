@@ -52,8 +52,10 @@ impl Resnet {
         let shift = self.time.forward(temb).data;
         let h = self
             .conv1
-            .forward_shifted(&self.norm1.forward(&x, true), &shift);
-        let mut h = self.conv2.forward(&self.norm2.forward(&h, true));
+            .forward_normed(&x, &self.norm1.affine(&x, true), Some(&shift));
+        let mut h = self
+            .conv2
+            .forward_normed(&h, &self.norm2.affine(&h, true), None);
         let skip = match &self.shortcut {
             Some(conv) => conv.forward(&x),
             None => x,
@@ -91,7 +93,7 @@ impl Attention {
         let q = self.q.forward(x);
         let k = self.k.forward(context);
         let v = self.v.forward(context);
-        self.out.forward(&attention(&q, &k, &v, self.heads))
+        self.out.forward(&attention(&q, &k, &v, self.heads, false))
     }
 }
 
@@ -497,6 +499,7 @@ impl UNet {
                 x = conv.upsampled(&x, size);
             }
         }
-        self.conv_out.forward(&self.norm_out.forward(&x, true))
+        self.conv_out
+            .forward_normed(&x, &self.norm_out.affine(&x, true), None)
     }
 }

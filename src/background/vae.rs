@@ -35,8 +35,12 @@ impl Resnet {
     }
 
     fn forward(&self, x: Map) -> Map {
-        let h = self.conv1.forward(&self.norm1.forward(&x, true));
-        let mut h = self.conv2.forward(&self.norm2.forward(&h, true));
+        let h = self
+            .conv1
+            .forward_normed(&x, &self.norm1.affine(&x, true), None);
+        let mut h = self
+            .conv2
+            .forward_normed(&h, &self.norm2.affine(&h, true), None);
         let skip = match &self.shortcut {
             Some(conv) => conv.forward(&x),
             None => x,
@@ -77,7 +81,7 @@ impl Attention {
         let k = self.key.forward(&normed);
         let v = self.value.forward(&normed);
         drop(normed);
-        let mut out = self.out.forward(&attention(&q, &k, &v, 1));
+        let mut out = self.out.forward(&attention(&q, &k, &v, 1, false));
         out.add(&x);
         out
     }
@@ -179,7 +183,9 @@ impl Decoder {
                 x = conv.upsampled(&x, (2 * x.h, 2 * x.w));
             }
         }
-        let x = self.conv_out.forward(&self.norm_out.forward(&x, true));
+        let x = self
+            .conv_out
+            .forward_normed(&x, &self.norm_out.affine(&x, true), None);
         Ok(Tensor::from_vec(x.data, (1, x.h, x.w, x.c), &Device::Cpu)?.permute((0, 3, 1, 2))?)
     }
 }

@@ -17,6 +17,7 @@ use lecturegen::background::sd::{
 };
 use lecturegen::background::unet::UNet;
 use lecturegen::background::vae::Decoder;
+use lecturegen::background::{clip, nhwc};
 use lecturegen::background::{Backend, BackgroundRequest};
 
 use crate::support::Course;
@@ -362,4 +363,62 @@ fn our_unet_matches_candles() {
             "linear {linear}: max difference {diff} against {scale}"
         );
     }
+}
+
+/// Our CPU text encoder computes what candle-transformers' CLIP does on the same weights
+/// (causal attention, quick GELU, final layer norm), and our GELU is candle's.
+#[test]
+fn our_text_encoder_matches_candles() {
+    let TextEncoder::Clip(config) = tiny_variant().clip else {
+        unreachable!()
+    };
+    let map = VarMap::new();
+    let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+    let reference = ClipTextTransformer::new(vb.pp("text_model"), &config).unwrap();
+    randomise_norms(&map);
+    let ours = clip::TextEncoder::load(vb.pp("text_model"), clip::Shape::of(&config)).unwrap();
+    let ids: Vec<u32> = (0..config.max_position_embeddings as u32)
+        .map(|i| (i * 7 + 3) % config.vocab_size as u32)
+        .collect();
+    let want = reference
+        .forward_with_mask(
+            &Tensor::new(ids.as_slice(), &Device::Cpu)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap(),
+            usize::MAX,
+        )
+        .unwrap();
+    let got = ours.forward(&ids).unwrap();
+    let (diff, scale) = max_difference(&got, &want);
+    assert!(scale > 0.1, "the reference output is not trivial: {scale}");
+    assert!(
+        diff <= 1e-4 * scale,
+        "max difference {diff} against {scale}"
+    );
+
+    let x = Tensor::randn(0f32, 3.0, 1000, &Device::Cpu).unwrap();
+    let want = x.gelu().unwrap();
+    let got: Vec<f32> = x
+        .to_vec1::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(nhwc::gelu)
+        .collect();
+    let (diff, _) = max_difference(&Tensor::new(got.as_slice(), &Device::Cpu).unwrap(), &want);
+    assert!(diff < 1e-5, "gelu differs by {diff}");
+}
+
+/// The vectorisable exp is within a few units in the last place of libm's over the range
+/// the models use.
+#[test]
+fn fast_exp_is_accurate() {
+    let mut worst = 0f32;
+    for i in -8700..=8800 {
+        let x = i as f32 / 100.0;
+        let (got, want) = (nhwc::exp(x), x.exp());
+        worst = worst.max((got - want).abs() / want);
+    }
+    eprintln!("worst relative error {worst:e}");
+    assert!(worst < 5e-7, "worst relative error {worst:e}");
 }

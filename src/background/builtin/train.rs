@@ -59,7 +59,8 @@ pub struct TrainReport {
 
 /// Trains and writes the weights to `out`. `log` receives a line now and then.
 pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<TrainReport> {
-    keep_freed_memory();
+    // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
+    std::mem::forget(crate::background::nhwc::keep_freed_memory());
     let started = Instant::now();
     let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
     let samples: Vec<(Vec<f32>, Vec<usize>)> = (0..options.dataset)
@@ -203,18 +204,6 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         data_seconds,
         train_seconds: train_start.elapsed().as_secs_f64(),
     })
-}
-
-/// glibc returns every large block (over 32 MiB at most) to the kernel when it is freed, so
-/// each training step maps and zeroes its activations afresh: measured 15% of a step here.
-/// Raising the thresholds keeps the blocks for the next step.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator's thresholds; any values are valid.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-    }
 }
 
 /// The cosine schedule: signal and noise weights at level `t` in [0, 1].
