@@ -5,8 +5,9 @@ Random weights, CPU, f32, 512x512: OpenCLIP-H text encoder (77 tokens), one SD-T
 the SD VAE decode. Not part of CI. Needs: pip install torch diffusers transformers
 (the PyPI torch wheel is large). Each part runs in a child process so its peak RSS is its own.
 
-Usage: benches/bench_diffusers.py [CANDLE_CLIP_S CANDLE_UNET_S CANDLE_VAE_S]
-With the candle figures (from the same machine, same run of work) it prints the ratios.
+Usage: benches/bench_diffusers.py [CLIP_S UNET_S VAE_S]
+With lecturegen's figures (the last line of `cargo bench --bench diffusion`, same machine, same
+run of work) it prints the ratios, part by part and for a whole SD-Turbo picture.
 """
 import resource
 import subprocess
@@ -52,8 +53,9 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--part":
         part(sys.argv[2])
         return
-    candle = [float(x) for x in sys.argv[1:4]] if len(sys.argv) >= 4 else None
-    print(f"{'part':<22} {'time (s)':>9} {'peak RSS (GiB)':>15} {'candle/torch':>13}")
+    ours = [float(x) for x in sys.argv[1:4]] if len(sys.argv) >= 4 else None
+    print(f"{'part':<22} {'time (s)':>9} {'peak RSS (GiB)':>15} {'ours/torch':>13}")
+    total = 0.0
     for i, name in enumerate(["clip", "unet", "vae"]):
         out = subprocess.run([sys.executable, __file__, "--part", name], capture_output=True, text=True)
         line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
@@ -61,8 +63,12 @@ def main():
             print(f"{name:<22} failed: {out.stderr.strip()[-300:]}")
             continue
         took, peak = line.split()[1:3]
-        ratio = f"{candle[i] / float(took):.2f}x" if candle else "-"
+        total += float(took)
+        ratio = f"{ours[i] / float(took):.2f}x" if ours else "-"
         print(f"{name:<22} {took:>9} {peak:>15} {ratio:>13}")
+    if ours:
+        print(f"whole SD-Turbo picture: PyTorch {total:.2f} s, ours {sum(ours):.2f} s, "
+              f"ours/torch {sum(ours) / total:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-//! Stable Diffusion parts in candle at their real sizes, with random weights: the SD-Turbo /
-//! SD 2.1 text encoder, one UNet step and the VAE decode at 512x512, untiled and in tiles.
-//! Each part runs in a child process of its own so its peak memory can be read.
+//! Stable Diffusion parts at their real sizes, with random weights: the SD-Turbo / SD 2.1 text
+//! encoder, one UNet step and the VAE decode at 512x512, in candle-transformers' models and in
+//! ours (which read the same weights), then the sum for a whole SD-Turbo picture. Each part
+//! runs in a child process of its own so its peak memory can be read.
 //!
 //! `cargo bench --bench diffusion` prints seconds and peak RSS per part; `-- --xl` adds the
 //! 1024x1024 parts (SDXL UNet step, VAE decode in tiles), to show what 1024 px needs.
@@ -37,26 +38,28 @@ fn main() {
     if args.iter().any(|a| a == "--builtin") {
         return;
     }
-    println!("candle 0.11 on CPU, f32, random weights, 512x512 (SD-Turbo / SD 2.1 sizes)");
-    println!("{:<34} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
+    println!("CPU, f32, random weights, 512x512 (SD-Turbo / SD 2.1 sizes): candle-transformers'");
+    println!(
+        "models against ours (src/background/{{clip,unet,vae,nhwc}}.rs), which the backend uses"
+    );
+    println!("{:<40} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
     let mut parts: Vec<(&str, usize, &str)> = vec![
-        ("clip", 0, "text encoder (OpenCLIP-H, 77 tokens)"),
-        ("clip-ours", 0, "our text encoder"),
-        ("unet", 0, "UNet, one step"),
-        ("unet-ours", 0, "our UNet, one step"),
-        ("vae", 64, "VAE decode, untiled"),
-        ("vae", 32, "VAE decode, tiles of 32 latents"),
-        ("vae", 16, "VAE decode, tiles of 16 latents"),
-        ("vae-ours", 64, "our VAE decode, untiled"),
-        ("vae-ours", 16, "our VAE decode, tiles of 16"),
+        ("clip", 0, "candle: text encoder (OpenCLIP-H)"),
+        ("clip-ours", 0, "ours:   text encoder"),
+        ("unet", 0, "candle: UNet, one step"),
+        ("unet-ours", 0, "ours:   UNet, one step"),
+        ("vae", 16, "candle: VAE decode, tiles of 16"),
+        ("vae-ours", 64, "ours:   VAE decode, whole picture"),
+        ("vae-ours", 16, "ours:   VAE decode, tiles of 16"),
     ];
     if args.iter().any(|a| a == "--xl") {
         parts.extend([
-            ("unet-xl", 0, "SDXL UNet, one step, 1024x1024"),
-            ("vae-1024", 16, "VAE decode 1024x1024, tiles of 16"),
-            ("vae-ours-1024", 128, "our VAE decode 1024x1024, untiled"),
+            ("unet-xl", 0, "candle: SDXL UNet, one step, 1024x1024"),
+            ("vae-1024", 16, "candle: VAE decode 1024x1024, tiles of 16"),
+            ("vae-ours-1024", 128, "ours:   VAE decode 1024x1024, whole"),
         ]);
     }
+    let mut seconds = std::collections::HashMap::new();
     for (part, tile, label) in &parts {
         let out = Command::new(exe)
             .args(["--part", part, &tile.to_string()])
@@ -67,14 +70,34 @@ fn main() {
             Some(r) => {
                 let mut it = r.split_whitespace();
                 let (t, m) = (it.next().unwrap_or("?"), it.next().unwrap_or("?"));
-                println!("{label:<34} {t:>9} {m:>14}");
+                println!("{label:<40} {t:>9} {m:>14}");
+                seconds.insert((*part, *tile), t.parse::<f64>().unwrap_or(f64::NAN));
             }
             None => println!(
-                "{label:<34} failed: {}",
+                "{label:<40} failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             ),
         }
     }
+    // One SD-Turbo picture is one text encoding, one UNet step and one decode.
+    let whole = |parts: [(&str, usize); 3]| -> f64 {
+        parts
+            .iter()
+            .map(|p| seconds.get(p).copied().unwrap_or(f64::NAN))
+            .sum()
+    };
+    let candle = whole([("clip", 0), ("unet", 0), ("vae", 16)]);
+    let ours = whole([("clip-ours", 0), ("unet-ours", 0), ("vae-ours", 64)]);
+    println!(
+        "whole SD-Turbo picture: candle {candle:.2} s, ours {ours:.2} s ({:.1}x faster)",
+        candle / ours
+    );
+    println!(
+        "PyTorch on the same parts: benches/bench_diffusers.py {:.3} {:.3} {:.3}",
+        seconds.get(&("clip-ours", 0)).copied().unwrap_or(f64::NAN),
+        seconds.get(&("unet-ours", 0)).copied().unwrap_or(f64::NAN),
+        seconds.get(&("vae-ours", 64)).copied().unwrap_or(f64::NAN)
+    );
 }
 
 fn run_part(part: &str, tile: usize) -> f64 {
