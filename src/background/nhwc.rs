@@ -313,7 +313,13 @@ impl Conv {
         let padded = pad(x, (h, w), norm);
         let wide_rows = h * pw - 2;
         let mut wide = vec![0f32; h * pw * cout];
-        let rows = block_rows(wide_rows, cout);
+        // Few rows (a UNet's 8x8 and 16x16 maps): one block, threads split each product.
+        let few = wide_rows < FEW_ROWS;
+        let rows = if few {
+            wide_rows
+        } else {
+            block_rows(wide_rows, cout)
+        };
         wide.par_chunks_mut(rows * cout)
             .enumerate()
             .for_each(|(b, dst)| {
@@ -334,7 +340,7 @@ impl Conv {
                         &self.taps[dy * k * cout..(dy + 1) * k * cout],
                         (cout, 1),
                         dy > 0,
-                        false,
+                        few,
                     );
                 }
             });
@@ -579,46 +585,55 @@ impl LayerNorm {
 }
 
 /// Multi-head attention of `q` (tokens x heads*d) over `k` and `v` (keys x heads*d): softmax of
-/// q k^T / sqrt(d), times v, head by head. `causal`: token i sees keys 0..=i only.
+/// q k^T / sqrt(d), times v, head by head. `causal`: token i sees keys 0..=i only. Threads
+/// take blocks of queries, so a block's scores stay in cache instead of a whole head's
+/// (64 MiB for a 64x64 map) going through memory three times.
 pub fn attention(q: &Map, k: &Map, v: &Map, heads: usize, causal: bool) -> Map {
+    const QUERIES: usize = 128;
     let (t, s, inner) = (q.pixels(), k.pixels(), q.c);
     let d = inner / heads.max(1);
     let scale = 1.0 / (d as f32).sqrt();
     let mut out = vec![0f32; t * inner];
-    let mut scores = vec![0f32; t * s];
-    let mut head_out = vec![0f32; t * d];
-    for head in 0..heads {
-        let at = head * d;
-        matmul(
-            (t, s, d),
-            &mut scores,
-            &q.data[at..],
-            (inner, 1),
-            &k.data[at..],
-            (1, inner),
-            false,
-            true,
-        );
-        scores.par_chunks_mut(s).enumerate().for_each(|(i, row)| {
-            let seen = if causal { (i + 1).min(s) } else { s };
-            let (row, hidden) = row.split_at_mut(seen);
-            softmax(row, scale);
-            hidden.fill(0.0);
+    out.par_chunks_mut(QUERIES * inner)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let first = b * QUERIES;
+            let rows = out.len() / inner;
+            let mut scores = vec![0f32; rows * s];
+            let mut head_out = vec![0f32; rows * d];
+            for head in 0..heads {
+                let at = head * d;
+                matmul(
+                    (rows, s, d),
+                    &mut scores,
+                    &q.data[first * inner + at..],
+                    (inner, 1),
+                    &k.data[at..],
+                    (1, inner),
+                    false,
+                    false,
+                );
+                for (i, row) in scores.chunks_mut(s).enumerate() {
+                    let seen = if causal { (first + i + 1).min(s) } else { s };
+                    let (row, hidden) = row.split_at_mut(seen);
+                    softmax(row, scale);
+                    hidden.fill(0.0);
+                }
+                matmul(
+                    (rows, d, s),
+                    &mut head_out,
+                    &scores,
+                    (s, 1),
+                    &v.data[at..],
+                    (inner, 1),
+                    false,
+                    false,
+                );
+                for (o, h) in out.chunks_mut(inner).zip(head_out.chunks(d)) {
+                    o[at..at + d].copy_from_slice(h);
+                }
+            }
         });
-        matmul(
-            (t, d, s),
-            &mut head_out,
-            &scores,
-            (s, 1),
-            &v.data[at..],
-            (inner, 1),
-            false,
-            true,
-        );
-        out.par_chunks_mut(inner)
-            .zip(head_out.par_chunks(d))
-            .for_each(|(o, h)| o[at..at + d].copy_from_slice(h));
-    }
     Map {
         h: q.h,
         w: q.w,

@@ -761,7 +761,8 @@ pub fn decode_tiled(
     tile: usize,
 ) -> Result<RgbImage> {
     let (_, _, lh, lw) = latents.dims4()?;
-    let tile = tile.max(4);
+    // A tile larger than the latents is the whole picture.
+    let tile = tile.min(lh.max(lw)).max(4);
     let overlap = (tile / 4).max(1);
     let starts = |len: usize| -> Vec<usize> {
         if len <= tile {
