@@ -641,3 +641,71 @@ pub fn attention(q: &Map, k: &Map, v: &Map, heads: usize, causal: bool) -> Map {
         data: out,
     }
 }
+
+/// diffusers' `ResnetBlock2D`, with a time embedding (a UNet's) or without (a VAE's).
+pub struct Resnet {
+    norm1: GroupNorm,
+    conv1: Conv,
+    time: Option<Conv>,
+    norm2: GroupNorm,
+    conv2: Conv,
+    shortcut: Option<Conv>,
+    scale: f32,
+}
+
+/// The sizes of a [`Resnet`].
+pub struct ResnetShape {
+    pub cin: usize,
+    pub cout: usize,
+    pub groups: usize,
+    pub eps: f64,
+    /// Channels of the time embedding, if it takes one.
+    pub temb: Option<usize>,
+    /// What the output is divided by.
+    pub scale: f64,
+}
+
+impl Resnet {
+    pub fn load(vb: VarBuilder, s: &ResnetShape) -> Result<Self> {
+        Ok(Self {
+            norm1: GroupNorm::load(vb.pp("norm1"), s.groups, s.cin, s.eps)?,
+            conv1: Conv::load(vb.pp("conv1"), s.cin, s.cout, 3)?,
+            time: match s.temb {
+                Some(temb) => Some(Conv::linear(vb.pp("time_emb_proj"), temb, s.cout, true)?),
+                None => None,
+            },
+            norm2: GroupNorm::load(vb.pp("norm2"), s.groups, s.cout, s.eps)?,
+            conv2: Conv::load(vb.pp("conv2"), s.cout, s.cout, 3)?,
+            shortcut: if s.cin == s.cout {
+                None
+            } else {
+                Some(Conv::load(vb.pp("conv_shortcut"), s.cin, s.cout, 1)?)
+            },
+            scale: s.scale as f32,
+        })
+    }
+
+    /// `temb`: the time embedding after SiLU (one token), for a resnet that takes one.
+    pub fn forward(&self, x: Map, temb: Option<&Map>) -> Map {
+        let shift = match (&self.time, temb) {
+            (Some(time), Some(temb)) => Some(time.forward(temb).data),
+            _ => None,
+        };
+        let h = self
+            .conv1
+            .forward_normed(&x, &self.norm1.affine(&x, true), shift.as_deref());
+        let mut h = self
+            .conv2
+            .forward_normed(&h, &self.norm2.affine(&h, true), None);
+        let skip = match &self.shortcut {
+            Some(conv) => conv.forward(&x),
+            None => x,
+        };
+        h.add(&skip);
+        if self.scale != 1.0 {
+            let scale = self.scale;
+            h.map_in_place(|v| v / scale);
+        }
+        h
+    }
+}

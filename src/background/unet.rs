@@ -8,66 +8,7 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModelConfig;
 
-use super::nhwc::{attention, gelu, silu, Conv, GroupNorm, LayerNorm, Map};
-
-/// diffusers' `ResnetBlock2D` with a time embedding.
-struct Resnet {
-    norm1: GroupNorm,
-    conv1: Conv,
-    time: Conv,
-    norm2: GroupNorm,
-    conv2: Conv,
-    shortcut: Option<Conv>,
-    scale: f32,
-}
-
-struct ResnetShape {
-    cin: usize,
-    cout: usize,
-    groups: usize,
-    eps: f64,
-    temb: usize,
-    scale: f64,
-}
-
-impl Resnet {
-    fn load(vb: VarBuilder, s: &ResnetShape) -> Result<Self> {
-        Ok(Self {
-            norm1: GroupNorm::load(vb.pp("norm1"), s.groups, s.cin, s.eps)?,
-            conv1: Conv::load(vb.pp("conv1"), s.cin, s.cout, 3)?,
-            time: Conv::linear(vb.pp("time_emb_proj"), s.temb, s.cout, true)?,
-            norm2: GroupNorm::load(vb.pp("norm2"), s.groups, s.cout, s.eps)?,
-            conv2: Conv::load(vb.pp("conv2"), s.cout, s.cout, 3)?,
-            shortcut: if s.cin == s.cout {
-                None
-            } else {
-                Some(Conv::load(vb.pp("conv_shortcut"), s.cin, s.cout, 1)?)
-            },
-            scale: s.scale as f32,
-        })
-    }
-
-    /// `temb` is the time embedding after SiLU (one token).
-    fn forward(&self, x: Map, temb: &Map) -> Map {
-        let shift = self.time.forward(temb).data;
-        let h = self
-            .conv1
-            .forward_normed(&x, &self.norm1.affine(&x, true), Some(&shift));
-        let mut h = self
-            .conv2
-            .forward_normed(&h, &self.norm2.affine(&h, true), None);
-        let skip = match &self.shortcut {
-            Some(conv) => conv.forward(&x),
-            None => x,
-        };
-        h.add(&skip);
-        if self.scale != 1.0 {
-            let scale = self.scale;
-            h.map_in_place(|v| v / scale);
-        }
-        h
-    }
-}
+use super::nhwc::{attention, gelu, silu, Conv, GroupNorm, LayerNorm, Map, Resnet, ResnetShape};
 
 /// Attention with its projections (no bias on q, k, v).
 struct Attention {
@@ -264,7 +205,7 @@ impl UNet {
                         cout: c,
                         groups: 32,
                         eps,
-                        temb,
+                        temb: Some(temb),
                         scale: 1.0,
                     };
                     Resnet::load(vb.pp("resnets").pp(j), &shape)
@@ -303,7 +244,7 @@ impl UNet {
             cout: c,
             groups: config.norm_num_groups,
             eps,
-            temb,
+            temb: Some(temb),
             scale: config.mid_block_scale_factor,
         };
         let mid = (
@@ -336,7 +277,7 @@ impl UNet {
                         cout: c,
                         groups: 32,
                         eps,
-                        temb,
+                        temb: Some(temb),
                         scale: 1.0,
                     };
                     Resnet::load(vb.pp("resnets").pp(j), &shape)
@@ -467,7 +408,7 @@ impl UNet {
         let mut skips = vec![x.clone()];
         for block in &self.down {
             for (j, resnet) in block.resnets.iter().enumerate() {
-                x = resnet.forward(x, temb);
+                x = resnet.forward(x, Some(temb));
                 if let Some(attention) = block.attentions.get(j) {
                     x = attention.forward(x, context);
                 }
@@ -478,16 +419,16 @@ impl UNet {
                 skips.push(x.clone());
             }
         }
-        x = self.mid.0.forward(x, temb);
+        x = self.mid.0.forward(x, Some(temb));
         for (attention, resnet) in &self.mid.1 {
-            x = resnet.forward(attention.forward(x, context), temb);
+            x = resnet.forward(attention.forward(x, context), Some(temb));
         }
         for block in &self.up {
             let from = skips.len().saturating_sub(block.resnets.len());
             let mut mine = skips.split_off(from);
             for (j, resnet) in block.resnets.iter().enumerate() {
                 let skip = mine.pop().unwrap_or_else(|| x.clone());
-                x = resnet.forward(x.concat(&skip), temb);
+                x = resnet.forward(x.concat(&skip), Some(temb));
                 if let Some(attention) = block.attentions.get(j) {
                     x = attention.forward(x, context);
                 }

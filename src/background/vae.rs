@@ -8,46 +8,19 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKLConfig;
 
-use super::nhwc::{attention, Conv, GroupNorm, Map};
+use super::nhwc::{attention, Conv, GroupNorm, Map, Resnet, ResnetShape};
 
-/// diffusers' `ResnetBlock2D` without a time embedding.
-struct Resnet {
-    norm1: GroupNorm,
-    conv1: Conv,
-    norm2: GroupNorm,
-    conv2: Conv,
-    shortcut: Option<Conv>,
-}
-
-impl Resnet {
-    fn load(vb: VarBuilder, cin: usize, cout: usize, groups: usize) -> Result<Self> {
-        Ok(Self {
-            norm1: GroupNorm::load(vb.pp("norm1"), groups, cin, 1e-6)?,
-            conv1: Conv::load(vb.pp("conv1"), cin, cout, 3)?,
-            norm2: GroupNorm::load(vb.pp("norm2"), groups, cout, 1e-6)?,
-            conv2: Conv::load(vb.pp("conv2"), cout, cout, 3)?,
-            shortcut: if cin == cout {
-                None
-            } else {
-                Some(Conv::load(vb.pp("conv_shortcut"), cin, cout, 1)?)
-            },
-        })
-    }
-
-    fn forward(&self, x: Map) -> Map {
-        let h = self
-            .conv1
-            .forward_normed(&x, &self.norm1.affine(&x, true), None);
-        let mut h = self
-            .conv2
-            .forward_normed(&h, &self.norm2.affine(&h, true), None);
-        let skip = match &self.shortcut {
-            Some(conv) => conv.forward(&x),
-            None => x,
-        };
-        h.add(&skip);
-        h
-    }
+/// A VAE resnet: no time embedding, eps 1e-6.
+fn resnet(vb: VarBuilder, cin: usize, cout: usize, groups: usize) -> Result<Resnet> {
+    let shape = ResnetShape {
+        cin,
+        cout,
+        groups,
+        eps: 1e-6,
+        temb: None,
+        scale: 1.0,
+    };
+    Resnet::load(vb, &shape)
 }
 
 /// The mid block's single-head self-attention over all pixels.
@@ -122,7 +95,7 @@ impl Decoder {
             let resnets = (0..=config.layers_per_block)
                 .map(|j| {
                     let from = if j == 0 { cin } else { cout };
-                    Resnet::load(b.pp("resnets").pp(j), from, cout, groups)
+                    resnet(b.pp("resnets").pp(j), from, cout, groups)
                 })
                 .collect::<Result<Vec<_>>>()?;
             let upsample = if i + 1 < channels.len() {
@@ -141,9 +114,9 @@ impl Decoder {
             },
             conv_in: Conv::load(d.pp("conv_in"), latent, last, 3)?,
             mid: (
-                Resnet::load(mid.pp("resnets.0"), last, last, groups)?,
+                resnet(mid.pp("resnets.0"), last, last, groups)?,
                 Attention::load(mid.pp("attentions.0"), last, groups)?,
-                Resnet::load(mid.pp("resnets.1"), last, last, groups)?,
+                resnet(mid.pp("resnets.1"), last, last, groups)?,
             ),
             ups,
             norm_out: GroupNorm::load(d.pp("conv_norm_out"), groups, first, 1e-6)?,
@@ -172,12 +145,12 @@ impl Decoder {
             x = conv.forward(&x);
         }
         x = self.conv_in.forward(&x);
-        x = self.mid.0.forward(x);
+        x = self.mid.0.forward(x, None);
         x = self.mid.1.forward(x);
-        x = self.mid.2.forward(x);
+        x = self.mid.2.forward(x, None);
         for up in &self.ups {
             for resnet in &up.resnets {
-                x = resnet.forward(x);
+                x = resnet.forward(x, None);
             }
             if let Some(conv) = &up.upsample {
                 x = conv.upsampled(&x, (2 * x.h, 2 * x.w));
