@@ -6,7 +6,9 @@
 use anyhow::{bail, Result};
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModelConfig;
+use candle_transformers::models::stable_diffusion::unet_2d::{
+    BlockConfig, UNet2DConditionModelConfig,
+};
 
 use super::nhwc::{attention, gelu, silu, Conv, GroupNorm, LayerNorm, Map, Resnet, ResnetShape};
 
@@ -136,16 +138,60 @@ impl Transformer {
     }
 }
 
-struct Down {
+/// A down or up block: resnets, each followed by a transformer in a cross-attention block,
+/// then a downsampler or an upsampler (all but the deepest down and the last up block).
+struct Level {
     resnets: Vec<Resnet>,
     attentions: Vec<Transformer>,
-    downsample: Option<Conv>,
+    resample: Option<Conv>,
 }
 
-struct Up {
-    resnets: Vec<Resnet>,
-    attentions: Vec<Transformer>,
-    upsample: Option<Conv>,
+impl Level {
+    /// `inputs`: each resnet's input channels; `resample`: the resampler's folder.
+    fn load(
+        vb: VarBuilder,
+        block: &BlockConfig,
+        inputs: &[usize],
+        resample: Option<&str>,
+        config: &UNet2DConditionModelConfig,
+    ) -> Result<Self> {
+        let c = block.out_channels;
+        let resnets = inputs
+            .iter()
+            .enumerate()
+            .map(|(j, &cin)| {
+                // candle builds these with 32 groups whatever the config says (diffusers'
+                // SD configs all say 32); the mid block's use the config's.
+                let shape = ResnetShape {
+                    cin,
+                    cout: c,
+                    groups: 32,
+                    eps: config.norm_eps,
+                    temb: Some(4 * config.blocks[0].out_channels),
+                    scale: 1.0,
+                };
+                Resnet::load(vb.pp("resnets").pp(j), &shape)
+            })
+            .collect::<Result<_>>()?;
+        let attentions = match block.use_cross_attn {
+            Some(depth) => (0..inputs.len())
+                .map(|j| {
+                    let heads = block.attention_head_dim;
+                    Transformer::load(vb.pp("attentions").pp(j), c, heads, depth, config)
+                })
+                .collect::<Result<_>>()?,
+            None => Vec::new(),
+        };
+        let resample = match resample {
+            Some(folder) => Some(Conv::load(vb.pp(folder), c, c, 3)?),
+            None => None,
+        };
+        Ok(Self {
+            resnets,
+            attentions,
+            resample,
+        })
+    }
 }
 
 /// The conditional UNet.
@@ -157,9 +203,9 @@ pub struct UNet {
     time_1: Conv,
     time_2: Conv,
     conv_in: Conv,
-    down: Vec<Down>,
+    down: Vec<Level>,
     mid: (Resnet, Vec<(Transformer, Resnet)>),
-    up: Vec<Up>,
+    up: Vec<Level>,
     norm_out: GroupNorm,
     conv_out: Conv,
     in_channels: usize,
@@ -187,54 +233,25 @@ impl UNet {
         let base = blocks[0].out_channels;
         let temb = base * 4;
         let eps = config.norm_eps;
-        // candle builds the down and up blocks' resnets with 32 groups whatever the config
-        // says (diffusers' SD configs all say 32); the mid block's use the config's.
         let mut down = Vec::new();
         for (i, block) in blocks.iter().enumerate() {
-            let vb = vb.pp("down_blocks").pp(i);
             let cin = if i > 0 {
                 blocks[i - 1].out_channels
             } else {
                 base
             };
-            let c = block.out_channels;
-            let resnets = (0..config.layers_per_block)
-                .map(|j| {
-                    let shape = ResnetShape {
-                        cin: if j == 0 { cin } else { c },
-                        cout: c,
-                        groups: 32,
-                        eps,
-                        temb: Some(temb),
-                        scale: 1.0,
-                    };
-                    Resnet::load(vb.pp("resnets").pp(j), &shape)
-                })
-                .collect::<Result<_>>()?;
-            let attentions = match block.use_cross_attn {
-                Some(depth) => (0..config.layers_per_block)
-                    .map(|j| {
-                        Transformer::load(
-                            vb.pp("attentions").pp(j),
-                            c,
-                            block.attention_head_dim,
-                            depth,
-                            config,
-                        )
-                    })
-                    .collect::<Result<_>>()?,
-                None => Vec::new(),
-            };
-            let downsample = if i + 1 < n {
-                Some(Conv::load(vb.pp("downsamplers.0.conv"), c, c, 3)?)
-            } else {
-                None
-            };
-            down.push(Down {
-                resnets,
-                attentions,
-                downsample,
-            });
+            let mut inputs = vec![block.out_channels; config.layers_per_block];
+            if let Some(first) = inputs.first_mut() {
+                *first = cin;
+            }
+            let resample = (i + 1 < n).then_some("downsamplers.0.conv");
+            down.push(Level::load(
+                vb.pp("down_blocks").pp(i),
+                block,
+                &inputs,
+                resample,
+                config,
+            )?);
         }
         let last = blocks[n - 1];
         let c = last.out_channels;
@@ -262,51 +279,27 @@ impl UNet {
         );
         let mut up = Vec::new();
         for i in 0..n {
-            let vb = vb.pp("up_blocks").pp(i);
             let block = blocks[n - 1 - i];
             let c = block.out_channels;
             let prev = if i > 0 { blocks[n - i].out_channels } else { c };
             let skip_in = blocks[if i == n - 1 { 0 } else { n - i - 2 }].out_channels;
+            // Each resnet takes the previous output joined with one skip connection.
             let layers = config.layers_per_block + 1;
-            let resnets = (0..layers)
+            let inputs: Vec<usize> = (0..layers)
                 .map(|j| {
                     let skip = if j == layers - 1 { skip_in } else { c };
                     let from = if j == 0 { prev } else { c };
-                    let shape = ResnetShape {
-                        cin: from + skip,
-                        cout: c,
-                        groups: 32,
-                        eps,
-                        temb: Some(temb),
-                        scale: 1.0,
-                    };
-                    Resnet::load(vb.pp("resnets").pp(j), &shape)
+                    from + skip
                 })
-                .collect::<Result<_>>()?;
-            let attentions = match block.use_cross_attn {
-                Some(depth) => (0..layers)
-                    .map(|j| {
-                        Transformer::load(
-                            vb.pp("attentions").pp(j),
-                            c,
-                            block.attention_head_dim,
-                            depth,
-                            config,
-                        )
-                    })
-                    .collect::<Result<_>>()?,
-                None => Vec::new(),
-            };
-            let upsample = if i + 1 < n {
-                Some(Conv::load(vb.pp("upsamplers.0.conv"), c, c, 3)?)
-            } else {
-                None
-            };
-            up.push(Up {
-                resnets,
-                attentions,
-                upsample,
-            });
+                .collect();
+            let resample = (i + 1 < n).then_some("upsamplers.0.conv");
+            up.push(Level::load(
+                vb.pp("up_blocks").pp(i),
+                &block,
+                &inputs,
+                resample,
+                config,
+            )?);
         }
         Ok(Self {
             base,
@@ -414,7 +407,7 @@ impl UNet {
                 }
                 skips.push(x.clone());
             }
-            if let Some(conv) = &block.downsample {
+            if let Some(conv) = &block.resample {
                 x = conv.downsampled(&x);
                 skips.push(x.clone());
             }
@@ -433,7 +426,7 @@ impl UNet {
                     x = attention.forward(x, context);
                 }
             }
-            if let Some(conv) = &block.upsample {
+            if let Some(conv) = &block.resample {
                 // Back to the size of the skip this block's successor starts with (odd sizes
                 // halve up, so doubling may overshoot by one).
                 let size = skips.last().map_or((2 * x.h, 2 * x.w), |s| (s.h, s.w));
