@@ -12,6 +12,7 @@
 //! candle-transformers' models, whose outputs the models built from these blocks match (tested).
 
 use anyhow::{bail, Result};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
@@ -152,6 +153,22 @@ fn softmax(row: &mut [f32], scale: f32) {
     }
     let inverse = 1.0 / reduce(row, 0.0, |a, b| a + b);
     row.iter_mut().for_each(|v| *v *= inverse);
+}
+
+/// The values of an NCHW tensor (any float type) in NHWC order, as f32.
+pub fn channels_last(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(t.to_dtype(DType::F32)?
+        .permute((0, 2, 3, 1))?
+        .flatten_all()?
+        .to_vec1::<f32>()?)
+}
+
+/// An NCHW tensor from `n` maps of the same size, one after another.
+pub fn channels_first(
+    data: Vec<f32>,
+    (n, h, w, c): (usize, usize, usize, usize),
+) -> Result<Tensor> {
+    Ok(Tensor::from_vec(data, (n, h, w, c), &Device::Cpu)?.permute((0, 3, 1, 2))?)
 }
 
 /// Floats per block of work: about 1 MiB, so a block of output rows stays in cache while the

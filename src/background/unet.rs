@@ -4,13 +4,16 @@
 //! third of its time here. candle's UNet stays in use on a GPU.
 
 use anyhow::{bail, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::unet_2d::{
     BlockConfig, UNet2DConditionModelConfig,
 };
 
-use super::nhwc::{attention, gelu, silu, Conv, GroupNorm, LayerNorm, Map, Resnet, ResnetShape};
+use super::nhwc::{
+    attention, channels_first, channels_last, gelu, silu, Conv, GroupNorm, LayerNorm, Map, Resnet,
+    ResnetShape,
+};
 
 /// Attention with its projections (no bias on q, k, v).
 struct Attention {
@@ -332,11 +335,7 @@ impl UNet {
                 self.context_dim
             );
         }
-        let x = latents
-            .to_dtype(candle_core::DType::F32)?
-            .permute((0, 2, 3, 1))?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
+        let x = channels_last(latents)?;
         let ctx = context
             .to_dtype(candle_core::DType::F32)?
             .flatten_all()?
@@ -360,7 +359,7 @@ impl UNet {
             };
             out.extend(self.forward_one(map, &temb, &context).data);
         }
-        Ok(Tensor::from_vec(out, (batch, h, w, c), &Device::Cpu)?.permute((0, 3, 1, 2))?)
+        channels_first(out, (batch, h, w, c))
     }
 
     /// The sinusoidal embedding of the timestep through the two linear layers, then SiLU

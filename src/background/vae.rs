@@ -4,11 +4,13 @@
 //! candle's decoder stays in use on a GPU.
 
 use anyhow::{bail, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKLConfig;
 
-use super::nhwc::{attention, Conv, GroupNorm, Map, Resnet, ResnetShape};
+use super::nhwc::{
+    attention, channels_first, channels_last, Conv, GroupNorm, Map, Resnet, ResnetShape,
+};
 
 /// A VAE resnet: no time embedding, eps 1e-6.
 fn resnet(vb: VarBuilder, cin: usize, cout: usize, groups: usize) -> Result<Resnet> {
@@ -135,12 +137,12 @@ impl Decoder {
                 self.latent_channels
             );
         }
-        let data = latents
-            .to_dtype(candle_core::DType::F32)?
-            .permute((0, 2, 3, 1))?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let mut x = Map { h, w, c, data };
+        let mut x = Map {
+            h,
+            w,
+            c,
+            data: channels_last(latents)?,
+        };
         if let Some(conv) = &self.post_quant {
             x = conv.forward(&x);
         }
@@ -159,6 +161,6 @@ impl Decoder {
         let x = self
             .conv_out
             .forward_normed(&x, &self.norm_out.affine(&x, true), None);
-        Ok(Tensor::from_vec(x.data, (1, x.h, x.w, x.c), &Device::Cpu)?.permute((0, 3, 1, 2))?)
+        channels_first(x.data, (1, x.h, x.w, x.c))
     }
 }
