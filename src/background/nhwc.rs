@@ -7,9 +7,9 @@
 //! three, one per row of taps, each over a zero-padded copy of the input (read with a stride of
 //! one pixel and a width of three, which lines up a row's three taps without copying them),
 //! adding into a block of output rows small enough to stay in cache; threads take blocks of
-//! rows. Norms, SiLU and GELU
-//! are one pass each, split across threads. Weights are read from the same safetensors files as
-//! candle-transformers' models, whose outputs the models built from these blocks match (tested).
+//! rows. Norms, SiLU and GELU are one pass each, split across threads. Weights are read from
+//! the same safetensors files as candle-transformers' models, whose outputs the models built
+//! from these blocks match (tested).
 
 use anyhow::{bail, Result};
 use candle_core::{DType, Device, Tensor};
@@ -20,8 +20,8 @@ use super::builtin::ops::matmul;
 
 /// glibc gives every block over its mmap threshold back to the kernel when it is freed (and
 /// trims the heap above 128 KiB), so a model that allocates its activations afresh for each
-/// layer maps and zeroes them again and again: measured 10% of a UNet step and 15% of a
-/// training step. While the returned guard lives, blocks up to 32 MiB (glibc's ceiling) come
+/// layer maps and zeroes them again and again: measured up to 10% of a UNet step (runs vary
+/// by 5% here) and 15% of a training step. While the returned guard lives, blocks up to 32 MiB (glibc's ceiling) come
 /// from the heap and freed memory is kept for reuse; dropping it gives the memory back.
 #[must_use]
 pub fn keep_freed_memory() -> KeptMemory {
@@ -172,7 +172,7 @@ pub fn channels_first(
 }
 
 /// Floats per block of work: about 1 MiB, so a block of output rows stays in cache while the
-/// nine taps of a convolution add into it.
+/// three tap rows of a convolution add into it.
 const BLOCK_FLOATS: usize = 1 << 18;
 
 /// Below this many rows, a product is split across threads by its columns, not its rows.
