@@ -274,29 +274,9 @@ impl Conv {
                 return self.run(&normed, (h, w), bias, None);
             }
             let mut out = vec![0f32; h * w * cout];
-            if h * w < FEW_ROWS {
-                // Few tokens (a text encoder's 77): one product, threads split the outputs.
-                for px in out.chunks_mut(cout) {
-                    px.copy_from_slice(bias);
-                }
-                matmul(
-                    (h * w, cout, cin),
-                    &mut out,
-                    &x.data,
-                    (cin, 1),
-                    &self.taps,
-                    (cout, 1),
-                    true,
-                    true,
-                );
-                return Map {
-                    h,
-                    w,
-                    c: cout,
-                    data: out,
-                };
-            }
-            let rows = block_rows(h * w, cout);
+            // Few rows (a text encoder's 77 tokens): one block, threads split the product.
+            let few = h * w < FEW_ROWS;
+            let rows = if few { h * w } else { block_rows(h * w, cout) };
             out.par_chunks_mut(rows * cout)
                 .enumerate()
                 .for_each(|(b, dst)| {
@@ -314,7 +294,7 @@ impl Conv {
                         &self.taps,
                         (cout, 1),
                         true,
-                        false,
+                        few,
                     );
                 });
             return Map {

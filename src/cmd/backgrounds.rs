@@ -147,7 +147,7 @@ pub fn train(args: &TrainArgs) -> Result<ExitCode> {
     let report = train::train(&options, &args.out, &|line| eprintln!("{line}"))?;
     eprintln!(
         "trained {} steps in {:.0} s (+{:.0} s drawing data); final loss {:.4}; wrote {}",
-        report.steps,
+        options.steps,
         report.train_seconds,
         report.data_seconds,
         report.final_loss,

@@ -47,8 +47,6 @@ impl Default for TrainOptions {
 /// What training did.
 #[derive(Debug, Clone)]
 pub struct TrainReport {
-    /// Optimiser steps.
-    pub steps: usize,
     /// Mean loss of the last 200 steps.
     pub final_loss: f64,
     /// Seconds spent drawing the data set.
@@ -199,7 +197,6 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     candle_core::safetensors::save(&tensors, out)
         .with_context(|| format!("writing {}", out.display()))?;
     Ok(TrainReport {
-        steps: options.steps,
         final_loss,
         data_seconds,
         train_seconds: train_start.elapsed().as_secs_f64(),
