@@ -19,10 +19,10 @@ use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::stable_diffusion::clip as sd_clip;
 use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
-use lecturegen::background::clip;
 use lecturegen::background::sd;
-use lecturegen::background::unet::UNet;
-use lecturegen::background::vae::Decoder;
+use lecturegen::background::sd::cpu::clip;
+use lecturegen::background::sd::cpu::unet::UNet;
+use lecturegen::background::sd::cpu::vae::Decoder;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -40,7 +40,7 @@ fn main() {
     }
     println!("CPU, f32, random weights, 512x512 (SD-Turbo / SD 2.1 sizes): candle-transformers'");
     println!(
-        "models against ours (src/background/{{clip,unet,vae,nhwc}}.rs), which the backend uses"
+        "models against ours (src/background/sd/cpu/{{clip,unet,vae,nhwc}}.rs), which the backend uses"
     );
     println!("{:<40} {:>9} {:>14}", "part", "time (s)", "peak RSS (GiB)");
     let mut parts: Vec<(&str, usize, &str)> = vec![
@@ -117,7 +117,7 @@ fn run_part(part: &str, tile: usize) -> f64 {
                 drop(model);
                 let ours = clip::TextEncoder::load(vb.pp("text_model"), clip::Shape::open_clip_h())
                     .expect("clip");
-                let _kept = lecturegen::background::nhwc::keep_freed_memory();
+                let _kept = lecturegen::background::kernels::keep_freed_memory();
                 let t = Instant::now();
                 ours.forward(&[0; 77]).expect("forward");
                 return t.elapsed().as_secs_f64();
@@ -135,7 +135,7 @@ fn run_part(part: &str, tile: usize) -> f64 {
             if part == "unet-ours" {
                 drop(unet);
                 let ours = UNet::load(vb, 4, &variant.unet).expect("unet");
-                let _kept = lecturegen::background::nhwc::keep_freed_memory();
+                let _kept = lecturegen::background::kernels::keep_freed_memory();
                 let t = Instant::now();
                 ours.forward(&x, 999.0, &emb).expect("forward");
                 return t.elapsed().as_secs_f64();
@@ -163,7 +163,7 @@ fn run_part(part: &str, tile: usize) -> f64 {
             if part.starts_with("vae-ours") {
                 drop(vae);
                 let ours = Decoder::load(vb, &variant.vae).expect("vae");
-                let _kept = lecturegen::background::nhwc::keep_freed_memory();
+                let _kept = lecturegen::background::kernels::keep_freed_memory();
                 let t = Instant::now();
                 sd::decode_tiled(&|p| ours.decode(p), &x, 8, tile).expect("decode");
                 return t.elapsed().as_secs_f64();

@@ -90,7 +90,7 @@ fn main() {
                     frames = rendered
                         .pages
                         .iter()
-                        .map(|p| frame::compose(&bg, p))
+                        .map(|p| frame::compose(&bg, p).frame)
                         .collect::<Vec<RgbImage>>();
                     o.push((mid - started).as_secs_f64() * 1000.0);
                     c.push(mid.elapsed().as_secs_f64() * 1000.0);

@@ -18,16 +18,17 @@ use std::time::Instant;
 
 use image::RgbImage;
 use lecturegen::background::{self, Gradient};
-use lecturegen::build::{build, Settings};
+use lecturegen::build::build;
 use lecturegen::cache::Cache;
 use lecturegen::config::Config;
 use lecturegen::content::{self, LoadOptions};
 use lecturegen::fonts::Fonts;
 use lecturegen::frame;
 use lecturegen::overlay::{self, Renderer};
+use lecturegen::project::Project;
 use lecturegen::report::Silent;
 use lecturegen::templates::Templates;
-use lecturegen::video::{self, Clip, EncoderSettings};
+use lecturegen::video::{self, EncoderSettings, Still};
 use rayon::prelude::*;
 
 const SLIDES: usize = 10;
@@ -64,9 +65,9 @@ fn main() {
             .par_iter()
             .map(|f| video::encode(f, &settings).expect("encode"))
             .collect();
-        let clips: Vec<Clip<'_>> = encoded
+        let clips: Vec<Still<'_>> = encoded
             .iter()
-            .map(|slide| Clip {
+            .map(|slide| Still {
                 slide,
                 duration_ms: SECONDS * 1000,
             })
@@ -173,7 +174,7 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
             let (bg, _) =
                 background::generate(&backend, &request, &cache, &|_, _| {}).expect("background");
             for page in &pages.pages {
-                frames.push(frame::compose(&bg, page));
+                frames.push(frame::compose(&bg, page).frame);
             }
         }
     }
@@ -308,7 +309,7 @@ fn cold_build(root: &Path, work: &Path) {
     let mut config = Config::load(root).expect("config");
     config.build.output_dir = work.join("output");
     config.build.cache_dir = work.join("cold-cache");
-    let settings = Settings {
+    let settings = Project {
         root: root.to_path_buf(),
         config,
     };

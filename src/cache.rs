@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::fsutil::write_atomic;
@@ -41,6 +42,21 @@ impl Key {
     pub fn hex(&self) -> String {
         hex(&self.0.clone().finalize())
     }
+}
+
+/// A stable key: the SHA-256 of `kind`, `version` and the JSON of `parts`. Keys are built
+/// from serialised structures (never `Debug` output, which is not a stable format), with paths
+/// relative to the course root and files by the digest of their contents, so the same inputs
+/// give the same key on any machine and in any folder. Bump `version` when the code that
+/// makes the result changes what it makes.
+pub fn key_of<T: Serialize + ?Sized>(kind: &str, version: u32, parts: &T) -> String {
+    // Only maps with non-string keys and paths that are not UTF-8 fail to serialise; key
+    // structures hold neither (paths in keys are relative strings).
+    let json = serde_json::to_vec(parts).unwrap_or_else(|e| {
+        tracing::error!("a {kind} key cannot be serialised: {e}");
+        e.to_string().into_bytes()
+    });
+    Key::new(kind).add(&version.to_le_bytes()).add(&json).hex()
 }
 
 /// Lower-case hex of bytes.

@@ -53,7 +53,129 @@ pub struct DiffusionConfig {
     /// for 512x512), on a GPU 16 (candle's decoder needs 17 GiB for 512x512 in one piece).
     pub tile: Option<usize>,
     /// "cpu" or "cuda" (needs `--features cuda`). Default: "cpu".
-    pub device: String,
+    pub device: DeviceName,
+}
+
+/// Where the Stable Diffusion backends run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceName {
+    /// The CPU, with lecturegen's own channels-last models.
+    #[default]
+    Cpu,
+    /// The first NVIDIA GPU (a build with `--features cuda`).
+    Cuda,
+}
+
+/// A background backend, by the name `lecturegen.toml` and `--backend` use. The one list of
+/// backends: everything else (the CLI, `lecturegen models`, the Stable Diffusion variants)
+/// takes its names from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum BackendName {
+    /// Theme-coloured gradients.
+    None,
+    /// The model that ships in the binary.
+    Builtin,
+    /// Stable Diffusion Turbo.
+    SdTurbo,
+    /// Stable Diffusion 2.1.
+    Sd21,
+    /// SDXL Turbo.
+    SdxlTurbo,
+    /// SDXL base 1.0.
+    Sdxl,
+    /// Stable Diffusion 1.5.
+    Sd15,
+}
+
+impl BackendName {
+    /// Every backend, in the order `lecturegen models` lists them.
+    pub const ALL: [Self; 7] = [
+        Self::None,
+        Self::Builtin,
+        Self::SdTurbo,
+        Self::Sd21,
+        Self::SdxlTurbo,
+        Self::Sdxl,
+        Self::Sd15,
+    ];
+
+    /// The name in `lecturegen.toml` and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Builtin => "builtin",
+            Self::SdTurbo => "sd-turbo",
+            Self::Sd21 => "sd21",
+            Self::SdxlTurbo => "sdxl-turbo",
+            Self::Sdxl => "sdxl",
+            Self::Sd15 => "sd15",
+        }
+    }
+
+    /// What the backend is and needs, one line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::None => "theme-coloured gradients; needs nothing, draws in milliseconds",
+            Self::Builtin => {
+                "a small diffusion model trained by this project; ships in the binary, needs \
+                 nothing (the default)"
+            }
+            Self::SdTurbo => {
+                "Stable Diffusion Turbo (stabilityai/sd-turbo): 1 step, no guidance; diffusers \
+                 weights"
+            }
+            Self::Sd21 => {
+                "Stable Diffusion 2.1 (stabilityai/stable-diffusion-2-1): 30 steps, guidance 7.5"
+            }
+            Self::SdxlTurbo => {
+                "SDXL Turbo (stabilityai/sdxl-turbo): 1 step, no guidance; diffusers weights \
+                 incl. text_encoder_2/ and tokenizer_2/"
+            }
+            Self::Sdxl => {
+                "SDXL base 1.0 (stabilityai/stable-diffusion-xl-base-1.0): 30 steps, guidance 5"
+            }
+            Self::Sd15 => {
+                "Stable Diffusion 1.5 (stable-diffusion-v1-5/stable-diffusion-v1-5): 30 steps, \
+                 guidance 7.5"
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for BackendName {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.as_str() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|b| b.as_str()).collect();
+                format!("unknown backend `{name}`; available: {}", names.join(", "))
+            })
+    }
+}
+
+impl TryFrom<String> for BackendName {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        name.parse()
+    }
+}
+
+impl From<BackendName> for String {
+    fn from(name: BackendName) -> String {
+        name.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for BackendName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Default for DiffusionConfig {
@@ -64,7 +186,7 @@ impl Default for DiffusionConfig {
             guidance: None,
             size: None,
             tile: None,
-            device: "cpu".into(),
+            device: DeviceName::Cpu,
         }
     }
 }
@@ -108,8 +230,9 @@ pub struct BuildConfig {
     /// Default: ".lecturegen/cache".
     pub cache_dir: PathBuf,
     /// Background backend: "none" (theme gradients), "builtin" (the model that ships in the
-    /// binary), or "sd-turbo", "sd21", "sd15" (Stable Diffusion weights). Default: "builtin".
-    pub backend: String,
+    /// binary), or a Stable Diffusion model with local weights ("sd-turbo", "sd21", "sd15",
+    /// "sdxl-turbo", "sdxl"; see [`BackendName`]). Default: "builtin".
+    pub backend: BackendName,
     /// Pass raw HTML in notes through to the site. Default: false (it is shown as text).
     pub allow_html: bool,
     /// Default seed of lectures that set none. Default: 0.
@@ -123,7 +246,7 @@ impl Default for BuildConfig {
             output_dir: "output".into(),
             templates_dir: "templates".into(),
             cache_dir: ".lecturegen/cache".into(),
-            backend: "builtin".into(),
+            backend: BackendName::Builtin,
             allow_html: false,
             seed: 0,
         }
@@ -364,7 +487,7 @@ pub struct Overrides {
     /// `--out`
     pub output_dir: Option<PathBuf>,
     /// `--backend`
-    pub backend: Option<String>,
+    pub backend: Option<BackendName>,
     /// `--fonts DIR` (repeatable): more font folders, after the configured ones.
     pub font_dirs: Vec<PathBuf>,
 }
@@ -386,7 +509,7 @@ impl Config {
         let config: Self = toml::from_str(text).map_err(|e| {
             let (line, col) = e
                 .span()
-                .map(|s| crate::content::line_col(text, s.start))
+                .map(|s| crate::diag::line_col(text, s.start))
                 .unwrap_or((1, 1));
             anyhow::anyhow!("{line}:{col}: {}", e.message())
         })?;
@@ -399,8 +522,8 @@ impl Config {
         if let Some(out) = &overrides.output_dir {
             self.build.output_dir = out.clone();
         }
-        if let Some(backend) = &overrides.backend {
-            self.build.backend = backend.clone();
+        if let Some(backend) = overrides.backend {
+            self.build.backend = backend;
         }
         self.fonts.dirs.extend(overrides.font_dirs.iter().cloned());
         self.validate()
@@ -437,7 +560,6 @@ impl Config {
         {
             bail!("timing: words_per_minute and min_seconds must be positive and max_seconds >= min_seconds");
         }
-        crate::background::check_backend_name(&self.build.backend)?;
         Ok(())
     }
 }

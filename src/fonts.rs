@@ -20,8 +20,16 @@ pub const MONO: &str = "DejaVu Sans Mono";
 pub struct Fonts {
     db: fontdb::Database,
     locale: String,
-    fingerprint: String,
     pool: Mutex<Vec<(FontSystem, SwashCache)>>,
+}
+
+/// Where a font face came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FontSource {
+    /// One of the fonts bundled in the binary, by its size in bytes.
+    Bundled(usize),
+    /// A font file.
+    File(std::path::PathBuf),
 }
 
 impl Fonts {
@@ -50,11 +58,9 @@ impl Fonts {
         }
         db.set_sans_serif_family(SANS);
         db.set_monospace_family(MONO);
-        let fingerprint = fingerprint(&db);
         Self {
             db,
             locale: "en-US".into(),
-            fingerprint,
             pool: Mutex::new(Vec::new()),
         }
     }
@@ -75,41 +81,29 @@ impl Fonts {
         result
     }
 
-    /// Identifies the set of fonts (files, sizes and modification times): part of the key of
-    /// every laid-out slide, so adding or changing a font re-renders slides.
-    pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
+    /// Where each loaded face came from, with its index in its file: the build keys slides
+    /// by the contents of these (adding or changing a font redraws slides; moving the course
+    /// folder does not).
+    pub fn faces(&self) -> Vec<(FontSource, u32)> {
+        self.db
+            .faces()
+            .map(|face| {
+                let source = match &face.source {
+                    fontdb::Source::Binary(data) => {
+                        let bytes: &[u8] = (**data).as_ref();
+                        FontSource::Bundled(bytes.len())
+                    }
+                    fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _) => {
+                        FontSource::File(path.clone())
+                    }
+                };
+                (source, face.index)
+            })
+            .collect()
     }
 
     /// Number of font faces known.
     pub fn face_count(&self) -> usize {
         self.db.len()
     }
-}
-
-fn fingerprint(db: &fontdb::Database) -> String {
-    let mut key = crate::cache::Key::new("fonts");
-    for face in db.faces() {
-        match &face.source {
-            fontdb::Source::Binary(data) => {
-                let bytes: &[u8] = (**data).as_ref();
-                key.add_str("binary")
-                    .add(&(bytes.len() as u64).to_le_bytes());
-            }
-            fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _) => {
-                key.add_str(&path.to_string_lossy());
-                if let Ok(meta) = std::fs::metadata(path) {
-                    key.add(&meta.len().to_le_bytes());
-                    if let Ok(Ok(age)) = meta
-                        .modified()
-                        .map(|m| m.duration_since(std::time::UNIX_EPOCH))
-                    {
-                        key.add(&age.as_nanos().to_le_bytes());
-                    }
-                }
-            }
-        }
-        key.add(&face.index.to_le_bytes());
-    }
-    key.hex()
 }

@@ -66,3 +66,27 @@ pub fn remove_stale_temps(dir: &Path) {
         }
     }
 }
+
+/// Decodes the `%XX` escapes of a URL or link path. Returns the bytes and whether every `%`
+/// began a valid escape; a `%` that does not is kept as it is (links in notes are decoded
+/// leniently, requests to the preview server strictly).
+pub fn percent_decode(text: &str) -> (Vec<u8>, bool) {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut valid = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
+            if let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+            valid = false;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    (out, valid)
+}

@@ -4,22 +4,31 @@
 //! # Steps
 //!
 //! A build runs each lecture through these stages; each is a module with one entry verb and each
-//! passes owned, fully resolved values to the next.
+//! passes owned, fully resolved values to the next. Only [`content`] reads the notes, and the
+//! later stages read the files the notes name (pictures, weights) only through [`media`].
 //!
-//! 1. [`content::load`]: markdown + front matter -> [`content::Lecture`] with its slides.
+//! 1. [`content::load`]: markdown + front matter -> [`content::Lecture`] with its slides
+//!    ([`content::discover`] finds the lectures of a content folder; other front ends hand the
+//!    build their own list).
 //! 2. [`overlay::render`]: a slide -> one or more transparent text pages ([`overlay::Page`]),
 //!    laid out through the `slide.toml` tera template and shaped with cosmic-text.
 //! 3. [`background::generate`]: a [`background::BackgroundRequest`] -> an RGB picture, from a
-//!    pluggable [`background::Backend`], cached by a stable key.
+//!    pluggable [`background::Backend`] (the built-in model, Stable Diffusion, gradients),
+//!    cached by a stable key.
 //! 4. [`frame::compose`]: background + page -> the final frame, with a panel under text where
-//!    the background would make it illegible.
-//! 5. [`video::write`]: frames + durations -> an H.264 MP4 (one IDR picture per slide).
-//! 6. [`site::render_lecture`] and [`site::render_index`]: the lecture pages, chapters and the
+//!    the background would make it illegible; it returns the panels it drew.
+//! 5. [`timeline::plan`]: how long each slide and page is on screen, and the chapter times.
+//! 6. [`video::write`]: encoded pictures + times -> an H.264 MP4 (one IDR picture per slide,
+//!    [`video::encode`]).
+//! 7. [`site::render_lecture`] and [`site::render_index`]: the lecture pages, chapters and the
 //!    course index.
 //!
-//! [`build::build`] orchestrates the stages over a course and reports progress through
-//! [`report::Reporter`]. [`watch`] turns file events into the smallest rebuild and [`serve`]
-//! serves `output/` to a browser that reloads itself after each rebuild.
+//! [`build::Workspace`] orchestrates the stages over a [`project::Project`] and reports
+//! progress through [`report::Reporter`]; its keys ([`cache::key_of`]) make a rebuild redo only
+//! what changed. [`watch`] turns file events into the smallest rebuild and [`serve`] serves
+//! `output/` to a browser that reloads itself after each rebuild. [`config`] is the
+//! configuration file (a leaf: it depends on no stage) and [`diag`] the file:line:column
+//! messages every stage reports.
 
 pub mod background;
 pub mod build;
@@ -27,17 +36,21 @@ pub mod cache;
 pub mod color;
 pub mod config;
 pub mod content;
+pub mod diag;
 pub mod fonts;
 pub mod frame;
 pub mod fsutil;
 pub mod highlight;
 pub mod labels;
 pub mod math;
+pub mod media;
 pub mod overlay;
+pub mod project;
 pub mod report;
 pub mod scaffold;
 pub mod serve;
 pub mod site;
 pub mod templates;
+pub mod timeline;
 pub mod video;
 pub mod watch;

@@ -206,7 +206,7 @@ pub fn resolve(root: &Path, target: &str) -> Target {
     if !path.starts_with('/') {
         return Target::Status(400);
     }
-    let Some(decoded) = percent_decode(path) else {
+    let Some(decoded) = strict_percent_decode(path) else {
         return Target::Status(400);
     };
     if decoded.contains(['\\', '\0']) {
@@ -240,22 +240,11 @@ pub fn resolve(root: &Path, target: &str) -> Target {
     }
 }
 
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+/// The path of a request, decoded; `None` when an escape is malformed or the bytes are not
+/// UTF-8 (such a request is refused, never guessed at).
+fn strict_percent_decode(text: &str) -> Option<String> {
+    let (bytes, valid) = crate::fsutil::percent_decode(text);
+    valid.then(|| String::from_utf8(bytes).ok()).flatten()
 }
 
 /// A byte range of a file of `len` bytes asked for by a `Range` header.

@@ -13,46 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher as _};
 
-use crate::build::{Scope, Settings};
-
-/// Where things are in a course, as absolute paths.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Layout {
-    /// The course folder.
-    pub root: PathBuf,
-    /// `lecturegen.toml`.
-    pub config: PathBuf,
-    /// Template overrides.
-    pub templates: PathBuf,
-    /// Extra font folders.
-    pub fonts: Vec<PathBuf>,
-    /// Where the site is written: never a source of changes.
-    pub output: PathBuf,
-    /// The cache: never a source of changes.
-    pub cache: PathBuf,
-}
-
-impl Layout {
-    /// The layout of a course, with symlinks resolved where the folders exist.
-    pub fn of(settings: &Settings) -> Self {
-        let root = canonical(&settings.root);
-        let rooted = |p: &Path| canonical(&root.join(p));
-        Self {
-            config: root.join(crate::config::FILE_NAME),
-            templates: rooted(&settings.config.build.templates_dir),
-            fonts: settings
-                .config
-                .fonts
-                .dirs
-                .iter()
-                .map(|d| rooted(d))
-                .collect(),
-            output: canonical(&settings.output_dir()),
-            cache: rooted(&settings.config.build.cache_dir),
-            root,
-        }
-    }
-}
+use crate::build::Scope;
+use crate::project::{canonical, Paths};
 
 /// What one changed path means for the build.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,7 +25,8 @@ pub enum Change {
     Template(String),
     /// A font file: reload fonts; slides redraw.
     Font,
-    /// Anything else in the course (notes, images, lecture folders): the lectures it touches.
+    /// Notes, pictures and folders under the content folder, or a file elsewhere in the course
+    /// that a lecture read in the last build: the lectures it touches.
     Content(PathBuf),
 }
 
@@ -80,8 +43,9 @@ pub fn is_scratch(name: &str) -> bool {
 }
 
 /// What `path` means, or `None` when the build does not read it (output, cache, scratch files,
-/// hidden folders, anything outside the course).
-pub fn classify(path: &Path, layout: &Layout) -> Option<Change> {
+/// hidden folders, anything outside the course, and any file in the course that no lecture
+/// reads: a log file written beside the notes must not trigger a rebuild that writes the log).
+pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
     if path == layout.config {
         return Some(Change::Config);
     }
@@ -108,7 +72,8 @@ pub fn classify(path: &Path, layout: &Layout) -> Option<Change> {
     if layout.fonts.iter().any(|f| path.starts_with(f)) {
         return Some(Change::Font);
     }
-    Some(Change::Content(path.to_path_buf()))
+    (path.starts_with(&layout.content) || layout.reads.contains(path))
+        .then(|| Change::Content(path.to_path_buf()))
 }
 
 /// The classified changes of one burst of events.
@@ -120,7 +85,7 @@ pub struct Batch {
 
 impl Batch {
     /// Classifies `paths`, dropping the ones the build does not read.
-    pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>, layout: &Layout) -> Self {
+    pub fn of<'a>(paths: impl IntoIterator<Item = &'a Path>, layout: &Paths) -> Self {
         Self {
             changes: paths
                 .into_iter()
@@ -169,7 +134,7 @@ impl Batch {
     }
 
     /// A short account for the status line: `content/01-intro.md, templates/slide.toml`.
-    pub fn describe(&self, layout: &Layout) -> String {
+    pub fn describe(&self, layout: &Paths) -> String {
         let names: Vec<String> = self
             .changes
             .iter()
@@ -226,7 +191,7 @@ pub struct Watcher {
     // Kept alive: dropping it stops the events.
     inner: Box<dyn notify::Watcher + Send>,
     events: Receiver<notify::Result<notify::Event>>,
-    layout: Layout,
+    layout: Paths,
     options: WatchOptions,
     watched: BTreeSet<PathBuf>,
 }
@@ -235,7 +200,7 @@ impl Watcher {
     /// Starts watching the course of `layout`: its folder itself, and each folder in it
     /// (recursively) except the output, the cache and hidden folders, so the build's own writes
     /// cost nothing.
-    pub fn start(layout: Layout, options: WatchOptions) -> Result<Self> {
+    pub fn start(layout: Paths, options: WatchOptions) -> Result<Self> {
         let (tx, events) = channel();
         let inner: Box<dyn notify::Watcher + Send> = if options.poll {
             // Compare contents too: notify's poller keeps whole-second modification times, so
@@ -266,9 +231,14 @@ impl Watcher {
         Ok(watcher)
     }
 
-    /// The layout being watched.
-    pub fn layout(&self) -> &Layout {
+    /// The paths being watched.
+    pub fn layout(&self) -> &Paths {
         &self.layout
+    }
+
+    /// Replaces the files outside the content folder that the lectures read (after a build).
+    pub fn set_reads(&mut self, reads: BTreeSet<PathBuf>) {
+        self.layout.reads = reads;
     }
 
     fn watch_children(&mut self) -> Result<()> {
@@ -338,8 +308,4 @@ fn paths_of(event: notify::Result<notify::Event>) -> Vec<PathBuf> {
             e.paths
         }
     }
-}
-
-fn canonical(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }

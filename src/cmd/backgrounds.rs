@@ -34,8 +34,8 @@ pub struct Args {
     #[arg(long, default_value_t = 6)]
     seeds: u64,
     /// Backend to draw with.
-    #[arg(long, default_value = "builtin")]
-    backend: String,
+    #[arg(long, default_value = "builtin", value_parser = super::backend_name)]
+    backend: lecturegen::config::BackendName,
     /// Draw the built-in model's training pictures for the prompts instead (for comparison).
     #[arg(long)]
     training: bool,
@@ -56,7 +56,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let backend = if args.training {
         None
     } else {
-        Some(background::backend(&args.backend, &config, &args.root)?)
+        Some(background::backend(args.backend, &config, &args.root)?)
     };
     let (cols, rows) = (args.seeds.max(1) as u32, prompts.len() as u32);
     let gap = 4;

@@ -8,12 +8,12 @@ use super::progress::Progress;
 use super::BuildArgs;
 
 pub fn run(args: &BuildArgs) -> Result<ExitCode> {
-    let settings = args.settings()?;
+    let project = args.project()?;
     let progress = Progress::new(args.quiet);
-    let summary = lecturegen::build::build(&settings, &progress)?;
+    let summary = lecturegen::build::build(&project, &progress)?;
     progress.finish();
     if !args.quiet {
-        eprintln!("{}", describe(&summary, &settings.output_dir()));
+        eprintln!("{}", describe(&summary, &project.output_dir()));
     }
     Ok(if summary.failed > 0 {
         ExitCode::from(1)

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use lecturegen::build::Settings;
-use lecturegen::config::{Config, Overrides};
+use lecturegen::config::{BackendName, Config, Overrides};
+use lecturegen::project::Project;
 
 /// Turn a folder of markdown lecture notes into lecture videos and a static course site.
 #[derive(Debug, Parser)]
@@ -57,10 +57,9 @@ pub struct BuildArgs {
     /// Output folder. Default: <root>/output, or `build.output_dir` of lecturegen.toml.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Background backend (overrides `build.backend`): builtin, none, sd-turbo, sd21,
-    /// sd15, sdxl-turbo, sdxl.
-    #[arg(long)]
-    backend: Option<String>,
+    /// Background backend (overrides `build.backend`).
+    #[arg(long, value_parser = backend_name)]
+    backend: Option<BackendName>,
     /// Another folder of fonts (TTF, OTF, TTC) for scripts the bundled fonts lack; repeatable.
     #[arg(long = "fonts", value_name = "DIR")]
     fonts: Vec<PathBuf>,
@@ -71,20 +70,25 @@ pub struct BuildArgs {
 
 impl BuildArgs {
     /// Reads lecturegen.toml and applies the flags on top.
-    fn settings(&self) -> Result<Settings> {
+    fn project(&self) -> Result<Project> {
         let mut config = Config::load(&self.root)?;
         let cwd = std::env::current_dir().context("reading the current folder")?;
         config.apply(&Overrides {
             // `--out` is relative to where the command runs, like any path argument.
             output_dir: self.out.as_ref().map(|o| clean(&cwd.join(o))),
-            backend: self.backend.clone(),
+            backend: self.backend,
             font_dirs: self.fonts.iter().map(|f| clean(&cwd.join(f))).collect(),
         })?;
-        Ok(Settings {
+        Ok(Project {
             root: clean(&cwd.join(&self.root)),
             config,
         })
     }
+}
+
+/// `--backend NAME`, with the list of names in its help and its error.
+fn backend_name(name: &str) -> Result<BackendName, String> {
+    name.parse()
 }
 
 /// `a/./b` -> `a/b`, for paths shown in messages.

@@ -3,16 +3,16 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lecturegen::background::{sd, BACKENDS};
-use lecturegen::config::Config;
+use lecturegen::background::sd;
+use lecturegen::config::{BackendName, Config};
 
 pub fn run(root: &std::path::Path) -> Result<ExitCode> {
     let config = Config::load(root)?;
     let weights = config.diffusion.weights.as_ref().map(|w| root.join(w));
-    for (name, what) in BACKENDS {
+    for name in BackendName::ALL {
         // Data, not messages: this listing goes to stdout.
-        println!("{name:<10} {what}");
-        if let Some(variant) = sd::variant(name) {
+        println!("{:<10} {}", name.as_str(), name.describe());
+        if let Some(variant) = sd::variant_of(name) {
             match sd::locate(&variant, weights.as_deref()) {
                 Ok(w) => println!("{:<10} ready: weights in {}", "", w.root.display()),
                 Err(e) => {

@@ -11,7 +11,7 @@ use clap::Args;
 use lecturegen::build::{Scope, Summary, Workspace};
 use lecturegen::report::Reporter;
 use lecturegen::serve::Live;
-use lecturegen::watch::{Batch, Layout, WatchOptions, Watcher};
+use lecturegen::watch::{Batch, WatchOptions, Watcher};
 
 use super::progress::Progress;
 use super::BuildArgs;
@@ -78,8 +78,8 @@ fn run(
     args: &WatchArgs,
     serve: Option<(TcpListener, bool, std::net::SocketAddr)>,
 ) -> Result<ExitCode> {
-    let settings = args.build.settings()?;
-    let output = settings.output_dir();
+    let project = args.build.project()?;
+    let output = project.output_dir();
     let progress = Progress::new(true);
     let live = Live::default();
 
@@ -108,7 +108,11 @@ fn run(
         ..WatchOptions::default()
     };
     // After the first build, so the output folder exists and is recognised as such.
-    let mut watcher = Watcher::start(Layout::of(&settings), options)?;
+    let mut paths = project.paths();
+    if let Some(summary) = &summary {
+        paths.reads = summary.reads.clone();
+    }
+    let mut watcher = Watcher::start(paths, options)?;
     eprintln!(
         "watching {} for changes{} (Ctrl-C to stop)",
         watcher.layout().root.display(),
@@ -123,10 +127,14 @@ fn run(
         live.publish(changed(summary.as_ref()), errors);
         // The output or cache folder moved (lecturegen.toml edited): watch the new layout.
         if let Some(ws) = &workspace {
-            let layout = Layout::of(ws.settings());
-            if layout != *watcher.layout() {
-                watcher = Watcher::start(layout, options)?;
+            let mut paths = ws.project().paths();
+            paths.reads = watcher.layout().reads.clone();
+            if paths != *watcher.layout() {
+                watcher = Watcher::start(paths, options)?;
             }
+        }
+        if let Some(summary) = &summary {
+            watcher.set_reads(summary.reads.clone());
         }
     }
 }
@@ -142,7 +150,7 @@ fn rebuild(
     let full = workspace.is_none() || batch.is_none_or(|b| b.config());
     if full {
         *workspace = None;
-        match args.build.settings().and_then(Workspace::load) {
+        match args.build.project().and_then(Workspace::load) {
             Ok(ws) => *workspace = Some(ws),
             Err(e) => {
                 let message = format!("{e:#}");
@@ -164,7 +172,12 @@ fn rebuild(
             }
         }
         if batch.fonts() {
-            ws.reload_fonts();
+            if let Err(e) = ws.reload_fonts() {
+                let message = format!("{e:#}");
+                progress.error(&message);
+                *workspace = None;
+                return (vec![message], None);
+            }
         }
     }
     let scope = match batch {
@@ -175,7 +188,9 @@ fn rebuild(
         inner: progress,
         errors: Mutex::new(Vec::new()),
     };
-    let result = ws.build(&scope, &collect);
+    let result = ws
+        .discover()
+        .and_then(|sources| ws.build(&sources, &scope, &collect));
     let mut errors = collect.errors.into_inner().unwrap_or_default();
     match result {
         Ok(summary) => (errors, Some(summary)),

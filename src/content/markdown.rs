@@ -1,5 +1,9 @@
 //! Markdown to slides: splits the notes at slide headings and `---` breaks, pulls out speaker
 //! notes and directives, resolves images, and builds each slide's block tree and HTML.
+//!
+//! One cohesive thing over 800 lines: a single walk over pulldown-cmark's events that builds
+//! the block tree, the page HTML and the notes of each slide at once; split apart, every piece
+//! would need the walker's whole state.
 
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -7,9 +11,10 @@ use std::path::{Component, Path, PathBuf};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use sha2::{Digest, Sha256};
 
-use super::{
-    line_col, Asset, Block, LectureSource, LoadError, LoadOptions, Meta, Slide, SlideKind, Span,
-};
+use crate::diag::{line_col, Diagnostic};
+use crate::fsutil::percent_decode;
+
+use super::{Asset, Block, LectureSource, LoadOptions, Meta, Slide, SlideKind, Span};
 
 type Located<'a> = (Event<'a>, Range<usize>);
 
@@ -75,7 +80,7 @@ pub(super) fn slides(
     meta: &mut Meta,
     source: &LectureSource,
     options: &LoadOptions,
-) -> Result<Parsed, LoadError> {
+) -> Result<Parsed, Diagnostic> {
     let mut tops = top_blocks(text, body_start);
 
     // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
@@ -268,7 +273,7 @@ struct Builder<'t> {
 
 /// What one slide accumulates while its events are walked.
 #[derive(Default)]
-struct SlideState {
+struct SlideParts {
     notes: Vec<String>,
     html: Vec<Event<'static>>,
     background: Option<String>,
@@ -279,14 +284,8 @@ struct SlideState {
 }
 
 impl<'t> Builder<'t> {
-    fn error(&self, offset: usize, message: String) -> LoadError {
-        let (line, column) = line_col(self.text, offset);
-        LoadError {
-            file: self.source.display.clone(),
-            line,
-            column,
-            message,
-        }
+    fn error(&self, offset: usize, message: String) -> Diagnostic {
+        Diagnostic::error_at(&self.source.display, self.text, offset, message)
     }
 
     fn warn(&mut self, offset: usize, message: String) {
@@ -297,8 +296,8 @@ impl<'t> Builder<'t> {
         ));
     }
 
-    fn slide(&mut self, raw: Raw<'_>) -> Result<Slide, LoadError> {
-        let mut state = SlideState::default();
+    fn slide(&mut self, raw: Raw<'_>) -> Result<Slide, Diagnostic> {
+        let mut state = SlideParts::default();
         let mut blocks = Vec::new();
         let mut in_notes = false;
         for top in &raw.tops {
@@ -357,9 +356,9 @@ impl<'t> Builder<'t> {
     fn blocks(
         &mut self,
         w: &mut Walker<'_, '_>,
-        state: &mut SlideState,
+        state: &mut SlideParts,
         end: Option<TagEnd>,
-    ) -> Result<Vec<Block>, LoadError> {
+    ) -> Result<Vec<Block>, Diagnostic> {
         let mut out = Vec::new();
         while let Some((event, range)) = w.peek() {
             let offset = range.start;
@@ -404,10 +403,10 @@ impl<'t> Builder<'t> {
     fn block(
         &mut self,
         w: &mut Walker<'_, '_>,
-        state: &mut SlideState,
+        state: &mut SlideParts,
         tag: Tag<'_>,
         offset: usize,
-    ) -> Result<Vec<Block>, LoadError> {
+    ) -> Result<Vec<Block>, Diagnostic> {
         let end = tag.to_end();
         let mut out = Vec::new();
         match tag {
@@ -552,8 +551,8 @@ impl<'t> Builder<'t> {
     fn inlines(
         &mut self,
         w: &mut Walker<'_, '_>,
-        state: &mut SlideState,
-    ) -> Result<(Vec<Span>, Vec<Block>), LoadError> {
+        state: &mut SlideParts,
+    ) -> Result<(Vec<Span>, Vec<Block>), Diagnostic> {
         let mut spans: Vec<Span> = Vec::new();
         let mut images = Vec::new();
         let (mut bold, mut italic) = (0u32, 0u32);
@@ -634,13 +633,13 @@ impl<'t> Builder<'t> {
     /// An image whose `Start` event was consumed and whose alt text was read (with its `End`).
     fn image(
         &mut self,
-        state: &mut SlideState,
+        state: &mut SlideParts,
         url: &str,
         alt: String,
         offset: usize,
         images: &mut Vec<Block>,
         start: &Event<'_>,
-    ) -> Result<(), LoadError> {
+    ) -> Result<(), Diagnostic> {
         let is_background = alt.split_whitespace().next() == Some("bg");
         let Some(path) = self.resolve(url, offset)? else {
             // Remote: keep it in the page as written, show nothing on the slide.
@@ -707,7 +706,7 @@ impl<'t> Builder<'t> {
     }
 
     /// Resolves an image reference; `None` for remote URLs (never fetched).
-    fn resolve(&mut self, url: &str, offset: usize) -> Result<Option<PathBuf>, LoadError> {
+    fn resolve(&mut self, url: &str, offset: usize) -> Result<Option<PathBuf>, Diagnostic> {
         let url = url.trim();
         if url.contains("://") || url.starts_with("data:") || url.starts_with("mailto:") {
             self.warn(
@@ -717,7 +716,7 @@ impl<'t> Builder<'t> {
             return Ok(None);
         }
         let path_part = url.split(['?', '#']).next().unwrap_or_default();
-        let decoded = percent_decode(path_part);
+        let decoded = String::from_utf8_lossy(&percent_decode(path_part).0).into_owned();
         if decoded.is_empty() {
             return Err(self.error(offset, "image with an empty path".into()));
         }
@@ -784,7 +783,7 @@ impl<'t> Builder<'t> {
 
     /// Raw HTML: comments become directives or notes; anything else reaches the page as
     /// escaped text unless the course allows raw HTML. It is never drawn on a slide.
-    fn raw_html(&mut self, state: &mut SlideState, html: &str, offset: usize, block: bool) {
+    fn raw_html(&mut self, state: &mut SlideParts, html: &str, offset: usize, block: bool) {
         let mut rest = html;
         let mut consumed = 0;
         let mut other = String::new();
@@ -815,7 +814,7 @@ impl<'t> Builder<'t> {
         self.emit(state, event);
     }
 
-    fn comment(&mut self, state: &mut SlideState, body: &str, offset: usize) {
+    fn comment(&mut self, state: &mut SlideParts, body: &str, offset: usize) {
         let inner = body.trim();
         if inner.is_empty() {
             return;
@@ -871,7 +870,7 @@ impl<'t> Builder<'t> {
             .push(inner.split_whitespace().collect::<Vec<_>>().join(" "));
     }
 
-    fn emit(&mut self, state: &mut SlideState, event: Event<'_>) {
+    fn emit(&mut self, state: &mut SlideParts, event: Event<'_>) {
         state.html.push(event.into_static());
     }
 }
@@ -1043,25 +1042,6 @@ pub(crate) fn parse_duration(value: &str) -> Option<f32> {
         any = true;
     }
     (any && total.is_finite() && (0.1..=3600.0).contains(&total)).then_some(total)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Removes `.` and resolves `..` without touching the file system.

@@ -141,8 +141,9 @@ fn image_edit_redraws_only_the_slides_that_show_it() {
     let scope = lecturegen::build::Scope::Touching(
         [course.path("content/fig.png").canonicalize().unwrap()].into(),
     );
+    let sources = workspace.discover().unwrap();
     let scoped = workspace
-        .build(&scope, &lecturegen::report::Silent)
+        .build(&sources, &scope, &lecturegen::report::Silent)
         .unwrap();
     assert_eq!(scoped.changed, vec![("a".to_string(), vec![2])]);
     assert_eq!(scoped.skipped, 1);
@@ -259,4 +260,31 @@ fn warnings_name_file_and_line() {
             .any(|w| w.starts_with("content/a.md:8:1:") && w.contains("duration")),
         "{warnings:?}"
     );
+}
+
+#[test]
+fn a_moved_course_draws_and_encodes_nothing() {
+    let course = Course::new();
+    course.bytes("content/fig.png", &crate::support::png(8, 8, [10, 200, 30]));
+    course.bytes(
+        "images/shared.png",
+        &crate::support::png(8, 8, [200, 10, 30]),
+    );
+    course.file(
+        "content/a.md",
+        "# A\n\n## Figure\n![a figure](fig.png)\n\n## Shared\n![shared](/images/shared.png)\n\n\
+         ## Side\n![bg left](fig.png)\ntext\n",
+    );
+    let (first, _) = course.build();
+    assert_eq!(first.failed, 0);
+    assert!(first.encoded > 0);
+    let moved = Course::new();
+    std::fs::remove_dir_all(&moved.root).unwrap();
+    std::fs::rename(&course.root, &moved.root).unwrap();
+    let (after, _) = moved.build();
+    assert_eq!(after.failed, 0);
+    assert_eq!(after.rendered, 0, "{after:?}");
+    assert_eq!(after.encoded, 0, "{after:?}");
+    assert_eq!(after.backgrounds_generated, 0, "{after:?}");
+    assert!(after.nothing_rendered());
 }

@@ -12,12 +12,12 @@ use candle_transformers::models::stable_diffusion::unet_2d::{
     BlockConfig, UNet2DConditionModel, UNet2DConditionModelConfig,
 };
 use candle_transformers::models::stable_diffusion::vae::{AutoEncoderKL, AutoEncoderKLConfig};
+use lecturegen::background::sd::cpu::unet::UNet;
+use lecturegen::background::sd::cpu::vae::Decoder;
+use lecturegen::background::sd::cpu::{clip, nhwc};
 use lecturegen::background::sd::{
     self, Options, Prediction, StableDiffusion, TextEncoder, Variant,
 };
-use lecturegen::background::unet::UNet;
-use lecturegen::background::vae::Decoder;
-use lecturegen::background::{clip, nhwc};
 use lecturegen::background::{Backend, BackgroundRequest};
 
 use crate::support::Course;

@@ -87,7 +87,7 @@ fn render_with(kit: &Kit, markdown: &str) -> Vec<RgbImage> {
         let request = background::request(&lecture.meta, slide, WIDTH, HEIGHT);
         let (bg, _) = background::generate(&backend, &request, &cache, &|_, _| {}).unwrap();
         for page in &rendered.pages {
-            frames.push(frame::compose(&bg, page));
+            frames.push(frame::compose(&bg, page).frame);
         }
     }
     frames
@@ -350,7 +350,7 @@ fn every_theme_meets_its_contrast_on_busy_backgrounds() {
                         image: image::RgbaImage::new(WIDTH, HEIGHT),
                         ..page.clone()
                     };
-                    let behind = frame::compose(&busy, &blank);
+                    let behind = frame::compose(&busy, &blank).frame;
                     for b in &page.boxes {
                         // The background alone would fail: the panel is what makes it pass.
                         if frame::worst_contrast(&busy, b) < kit.theme.min_contrast {

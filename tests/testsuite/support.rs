@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use lecturegen::build::{Settings, Summary};
+use lecturegen::build::Summary;
 use lecturegen::config::Config;
 use lecturegen::content::{LectureSource, LoadOptions};
+use lecturegen::project::Project;
 use lecturegen::report::Reporter;
 
 /// Settings every test course starts from: small frames, bundled fonts only, fast timing.
@@ -77,8 +78,8 @@ impl Course {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
     }
 
-    pub fn settings(&self) -> Settings {
-        Settings {
+    pub fn settings(&self) -> Project {
+        Project {
             root: self.root.clone(),
             config: Config::load(&self.root).unwrap(),
         }
@@ -145,7 +146,7 @@ pub fn parse_in(
     root: &Path,
     name: &str,
     text: &[u8],
-) -> Result<lecturegen::content::Lecture, lecturegen::content::LoadError> {
+) -> Result<lecturegen::content::Lecture, lecturegen::diag::Diagnostic> {
     let source = LectureSource {
         slug: name.trim_end_matches(".md").replace('/', "-"),
         file: root.join("content").join(name),

@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use lecturegen::background::{Backend, BackgroundRequest, Gradient};
 use lecturegen::config::ThemeConfig;
-use lecturegen::video::{self, Clip, EncoderSettings};
+use lecturegen::video::{self, EncoderSettings, Still};
 
 use crate::support::Course;
 
@@ -120,9 +120,9 @@ fn encoded_slides_decode_close_to_their_frames() {
         assert!(psnr >= 38.0, "PSNR {psnr:.1} dB");
     }
     // And the muxed file parses.
-    let clips: Vec<Clip<'_>> = encoded
+    let clips: Vec<Still<'_>> = encoded
         .iter()
-        .map(|slide| Clip {
+        .map(|slide| Still {
             slide,
             duration_ms: 1000,
         })

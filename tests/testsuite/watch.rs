@@ -3,18 +3,21 @@
 use std::path::{Path, PathBuf};
 
 use lecturegen::build::Scope;
-use lecturegen::watch::{classify, is_scratch, Batch, Change, Layout};
+use lecturegen::project::Paths;
+use lecturegen::watch::{classify, is_scratch, Batch, Change};
 
 use crate::support::{Course, Running};
 
-fn layout() -> Layout {
+fn layout() -> Paths {
     let root = PathBuf::from("/c");
-    Layout {
+    Paths {
         config: root.join("lecturegen.toml"),
+        content: root.join("content"),
         templates: root.join("templates"),
         fonts: vec![root.join("fonts")],
         output: root.join("output"),
         cache: root.join(".lecturegen"),
+        reads: Default::default(),
         root,
     }
 }
@@ -220,4 +223,40 @@ fn a_burst_of_saves_is_one_rebuild_and_output_writes_trigger_none() {
     let status = watcher.wait_builds(settled + 2);
     assert!(status.contains("lecturegen.toml"), "{status}");
     assert!(status.contains("a (nothing to draw)"), "{status}");
+}
+
+#[test]
+fn files_the_build_does_not_read_are_ignored() {
+    // `lecturegen watch > watch.log` in the course folder: the log grows with every status
+    // line, and must never cause one.
+    let l = layout();
+    for unread in ["/c/watch.log", "/c/notes/todo.txt", "/c/images/unused.png"] {
+        assert_eq!(classify(Path::new(unread), &l), None, "{unread}");
+    }
+    let mut reading = layout();
+    reading.reads.insert("/c/images/figure.png".into());
+    assert_eq!(
+        classify(Path::new("/c/images/figure.png"), &reading),
+        Some(Change::Content("/c/images/figure.png".into()))
+    );
+
+    let course = Course::new();
+    course.file("content/a.md", LECTURE);
+    let root = course.root.to_string_lossy().into_owned();
+    let watcher = Running::start(&course.root, &["watch", "--root", &root]);
+    watcher.wait_line("the watcher to start", |l| l.starts_with("watching "));
+    let lines = watcher.lines().len();
+    for i in 0..10 {
+        course.file("watch.log", &format!("line {i}\n").repeat(i + 1));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert_eq!(watcher.builds().len(), 1, "{:#?}", watcher.lines());
+    assert_eq!(watcher.lines().len(), lines, "{:#?}", watcher.lines());
+    // An edit to the notes is still seen.
+    course.file(
+        "content/a.md",
+        &LECTURE.replace("first text", "after the log"),
+    );
+    wait_for_text(&watcher, &course, "output/a/index.html", "after the log");
 }

@@ -147,7 +147,7 @@ pub fn to_rgb(lab: &codec::Lab) -> RgbImage {
     for (i, px) in out.pixels_mut().enumerate() {
         let x = (i % lab.width) as u32;
         let y = (i / lab.width) as u32;
-        let dither = (super::hash2(x, y) as f32 / u32::MAX as f32) - 0.5;
+        let dither = (super::kernels::hash2(x, y) as f32 / u32::MAX as f32) - 0.5;
         let l = lab.planes[0][i].clamp(0.0, 1.0);
         let rgb = codec::oklab_to_srgb([l, lab.planes[1][i], lab.planes[2][i]]);
         px.0 = rgb.map(|c| (c * 255.0 + dither).round().clamp(0.0, 255.0) as u8);

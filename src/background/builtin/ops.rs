@@ -12,6 +12,8 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use crate::background::kernels::matmul;
+
 fn contiguous<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
     let data = storage.as_slice::<f32>()?;
     match layout.contiguous_offsets() {
@@ -190,55 +192,6 @@ impl CustomOp2 for RmsNormBackward {
                 }
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
-    }
-}
-
-/// `dst = lhs * rhs` (or `dst += lhs * rhs` when `accumulate`) for row-major slices with the
-/// given strides, on all threads when `parallel`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn matmul(
-    (m, n, k): (usize, usize, usize),
-    dst: &mut [f32],
-    lhs: &[f32],
-    (lhs_rs, lhs_cs): (usize, usize),
-    rhs: &[f32],
-    (rhs_rs, rhs_cs): (usize, usize),
-    accumulate: bool,
-    parallel: bool,
-) {
-    assert!(dst.len() >= m * n);
-    assert!(m == 0 || k == 0 || lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
-    assert!(n == 0 || k == 0 || rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
-    let threads = rayon::current_num_threads();
-    let parallelism = if parallel && threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: the asserts above keep every index gemm computes inside the three slices, and
-    // `dst` does not overlap the inputs (it is a distinct `&mut`).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
     }
 }
 

@@ -58,7 +58,7 @@ pub struct TrainReport {
 /// Trains and writes the weights to `out`. `log` receives a line now and then.
 pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<TrainReport> {
     // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
-    std::mem::forget(crate::background::nhwc::keep_freed_memory());
+    std::mem::forget(crate::background::kernels::keep_freed_memory());
     let started = Instant::now();
     let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
     let samples: Vec<(Vec<f32>, Vec<usize>)> = (0..options.dataset)

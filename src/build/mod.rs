@@ -1,6 +1,6 @@
 //! Build: runs every stage over a course and writes `output/`.
 //!
-//! In: [`Settings`] (course root + resolved config). Out: the site, one folder per lecture, and a
+//! In: a [`Project`] (course root + resolved config) and the lectures to build. Out: the site, one folder per lecture, and a
 //! [`Summary`]. A lecture that fails is reported with its file and line and skipped; its last
 //! good output stays in place and the other lectures still build. Slides of a lecture are made
 //! in parallel; backgrounds and encoded slides come from the cache when their inputs are
@@ -13,7 +13,10 @@
 //! change are not rewritten. A [`Workspace`] keeps templates, fonts and the backend loaded
 //! between builds (for `watch`), and a [`Scope`] limits a build to the lectures an edit touched.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod keys;
+mod state;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -21,67 +24,29 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use image::RgbImage;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::background::{self, Backend, Source};
-use crate::cache::{digest, Cache, Key};
-use crate::config::Config;
+use crate::cache::{digest, Cache};
 use crate::content::{self, Lecture, LectureSource, LoadOptions, Slide};
 use crate::fonts::Fonts;
 use crate::frame;
 use crate::fsutil::{remove_stale_temps, write_atomic, write_if_changed};
 use crate::overlay::{self, Renderer};
+use crate::project::Project;
 use crate::report::Reporter;
-use crate::site::{self, Chapter, IndexEntry, Media};
+use crate::site::{self, IndexEntry, Media, SlideImage};
 use crate::templates::{self, Templates};
-use crate::video::{self, Clip, EncodedSlide, EncoderSettings};
+use crate::timeline;
+use crate::video::{self, EncodedSlide, EncoderSettings, Still};
+use state::{LectureRecord, PageRecord, Records, SlideRecord};
 
-/// A course root and its resolved configuration (file + command line).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The course folder.
-    pub root: PathBuf,
-    /// Configuration with command-line overrides applied.
-    pub config: Config,
-}
-
-impl Settings {
-    fn resolve(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.root.join(path)
-        }
-    }
-
-    /// The folder of lecture notes.
-    pub fn content_dir(&self) -> PathBuf {
-        self.resolve(&self.config.build.content_dir)
-    }
-
-    /// The folder the site is written to.
-    pub fn output_dir(&self) -> PathBuf {
-        self.resolve(&self.config.build.output_dir)
-    }
-
-    /// The cache folder.
-    pub fn cache_dir(&self) -> PathBuf {
-        self.resolve(&self.config.build.cache_dir)
-    }
-
-    /// The folder of template overrides.
-    pub fn templates_dir(&self) -> PathBuf {
-        self.resolve(&self.config.build.templates_dir)
-    }
-
-    /// Encoder settings from the video config.
-    pub fn encoder(&self) -> EncoderSettings {
-        let v = &self.config.video;
-        EncoderSettings {
-            width: v.width,
-            height: v.height,
-            qp: v.qp,
-        }
+/// Encoder settings from the video configuration.
+pub fn encoder_settings(project: &Project) -> EncoderSettings {
+    let v = &project.config.video;
+    EncoderSettings {
+        width: v.width,
+        height: v.height,
+        qp: v.qp,
     }
 }
 
@@ -114,6 +79,9 @@ pub struct Summary {
     pub skipped: usize,
     /// Per lecture built, the 1-based numbers of the slides drawn now.
     pub changed: Vec<(String, Vec<usize>)>,
+    /// Files outside the notes that the course's lectures read (pictures, assets), for the
+    /// watcher: an edit to one of them rebuilds the lectures that show it.
+    pub reads: BTreeSet<PathBuf>,
     /// Warnings reported.
     pub warnings: usize,
     /// Wall time, seconds.
@@ -140,7 +108,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn includes(&self, source: &LectureSource, state: &LectureState) -> bool {
+    fn includes(&self, source: &LectureSource, state: &LectureRecord) -> bool {
         let Scope::Touching(paths) = self else {
             return true;
         };
@@ -160,111 +128,90 @@ impl Scope {
     }
 }
 
-/// Bump when a change to the code changes what a slide looks like, so old keys stop matching.
-const RENDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/render-4");
-
-/// What is remembered of a built lecture between builds (in the cache folder, not in output).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct LectureState {
-    entry: Option<IndexEntry>,
-    /// Per slide: its key and what it made.
-    #[serde(default)]
-    slides: Vec<SlideState>,
-    /// Files other than the notes that the lecture reads (images, assets).
-    #[serde(default)]
-    deps: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct SlideState {
-    key: String,
-    pages: Vec<PageState>,
-    /// Layout warnings, repeated when the slide is reused.
-    warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct PageState {
-    /// Picture file name in the lecture folder.
-    image: String,
-    /// Digest of the frame.
-    frame: String,
-    words: usize,
-}
-
 /// What stays loaded between builds of one course: templates, fonts and the background backend.
 pub struct Workspace {
-    settings: Settings,
+    project: Project,
     templates: Templates,
     fonts: Fonts,
     backend: Box<dyn Backend>,
     cache: Cache,
+    records: Records,
+    encoder: EncoderSettings,
     /// Digest of everything besides the slide itself that shapes a slide's picture.
     frame_inputs: String,
 }
 
 impl Workspace {
-    /// Loads templates, fonts and the backend of `settings`.
-    pub fn load(settings: Settings) -> Result<Self> {
-        let templates = Templates::load(&settings.templates_dir())?;
-        let fonts = Fonts::load(&settings.config.fonts, &settings.root);
-        let backend = background::backend(
-            &settings.config.build.backend,
-            &settings.config,
-            &settings.root,
-        )?;
-        let cache = Cache::new(settings.cache_dir());
+    /// Loads templates, fonts and the backend of `project`.
+    pub fn load(project: Project) -> Result<Self> {
+        let cache_dir = project.cache_dir();
+        crate::media::load_digests(&cache_dir);
+        let templates = Templates::load(&project.templates_dir())?;
+        let fonts = Fonts::load(&project.config.fonts, &project.root);
+        let backend =
+            background::backend(project.config.build.backend, &project.config, &project.root)?;
         let mut workspace = Self {
-            settings,
+            encoder: encoder_settings(&project),
+            cache: Cache::new(&cache_dir),
+            records: Records::new(&cache_dir),
+            project,
             templates,
             fonts,
             backend,
-            cache,
             frame_inputs: String::new(),
         };
-        workspace.frame_inputs = workspace.frame_inputs();
+        workspace.frame_inputs = workspace.frame_inputs()?;
         Ok(workspace)
     }
 
-    /// The settings this workspace was loaded with.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    /// The project this workspace was loaded with.
+    pub fn project(&self) -> &Project {
+        &self.project
     }
 
     /// Compiles the templates again (after an edit); on error the old ones stay.
     pub fn reload_templates(&mut self) -> Result<()> {
-        self.templates = Templates::load(&self.settings.templates_dir())?;
-        self.frame_inputs = self.frame_inputs();
+        let templates = Templates::load(&self.project.templates_dir())?;
+        self.templates = templates;
+        self.frame_inputs = self.frame_inputs()?;
         Ok(())
     }
 
     /// Loads the fonts again (after a font file changed).
-    pub fn reload_fonts(&mut self) {
-        self.fonts = Fonts::load(&self.settings.config.fonts, &self.settings.root);
-        self.frame_inputs = self.frame_inputs();
+    pub fn reload_fonts(&mut self) -> Result<()> {
+        self.fonts = Fonts::load(&self.project.config.fonts, &self.project.root);
+        self.frame_inputs = self.frame_inputs()?;
+        Ok(())
     }
 
-    fn frame_inputs(&self) -> String {
-        let v = &self.settings.config.video;
-        Key::new("frame-inputs")
-            .add_str(RENDER_VERSION)
-            .add_str(&self.templates.digest(|n| !templates::SITE.contains(&n)))
-            .add_str(self.fonts.fingerprint())
-            .add_str(&format!("{:?}", self.settings.config.theme))
-            .add(&v.width.to_le_bytes())
-            .add(&v.height.to_le_bytes())
-            .add_str(&self.backend.id())
-            .hex()
+    fn frame_inputs(&self) -> Result<String> {
+        keys::frame_inputs(
+            &self.templates.digest(|n| !templates::SITE.contains(&n)),
+            &self.fonts,
+            &self.project.config.theme,
+            (self.encoder.width, self.encoder.height),
+            &self.backend.id(),
+        )
     }
 
-    /// Builds the lectures in `scope` (see [`build`]).
-    pub fn build(&self, scope: &Scope, reporter: &dyn Reporter) -> Result<Summary> {
+    /// The lectures of the course's content folder.
+    pub fn discover(&self) -> Result<Vec<LectureSource>> {
+        content::discover(&self.project.content_dir(), &self.project.root)
+    }
+
+    /// Builds `sources` (the course's lectures, from [`discover`](Self::discover) or from
+    /// another front end) within `scope`. A lecture that fails is reported and skipped, its
+    /// last good output kept; recorded lectures that are not in `sources` are removed.
+    pub fn build(
+        &self,
+        sources: &[LectureSource],
+        scope: &Scope,
+        reporter: &dyn Reporter,
+    ) -> Result<Summary> {
         let started = Instant::now();
-        let settings = &self.settings;
-        let output = settings.output_dir();
-        let content_dir = settings.content_dir();
-        check_output_location(&settings.root, &content_dir, &output)?;
-        let sources = content::discover(&content_dir, &settings.root)?;
+        let project = &self.project;
+        let output = project.output_dir();
+        check_output_location(&project.root, &project.content_dir(), &output)?;
         reporter.lectures(sources.len());
         std::fs::create_dir_all(&output)
             .with_context(|| format!("creating {}", output.display()))?;
@@ -272,7 +219,6 @@ impl Workspace {
 
         let ctx = Run {
             ws: self,
-            encoder: settings.encoder(),
             reporter,
             backgrounds_generated: AtomicUsize::new(0),
             backgrounds_cached: AtomicUsize::new(0),
@@ -287,13 +233,14 @@ impl Workspace {
             ..Summary::default()
         };
         let mut entries = Vec::new();
-        for source in &sources {
-            let previous = ctx.load_state(&source.slug);
+        for source in sources {
+            let previous = self.records.load(&source.slug);
             let in_place = output.join(&source.slug).join("index.html").is_file();
             if in_place && !scope.includes(source, &previous) {
                 if let Some(entry) = previous.entry {
                     summary.skipped += 1;
                     summary.slides += entry.slides;
+                    summary.reads.extend(previous.deps);
                     entries.push(entry);
                     continue;
                 }
@@ -304,12 +251,14 @@ impl Workspace {
                     summary.slides += built.entry.slides;
                     summary.pages += built.pages;
                     summary.changed.push((source.slug.clone(), built.rendered));
+                    summary.reads.extend(built.deps);
                     entries.push(built.entry);
                 }
                 Err(e) => {
                     summary.failed += 1;
                     reporter.error(&format!("{e:#}"));
                     // Keep listing the last good version, whose files are still in place.
+                    summary.reads.extend(previous.deps);
                     if let Some(entry) = previous.entry {
                         entries.push(entry);
                     }
@@ -317,10 +266,15 @@ impl Workspace {
             }
             reporter.lecture_finished(&source.slug);
         }
-        ctx.remove_deleted(&sources)?;
-        for (name, bytes) in site::render_index(&self.templates, &settings.config, &entries)? {
+        for slug in self.records.slugs() {
+            if !sources.iter().any(|s| s.slug == slug) {
+                self.records.remove(&slug, &output)?;
+            }
+        }
+        for (name, bytes) in site::render_index(&self.templates, &project.config, &entries)? {
             write_if_changed(&output.join(name), &bytes)?;
         }
+        crate::media::save_digests(self.cache.dir());
         summary.backgrounds_generated = ctx.backgrounds_generated.into_inner();
         summary.backgrounds_cached = ctx.backgrounds_cached.into_inner();
         summary.encoded = ctx.encoded.into_inner();
@@ -335,7 +289,6 @@ impl Workspace {
 
 struct Run<'a> {
     ws: &'a Workspace,
-    encoder: EncoderSettings,
     reporter: &'a dyn Reporter,
     backgrounds_generated: AtomicUsize,
     backgrounds_cached: AtomicUsize,
@@ -346,10 +299,13 @@ struct Run<'a> {
     warnings: AtomicUsize,
 }
 
-/// Builds the course. Fails only when nothing can be built (bad templates, no content folder,
-/// unwritable output); a failing lecture is reported and counted in [`Summary::failed`].
-pub fn build(settings: &Settings, reporter: &dyn Reporter) -> Result<Summary> {
-    Workspace::load(settings.clone())?.build(&Scope::All, reporter)
+/// Builds every lecture of the course. Fails only when nothing can be built (bad templates, no
+/// content folder, unwritable output); a failing lecture is reported and counted in
+/// [`Summary::failed`].
+pub fn build(project: &Project, reporter: &dyn Reporter) -> Result<Summary> {
+    let workspace = Workspace::load(project.clone())?;
+    let sources = workspace.discover()?;
+    workspace.build(&sources, &Scope::All, reporter)
 }
 
 /// Refuses an output folder that would overwrite the notes or the course itself.
@@ -368,14 +324,14 @@ fn check_output_location(root: &Path, content: &Path, output: &Path) -> Result<(
 /// One page of a slide after encoding.
 struct PageOut {
     encoded: EncodedSlide,
-    state: PageState,
+    record: PageRecord,
 }
 
 struct SlideOut {
     pages: Vec<PageOut>,
     /// JPEG of the first page of the title slide (the poster), when it changed.
     poster: Option<Vec<u8>>,
-    state: SlideState,
+    record: SlideRecord,
     /// Drawn now rather than reused.
     rendered: bool,
 }
@@ -385,6 +341,8 @@ struct Built {
     pages: usize,
     /// 1-based numbers of the slides drawn now.
     rendered: Vec<usize>,
+    /// Files other than the notes that the lecture read.
+    deps: Vec<PathBuf>,
 }
 
 impl Run<'_> {
@@ -393,51 +351,11 @@ impl Run<'_> {
         self.reporter.warning(message);
     }
 
-    fn state_path(&self, slug: &str) -> PathBuf {
-        self.ws
-            .cache
-            .dir()
-            .join("state")
-            .join(format!("{slug}.json"))
-    }
-
-    fn load_state(&self, slug: &str) -> LectureState {
-        std::fs::read(self.state_path(slug))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    }
-
-    /// Removes the output of lectures that no longer exist (only folders this tool made).
-    fn remove_deleted(&self, sources: &[LectureSource]) -> Result<()> {
-        let dir = self.ws.cache.dir().join("state");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(());
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Some(slug) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
-                continue;
-            };
-            if path.extension().is_none_or(|e| e != "json")
-                || sources.iter().any(|s| s.slug == slug)
-            {
-                continue;
-            }
-            let out = self.ws.settings.output_dir().join(&slug);
-            if out.is_dir() {
-                std::fs::remove_dir_all(&out)
-                    .with_context(|| format!("removing {}", out.display()))?;
-            }
-            let _ = std::fs::remove_file(&path);
-        }
-        Ok(())
-    }
-
-    fn lecture(&self, source: &LectureSource, previous: &LectureState) -> Result<Built> {
-        let config = &self.ws.settings.config;
+    fn lecture(&self, source: &LectureSource, previous: &LectureRecord) -> Result<Built> {
+        let project = &self.ws.project;
+        let config = &project.config;
         let options = LoadOptions {
-            course_root: self.ws.settings.root.clone(),
+            course_root: project.root.clone(),
             allow_html: config.build.allow_html,
             default_seed: config.build.seed,
             default_lang: config.course.lang.clone(),
@@ -449,17 +367,16 @@ impl Run<'_> {
         }
         self.reporter
             .lecture_started(&lecture.meta.title, lecture.slides.len());
-        let out_dir = self.ws.settings.output_dir().join(&source.slug);
+        let out_dir = project.output_dir().join(&source.slug);
         std::fs::create_dir_all(out_dir.join("slides"))
             .with_context(|| format!("creating {}", out_dir.display()))?;
         remove_stale_temps(&out_dir);
         remove_stale_temps(&out_dir.join("slides"));
 
-        let mut file_digests = FileDigests::default();
         let keys: Vec<String> = lecture
             .slides
             .iter()
-            .map(|slide| self.slide_key(&lecture, slide, &mut file_digests))
+            .map(|slide| keys::slide(&self.ws.frame_inputs, &project.root, &lecture.meta, slide))
             .collect();
         let slides: Vec<SlideOut> = lecture
             .slides
@@ -480,47 +397,32 @@ impl Run<'_> {
             })
             .collect::<Result<_>>()?;
 
-        // Timeline: each slide's time, split between its pages by their words.
-        let timing = &config.timing;
-        let mut clips = Vec::new();
-        let mut chapters = Vec::new();
-        let mut clock_ms = 0u64;
-        for (slide, out) in lecture.slides.iter().zip(&slides) {
-            let seconds = slide.duration.unwrap_or_else(|| {
-                (slide.words as f32 / timing.words_per_minute * 60.0)
-                    .clamp(timing.min_seconds, timing.max_seconds)
-            });
-            let total_ms = (seconds * 1000.0).round().max(1.0) as u32;
-            let start = clock_ms;
-            for (page, ms) in out.pages.iter().zip(split_time(total_ms, &out.pages)) {
-                clips.push(Clip {
-                    slide: &page.encoded,
-                    duration_ms: ms,
-                });
-            }
-            clock_ms += u64::from(total_ms);
-            let first = out.pages.first().map(|p| &p.state);
-            chapters.push(Chapter {
-                number: slide.index + 1,
-                title: slide.display_title(),
-                start: start as f64 / 1000.0,
-                end: clock_ms as f64 / 1000.0,
-                start_label: site::clock(start as f64 / 1000.0),
-                image: first
-                    .map(|p| format!("{}?v={}", p.image, &p.frame[..12]))
-                    .unwrap_or_default(),
-                html: slide.html.clone(),
-                notes: slide.notes.clone(),
-            });
-        }
-        let mp4 = video::write(&clips, &self.encoder)?;
+        let page_words: Vec<Vec<usize>> = slides
+            .iter()
+            .map(|s| s.pages.iter().map(|p| p.record.words).collect())
+            .collect();
+        let timeline = timeline::plan(&lecture.slides, &page_words, &config.timing);
+        let stills: Vec<Still<'_>> = slides
+            .iter()
+            .zip(&timeline.slides)
+            .flat_map(|(out, span)| {
+                out.pages
+                    .iter()
+                    .zip(&span.pages_ms)
+                    .map(|(page, &ms)| Still {
+                        slide: &page.encoded,
+                        duration_ms: ms,
+                    })
+            })
+            .collect();
+        let mp4 = video::write(&stills, &self.ws.encoder)?;
 
         // Write media first and the page last: the page never links a missing file.
-        let mut state = LectureState {
-            slides: slides.iter().map(|s| s.state.clone()).collect(),
-            ..LectureState::default()
+        let mut record = LectureRecord {
+            slides: slides.iter().map(|s| s.record.clone()).collect(),
+            ..LectureRecord::default()
         };
-        let keep: BTreeSet<&str> = state
+        let keep: BTreeSet<&str> = record
             .slides
             .iter()
             .flat_map(|s| &s.pages)
@@ -528,53 +430,48 @@ impl Run<'_> {
             .collect();
         remove_unlisted(&out_dir.join("slides"), &keep);
         for asset in &lecture.assets {
-            let bytes = std::fs::read(&asset.source)
-                .with_context(|| format!("reading {}", asset.source.display()))?;
+            let bytes = crate::media::read(&asset.source)?;
             write_if_changed(&out_dir.join(&asset.output), &bytes)?;
         }
         write_if_changed(&out_dir.join("lecture.mp4"), &mp4)?;
-        let poster_version = slides
-            .first()
-            .and_then(|s| s.pages.first())
-            .map(|p| p.state.frame[..12].to_string())
-            .unwrap_or_default();
+        let first_pages: Vec<Option<SlideImage>> = slides
+            .iter()
+            .map(|s| {
+                s.pages.first().map(|p| SlideImage {
+                    file: p.record.image.clone(),
+                    digest: p.record.frame.clone(),
+                })
+            })
+            .collect();
         if let Some(poster) = slides.first().and_then(|s| s.poster.as_ref()) {
             write_atomic(&out_dir.join("poster.jpg"), poster)?;
         }
+        let poster_digest = first_pages
+            .first()
+            .and_then(|p| p.as_ref())
+            .map(|p| p.digest.as_str())
+            .unwrap_or_default();
         let media = Media {
-            video: format!("lecture.mp4?v={}", &digest(&mp4)[..12]),
-            poster: format!("poster.jpg?v={poster_version}"),
-            width: self.encoder.width,
-            height: self.encoder.height,
-            duration: clock_ms as f64 / 1000.0,
+            video: site::versioned("lecture.mp4", &digest(&mp4)),
+            poster: site::versioned("poster.jpg", poster_digest),
+            width: self.ws.encoder.width,
+            height: self.ws.encoder.height,
+            duration: timeline.seconds(),
         };
+        let chapters = site::chapters(&lecture, &timeline, &first_pages);
         for (name, bytes) in
             site::render_lecture(&self.ws.templates, config, &lecture, &chapters, &media)?
         {
             write_if_changed(&out_dir.join(name), &bytes)?;
         }
-        let entry = IndexEntry {
-            slug: source.slug.clone(),
-            title: lecture.meta.title.clone(),
-            subtitle: lecture.meta.subtitle.clone(),
-            author: lecture.meta.author.clone(),
-            date: lecture.meta.date.clone(),
-            duration: clock_ms as f64 / 1000.0,
-            slides: lecture.slides.len(),
-            dir: lecture.meta.dir.as_str().into(),
-            lang: lecture.meta.lang.clone(),
-        };
-        state.entry = Some(entry.clone());
-        state.deps = file_digests.paths();
-        state
-            .deps
-            .extend(lecture.assets.iter().map(|a| a.source.clone()));
-        state.deps.sort();
-        state.deps.dedup();
-        write_if_changed(
-            &self.state_path(&source.slug),
-            &serde_json::to_vec_pretty(&state)?,
-        )?;
+        let entry = IndexEntry::of(&source.slug, &lecture, timeline.seconds());
+        record.entry = Some(entry.clone());
+        let mut deps: Vec<PathBuf> = lecture.slides.iter().flat_map(Slide::files).collect();
+        deps.extend(lecture.assets.iter().map(|a| a.source.clone()));
+        deps.sort();
+        deps.dedup();
+        record.deps = deps.clone();
+        self.ws.records.save(&source.slug, &record)?;
         let rendered = slides
             .iter()
             .zip(&lecture.slides)
@@ -583,34 +480,10 @@ impl Run<'_> {
             .collect();
         Ok(Built {
             entry,
-            pages: clips.len(),
+            pages: stills.len(),
             rendered,
+            deps,
         })
-    }
-
-    /// Everything a slide's pictures depend on, as a digest.
-    fn slide_key(&self, lecture: &Lecture, slide: &Slide, files: &mut FileDigests) -> String {
-        let mut key = Key::new("slide");
-        key.add_str(&self.ws.frame_inputs)
-            .add_str(&format!("{:?}", lecture.meta))
-            .add_str(&format!(
-                "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-                slide.index,
-                slide.kind,
-                slide.title,
-                slide.blocks,
-                slide.background,
-                slide.seed,
-                slide.split
-            ));
-        let mut images = Vec::new();
-        collect_images(&slide.blocks, &mut images);
-        images.extend(slide.background_image.iter());
-        images.extend(slide.split.iter().map(|s| &s.image));
-        for path in images {
-            key.add_str(&files.digest(path));
-        }
-        key.hex()
     }
 
     fn slide(
@@ -619,21 +492,21 @@ impl Run<'_> {
         slide: &Slide,
         key: &str,
         out_dir: &Path,
-        previous: &LectureState,
+        previous: &LectureRecord,
     ) -> Result<SlideOut> {
         let reusable = previous.slides.get(slide.index).filter(|p| p.key == key);
         if let Some(out) = reusable.and_then(|p| self.reuse(p, slide.index, out_dir)) {
-            for w in &out.state.warnings {
+            for w in &out.record.warnings {
                 self.warn(w);
             }
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(out);
         }
-        let (width, height) = (self.encoder.width, self.encoder.height);
+        let (width, height) = (self.ws.encoder.width, self.ws.encoder.height);
         let renderer = Renderer {
             fonts: &self.ws.fonts,
             templates: &self.ws.templates,
-            theme: &self.ws.settings.config.theme,
+            theme: &self.ws.project.config.theme,
             width,
             height,
         };
@@ -665,23 +538,22 @@ impl Run<'_> {
         let mut pages = Vec::new();
         let mut poster = None;
         for (p, page) in rendered.pages.iter().enumerate() {
-            let frame = frame::compose(&background, page);
-            if tracing::enabled!(tracing::Level::INFO) {
-                // The legibility report: what each text box had behind it and what it got.
-                for (b, text_box) in page.boxes.iter().enumerate() {
-                    tracing::info!(
-                        "{}:{}: slide {} page {} box {}: contrast {:.1} on the bare background (needs {:.1}): panel {:.0}% opaque",
-                        lecture.source.display,
-                        slide.line,
-                        slide.index + 1,
-                        p + 1,
-                        b + 1,
-                        frame::worst_contrast(&background, text_box),
-                        text_box.min_contrast,
-                        frame::panel_alpha(&background, text_box) * 100.0,
-                    );
-                }
+            let composed = frame::compose(&background, page);
+            // The legibility report: what each text box had behind it and the panel it got.
+            for (b, (text_box, panel)) in page.boxes.iter().zip(&composed.panels).enumerate() {
+                tracing::info!(
+                    "{}:{}: slide {} page {} box {}: contrast {:.1} on the bare background (needs {:.1}): panel {:.0}% opaque",
+                    lecture.source.display,
+                    slide.line,
+                    slide.index + 1,
+                    p + 1,
+                    b + 1,
+                    panel.bare_contrast,
+                    text_box.min_contrast,
+                    panel.alpha * 100.0,
+                );
             }
+            let frame = composed.frame;
             let frame_digest = digest(frame.as_raw());
             clock.lap("compose");
             let image = page_image(slide.index, p);
@@ -717,7 +589,7 @@ impl Run<'_> {
             }
             pages.push(PageOut {
                 encoded,
-                state: PageState {
+                record: PageRecord {
                     image,
                     frame: frame_digest,
                     words: page.words,
@@ -726,21 +598,21 @@ impl Run<'_> {
         }
         tracing::debug!("slide {} drawn: {}", slide.index + 1, clock.laps());
         self.rendered.fetch_add(1, Ordering::Relaxed);
-        let state = SlideState {
+        let record = SlideRecord {
             key: key.to_string(),
-            pages: pages.iter().map(|p| p.state.clone()).collect(),
+            pages: pages.iter().map(|p| p.record.clone()).collect(),
             warnings,
         };
         Ok(SlideOut {
             pages,
             poster,
-            state,
+            record,
             rendered: true,
         })
     }
 
     /// The last build's pictures of a slide, if all are still on disk and in the cache.
-    fn reuse(&self, previous: &SlideState, index: usize, out_dir: &Path) -> Option<SlideOut> {
+    fn reuse(&self, previous: &SlideRecord, index: usize, out_dir: &Path) -> Option<SlideOut> {
         if index == 0 && !out_dir.join("poster.jpg").is_file() {
             return None;
         }
@@ -754,40 +626,33 @@ impl Run<'_> {
                 let encoded = self.cached_encoding(&page.frame)?;
                 Some(PageOut {
                     encoded,
-                    state: page.clone(),
+                    record: page.clone(),
                 })
             })
             .collect::<Option<Vec<_>>>()?;
         (!pages.is_empty()).then(|| SlideOut {
             pages,
             poster: None,
-            state: previous.clone(),
+            record: previous.clone(),
             rendered: false,
         })
-    }
-
-    fn encoding_key(&self, frame_digest: &str) -> String {
-        Key::new("encoded-slide")
-            .add_str(frame_digest)
-            .add_str(&self.encoder.key())
-            .hex()
     }
 
     fn cached_encoding(&self, frame_digest: &str) -> Option<EncodedSlide> {
         let slide = self
             .ws
             .cache
-            .get("slides", &self.encoding_key(frame_digest))
+            .get("slides", &keys::encoding(frame_digest, &self.ws.encoder))
             .and_then(|b| EncodedSlide::from_bytes(&b))?;
         self.encoded_cached.fetch_add(1, Ordering::Relaxed);
         Some(slide)
     }
 
     fn encode(&self, frame: &RgbImage, frame_digest: &str) -> Result<EncodedSlide> {
-        let slide = video::encode(frame, &self.encoder)?;
+        let slide = video::encode(frame, &self.ws.encoder)?;
         self.ws.cache.put(
             "slides",
-            &self.encoding_key(frame_digest),
+            &keys::encoding(frame_digest, &self.ws.encoder),
             &slide.to_bytes(),
         );
         self.encoded.fetch_add(1, Ordering::Relaxed);
@@ -833,57 +698,6 @@ fn page_image(index: usize, page: usize) -> String {
     } else {
         format!("slides/{:03}-{}.jpg", index + 1, page + 1)
     }
-}
-
-fn collect_images<'a>(blocks: &'a [content::Block], out: &mut Vec<&'a PathBuf>) {
-    for block in blocks {
-        match block {
-            content::Block::Image { path, .. } => out.push(path),
-            content::Block::Quote(inner) => collect_images(inner, out),
-            content::Block::List { items, .. } => {
-                for item in items {
-                    collect_images(item, out);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Digests of the files slides show, each file read once per build.
-#[derive(Default)]
-struct FileDigests(BTreeMap<PathBuf, String>);
-
-impl FileDigests {
-    fn digest(&mut self, path: &Path) -> String {
-        self.0
-            .entry(path.to_path_buf())
-            .or_insert_with(|| match std::fs::read(path) {
-                Ok(bytes) => digest(&bytes),
-                Err(_) => "missing".into(),
-            })
-            .clone()
-    }
-
-    fn paths(&self) -> Vec<PathBuf> {
-        self.0.keys().cloned().collect()
-    }
-}
-
-/// Splits a slide's time between its pages in proportion to their words (plus one each, so
-/// an empty page still shows). The parts add up to `total_ms` exactly.
-fn split_time(total_ms: u32, pages: &[PageOut]) -> Vec<u32> {
-    let weights: Vec<u64> = pages.iter().map(|p| p.state.words as u64 + 1).collect();
-    let sum: u64 = weights.iter().sum::<u64>().max(1);
-    let mut out: Vec<u32> = weights
-        .iter()
-        .map(|w| (u64::from(total_ms) * w / sum) as u32)
-        .collect();
-    let given: u32 = out.iter().sum();
-    if let Some(last) = out.last_mut() {
-        *last += total_ms - given;
-    }
-    out
 }
 
 fn jpeg(frame: &RgbImage) -> Result<Vec<u8>> {

@@ -16,37 +16,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
-use super::builtin::ops::matmul;
-
-/// glibc gives every block over its mmap threshold back to the kernel when it is freed (and
-/// trims the heap above 128 KiB), so a model that allocates its activations afresh for each
-/// layer maps and zeroes them again and again: measured up to 10% of a UNet step (runs vary
-/// by 5% here) and 15% of a training step. While the returned guard lives, blocks up to 32 MiB (glibc's ceiling) come
-/// from the heap and freed memory is kept for reuse; dropping it gives the memory back.
-#[must_use]
-pub fn keep_freed_memory() -> KeptMemory {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator's thresholds; these values are valid.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-    }
-    KeptMemory
-}
-
-/// See [`keep_freed_memory`].
-pub struct KeptMemory;
-
-impl Drop for KeptMemory {
-    fn drop(&mut self) {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: as above; malloc_trim only returns free memory to the kernel.
-        unsafe {
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 10);
-            libc::malloc_trim(0);
-        }
-    }
-}
+use crate::background::kernels::matmul;
 
 /// A feature map: `h` rows of `w` pixels of `c` channels, channels fastest. A sequence of
 /// tokens is a map one row high.

@@ -5,12 +5,16 @@
 //! (`index.html`, `style.css`), as bytes for the caller to write. All links are relative, so the
 //! site works from any sub-path and from `file://`.
 
+mod vtt;
+
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::content::Lecture;
 use crate::templates::Templates;
+use crate::timeline::Timeline;
+pub use vtt::{chapters_vtt, clock};
 
 /// One chapter of a lecture video: one slide (with its follow-on pages).
 #[derive(Debug, Clone, Serialize)]
@@ -72,14 +76,62 @@ pub struct Media {
     pub duration: f64,
 }
 
-/// Formats seconds as `m:ss` or `h:mm:ss`.
-pub fn clock(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
-    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
+/// A slide's first picture as the page links it: file name and a version from its digest, so
+/// a browser fetches a changed picture.
+#[derive(Debug, Clone)]
+pub struct SlideImage {
+    /// File name in the lecture folder, e.g. `slides/001.jpg`.
+    pub file: String,
+    /// Digest of the picture (any hex digest).
+    pub digest: String,
+}
+
+/// `file?v=` the first 12 digits of `digest`.
+pub fn versioned(file: &str, digest: &str) -> String {
+    format!("{file}?v={}", digest.get(..12).unwrap_or(digest))
+}
+
+/// The chapters of a lecture: one per slide, timed by the timeline.
+pub fn chapters(
+    lecture: &Lecture,
+    timeline: &Timeline,
+    images: &[Option<SlideImage>],
+) -> Vec<Chapter> {
+    lecture
+        .slides
+        .iter()
+        .zip(&timeline.slides)
+        .zip(images)
+        .map(|((slide, span), image)| Chapter {
+            number: slide.index + 1,
+            title: slide.display_title(),
+            start: span.start(),
+            end: span.end(),
+            start_label: clock(span.start()),
+            image: image
+                .as_ref()
+                .map(|i| versioned(&i.file, &i.digest))
+                .unwrap_or_default(),
+            html: slide.html.clone(),
+            notes: slide.notes.clone(),
+        })
+        .collect()
+}
+
+impl IndexEntry {
+    /// What the course index shows of `lecture`, which lasts `duration` seconds.
+    pub fn of(slug: &str, lecture: &Lecture, duration: f64) -> Self {
+        Self {
+            slug: slug.to_string(),
+            title: lecture.meta.title.clone(),
+            subtitle: lecture.meta.subtitle.clone(),
+            author: lecture.meta.author.clone(),
+            date: lecture.meta.date.clone(),
+            duration,
+            slides: lecture.slides.len(),
+            dir: lecture.meta.dir.as_str().into(),
+            lang: lecture.meta.lang.clone(),
+        }
     }
 }
 
@@ -129,37 +181,4 @@ pub fn render_index(
         ("index.html", index.into_bytes()),
         ("style.css", css.into_bytes()),
     ])
-}
-
-/// WebVTT chapters: one cue per slide, the slide title as text.
-pub fn chapters_vtt(chapters: &[Chapter]) -> String {
-    let mut out = String::from("WEBVTT\n");
-    for c in chapters {
-        let title = c
-            .title
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace("-->", "→")
-            .replace('\n', " ");
-        out.push_str(&format!(
-            "\n{}\n{} --> {}\n{}\n",
-            c.number,
-            vtt_time(c.start),
-            vtt_time(c.end),
-            title
-        ));
-    }
-    out
-}
-
-fn vtt_time(seconds: f64) -> String {
-    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        (ms / 60_000) % 60,
-        (ms / 1000) % 60,
-        ms % 1000
-    )
 }

@@ -1,0 +1,143 @@
+//! Stable keys: what decides whether a slide is drawn again and whether an encoded picture
+//! can be taken from the cache.
+//!
+//! Every key is the digest of a serialised, versioned structure (see [`crate::cache::key_of`])
+//! in which paths are relative to the course root and files are named by the digest of their
+//! contents (memoised by size and modification time in [`crate::media::digest`]). The same
+//! course gives the same keys on any machine and in any folder: moving a built course draws and
+//! encodes nothing.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cache::key_of;
+use crate::config::ThemeConfig;
+use crate::content::{Block, Meta, Slide};
+use crate::fonts::{FontSource, Fonts};
+use crate::project::relative;
+use crate::video::EncoderSettings;
+
+/// Bump when a change to the code changes what a slide looks like, so old keys stop matching.
+const RENDER_VERSION: u32 = 5;
+
+/// Everything besides the slide itself that shapes a slide's picture, as one digest.
+pub(super) fn frame_inputs(
+    slide_templates: &str,
+    fonts: &Fonts,
+    theme: &ThemeConfig,
+    (width, height): (u32, u32),
+    backend: &str,
+) -> Result<String> {
+    #[derive(Serialize)]
+    struct FrameInputs<'a> {
+        program: &'a str,
+        templates: &'a str,
+        fonts: Vec<String>,
+        theme: &'a ThemeConfig,
+        width: u32,
+        height: u32,
+        backend: &'a str,
+    }
+    let mut faces = fonts
+        .faces()
+        .into_iter()
+        .map(|(source, index)| {
+            Ok(match source {
+                FontSource::Bundled(len) => format!("bundled:{len}:{index}"),
+                FontSource::File(path) => format!("{}:{index}", crate::media::digest(&path)?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The order fonts are found in depends on the file system, not on the fonts.
+    faces.sort();
+    Ok(key_of(
+        "frame-inputs",
+        RENDER_VERSION,
+        &FrameInputs {
+            program: env!("CARGO_PKG_VERSION"),
+            templates: slide_templates,
+            fonts: faces,
+            theme,
+            width,
+            height,
+            backend,
+        },
+    ))
+}
+
+/// The key of a slide's pictures: the frame inputs, the lecture's front matter and what the
+/// slide draws, with every file it shows by path from the course root and content digest.
+/// Speaker notes, the page HTML and timing are not part of it: they never change a picture.
+pub(super) fn slide(frame_inputs: &str, root: &Path, meta: &Meta, slide: &Slide) -> String {
+    #[derive(Serialize)]
+    struct SlideKey<'a> {
+        frame_inputs: &'a str,
+        meta: &'a Meta,
+        slide: Slide,
+    }
+    let file = |path: &Path| {
+        let digest = crate::media::digest(path).unwrap_or_else(|_| "missing".into());
+        format!("{}#{digest}", relative(path, root)).into()
+    };
+    let drawn = Slide {
+        blocks: portable_blocks(&slide.blocks, &file),
+        background_image: slide.background_image.as_deref().map(file),
+        split: slide.split.as_ref().map(|s| crate::content::Split {
+            image: file(&s.image),
+            ..s.clone()
+        }),
+        notes: Vec::new(),
+        html: String::new(),
+        line: 0,
+        duration: None,
+        words: 0,
+        ..slide.clone()
+    };
+    key_of(
+        "slide",
+        RENDER_VERSION,
+        &SlideKey {
+            frame_inputs,
+            meta,
+            slide: drawn,
+        },
+    )
+}
+
+/// `blocks` with each image path replaced by `file(path)`.
+fn portable_blocks(blocks: &[Block], file: &dyn Fn(&Path) -> std::path::PathBuf) -> Vec<Block> {
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Image { path, alt } => Block::Image {
+                path: file(path),
+                alt: alt.clone(),
+            },
+            Block::Quote(inner) => Block::Quote(portable_blocks(inner, file)),
+            Block::List { start, items } => Block::List {
+                start: *start,
+                items: items.iter().map(|i| portable_blocks(i, file)).collect(),
+            },
+            other => other.clone(),
+        })
+        .collect()
+}
+
+/// The key of an encoded picture: the frame's digest and the encoder's settings.
+pub(super) fn encoding(frame_digest: &str, encoder: &EncoderSettings) -> String {
+    #[derive(Serialize)]
+    struct EncodingKey<'a> {
+        frame: &'a str,
+        encoder: String,
+    }
+    key_of(
+        "encoded-slide",
+        1,
+        &EncodingKey {
+            frame: frame_digest,
+            encoder: encoder.key(),
+        },
+    )
+}

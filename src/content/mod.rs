@@ -1,0 +1,131 @@
+//! Content: finds lectures under `content/` and turns each markdown file into a [`Lecture`].
+//!
+//! In: a lecture's file on disk. Out: its metadata and slides, fully resolved: images are
+//! canonical paths checked to lie inside the course, speaker notes and directives are pulled
+//! out, and each slide carries both a block tree for the overlay and HTML for the site. No later
+//! stage reads markdown or looks for files.
+
+mod discover;
+mod frontmatter;
+mod markdown;
+mod model;
+
+use std::path::PathBuf;
+
+pub use crate::diag::line_col;
+use crate::diag::Diagnostic;
+pub use discover::discover;
+pub use model::*;
+
+/// How to read the notes.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The course root: images must resolve inside it.
+    pub course_root: PathBuf,
+    /// Pass raw HTML through to the site instead of escaping it.
+    pub allow_html: bool,
+    /// Seed of lectures that set none.
+    pub default_seed: u64,
+    /// Language of lectures that set none.
+    pub default_lang: String,
+    /// Author of lectures that name none.
+    pub default_author: String,
+}
+
+/// Reads and parses one lecture.
+pub fn load(source: &LectureSource, options: &LoadOptions) -> Result<Lecture, Diagnostic> {
+    let bytes = std::fs::read(&source.file).map_err(|e| Diagnostic {
+        file: source.display.clone(),
+        line: 1,
+        column: 1,
+        severity: crate::diag::Severity::Error,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(source, &bytes, options)
+}
+
+/// Parses the bytes of a lecture file (what [`load`] does after reading it).
+pub fn parse(
+    source: &LectureSource,
+    bytes: &[u8],
+    options: &LoadOptions,
+) -> Result<Lecture, Diagnostic> {
+    let error_at = |text: &str, offset: usize, message: String| {
+        Diagnostic::error_at(&source.display, text, offset, message)
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+            return Err(error_at(
+                &valid,
+                valid.len(),
+                "not valid UTF-8 text (save the file as UTF-8)".into(),
+            ));
+        }
+    };
+    if bytes.contains(&0) {
+        let at = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+        return Err(error_at(
+            text,
+            at,
+            "contains NUL bytes: this is not a text file".into(),
+        ));
+    }
+    let body_start = usize::from(text.starts_with('\u{feff}')) * 3;
+    let mut warnings = Vec::new();
+    let front = frontmatter::split(text, body_start)
+        .map_err(|(offset, message)| error_at(text, offset, message))?;
+    let (mut meta, unknown) = frontmatter::parse(&front, text, options)
+        .map_err(|(offset, message)| error_at(text, offset, message))?;
+    for key in &unknown {
+        warnings.push(format!(
+            "{}:{}:1: front matter: unknown key `{key}` ignored",
+            source.display,
+            line_col(text, front.start).0
+        ));
+    }
+    let parsed = markdown::slides(text, front.body_start, &mut meta, source, options)?;
+    warnings.extend(parsed.warnings);
+    Ok(Lecture {
+        source: source.clone(),
+        meta,
+        slides: parsed.slides,
+        assets: parsed.assets,
+        warnings,
+    })
+}
+
+/// Whether text is mostly in a right-to-left script.
+pub fn detect_direction(text: &str) -> Direction {
+    let (mut rtl, mut ltr) = (0usize, 0usize);
+    for c in text.chars() {
+        if is_rtl_char(c) {
+            rtl += 1;
+        } else if c.is_alphabetic() {
+            ltr += 1;
+        }
+    }
+    if rtl > ltr {
+        Direction::Rtl
+    } else {
+        Direction::Ltr
+    }
+}
+
+fn is_rtl_char(c: char) -> bool {
+    matches!(c as u32,
+        0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF)
+}
+
+/// Direction of a language tag: Arabic, Hebrew, Persian, Urdu and other RTL languages.
+pub fn lang_direction(lang: &str) -> Option<Direction> {
+    let primary = lang.split(['-', '_']).next()?.to_ascii_lowercase();
+    match primary.as_str() {
+        "ar" | "he" | "iw" | "fa" | "ur" | "ps" | "yi" | "dv" | "ckb" | "ug" | "sd" | "syr" => {
+            Some(Direction::Rtl)
+        }
+        "" => None,
+        _ => Some(Direction::Ltr),
+    }
+}

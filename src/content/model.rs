@@ -1,0 +1,217 @@
+//! The content model: what the content stage hands to every later stage.
+//!
+//! A [`Lecture`] is fully resolved: images are canonical paths checked to lie inside the course,
+//! speaker notes and directives are pulled out, each slide carries a block tree for the overlay
+//! and HTML for the site. Nothing here refers back to markdown.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use super::frontmatter::Meta;
+
+/// One lecture found on disk, before it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LectureSource {
+    /// Output folder name: the file stem, or the folder of an `index.md`.
+    pub slug: String,
+    /// The markdown file.
+    pub file: PathBuf,
+    /// The file as shown in messages: relative to the course root.
+    pub display: String,
+}
+
+/// Text direction of a lecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left (Arabic, Hebrew, Persian, Urdu...).
+    Rtl,
+}
+
+impl Direction {
+    /// `ltr` or `rtl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ltr => "ltr",
+            Self::Rtl => "rtl",
+        }
+    }
+}
+
+/// A loaded lecture.
+#[derive(Debug, Clone)]
+pub struct Lecture {
+    /// Where it came from.
+    pub source: LectureSource,
+    /// Front matter, resolved with defaults.
+    pub meta: Meta,
+    /// Slide 0 is the title slide.
+    pub slides: Vec<Slide>,
+    /// Files the site must copy next to the lecture page.
+    pub assets: Vec<Asset>,
+    /// Problems that did not stop the lecture, each naming file and line.
+    pub warnings: Vec<String>,
+}
+
+/// A file referenced by the notes (an image), copied to the lecture's output folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Asset {
+    /// Canonical path of the file, inside the course.
+    pub source: PathBuf,
+    /// Path relative to the lecture's output folder, e.g. `assets/figure-1a2b3c4d.png`.
+    pub output: String,
+}
+
+/// Whether a slide is the lecture's title slide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum SlideKind {
+    /// The first slide: lecture title, subtitle, author, date.
+    Title,
+    /// Every other slide.
+    Content,
+}
+
+/// One slide of a lecture.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Slide {
+    /// Position in the lecture, 0 for the title slide.
+    pub index: usize,
+    /// Title slide or content slide.
+    pub kind: SlideKind,
+    /// The heading that opened the slide (may be empty for a `---` slide without one).
+    pub title: String,
+    /// Line in the source file where the slide starts (1-based).
+    pub line: usize,
+    /// What is drawn on the slide.
+    pub blocks: Vec<Block>,
+    /// Speaker notes, one string per paragraph. Never drawn.
+    pub notes: Vec<String>,
+    /// The slide's body as HTML for the site transcript (escaped unless raw HTML is allowed).
+    pub html: String,
+    /// `<!-- background: "..." -->`: the slide's own background prompt.
+    pub background: Option<String>,
+    /// Marp `![bg](image.png)`: a picture to use as the background.
+    pub background_image: Option<PathBuf>,
+    /// Marp `![bg left](image.png)` / `![bg right:40%](...)`: a picture filling one side of
+    /// the slide, the text on the other.
+    pub split: Option<Split>,
+    /// `<!-- duration: 8s -->`, in seconds.
+    pub duration: Option<f32>,
+    /// `<!-- seed: 3 -->`.
+    pub seed: Option<u64>,
+    /// Words a viewer reads or hears on this slide, notes included (for timing).
+    pub words: usize,
+}
+
+/// A picture on one side of a slide (Marp's split backgrounds).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Split {
+    /// The picture.
+    pub image: PathBuf,
+    /// It fills the left side (else the right).
+    pub left: bool,
+    /// Share of the slide width it takes, 0.1 to 0.9 (Marp's default: half).
+    pub fraction: f32,
+}
+
+impl Slide {
+    /// Every file the slide shows: its pictures, its background picture, its side picture.
+    pub fn files(&self) -> Vec<PathBuf> {
+        fn images(blocks: &[Block], out: &mut Vec<PathBuf>) {
+            for block in blocks {
+                match block {
+                    Block::Image { path, .. } => out.push(path.clone()),
+                    Block::Quote(inner) => images(inner, out),
+                    Block::List { items, .. } => items.iter().for_each(|i| images(i, out)),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        images(&self.blocks, &mut out);
+        out.extend(self.background_image.iter().cloned());
+        out.extend(self.split.iter().map(|s| s.image.clone()));
+        out
+    }
+
+    /// The title, or "Slide N" for an untitled slide.
+    pub fn display_title(&self) -> String {
+        if self.title.trim().is_empty() {
+            format!("Slide {}", self.index + 1)
+        } else {
+            self.title.clone()
+        }
+    }
+}
+
+/// A block of slide content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Block {
+    /// A paragraph of styled text.
+    Paragraph(Vec<Span>),
+    /// A heading below the slide level, kept inside the slide.
+    Heading(u8, Vec<Span>),
+    /// A list; `start` is the first number of an ordered list.
+    List {
+        /// First number of an ordered list, `None` for bullets.
+        start: Option<u64>,
+        /// Each item's blocks.
+        items: Vec<Vec<Block>>,
+    },
+    /// A fenced or indented code block.
+    Code {
+        /// The fence's language, if any.
+        lang: Option<String>,
+        /// The code, without the final newline.
+        text: String,
+    },
+    /// A block quote.
+    Quote(Vec<Block>),
+    /// An image shown on the slide.
+    Image {
+        /// Canonical path of the file.
+        path: PathBuf,
+        /// Alt text.
+        alt: String,
+    },
+    /// A table: header row, then body rows; each cell a run of spans.
+    Table {
+        /// Header cells.
+        head: Vec<Vec<Span>>,
+        /// Body rows.
+        rows: Vec<Vec<Vec<Span>>>,
+        /// Each column's alignment from the delimiter row (`:--`, `:-:`, `--:`).
+        align: Vec<ColumnAlign>,
+    },
+}
+
+/// How a table column's cells are aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub enum ColumnAlign {
+    /// Unmarked: the start side of the lecture's direction.
+    #[default]
+    Start,
+    /// `:--`
+    Left,
+    /// `:-:`
+    Center,
+    /// `--:`
+    Right,
+}
+
+/// A run of text with one style.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Span {
+    /// The text; `\n` is a hard line break.
+    pub text: String,
+    /// Strong emphasis.
+    pub bold: bool,
+    /// Emphasis.
+    pub italic: bool,
+    /// Inline code or math.
+    pub code: bool,
+}

@@ -1,0 +1,247 @@
+//! Media: the one place where pictures and other files the notes name are read.
+//!
+//! In: paths the content stage resolved (canonical, inside the course). Out: bytes, digests and
+//! decoded pictures: [`decode`] with limits (a picture of many megapixels is a mistake or an
+//! attack), [`cover`] (a background or a split side), [`fit`] (a figure in a box, SVG drawn at
+//! its target size). Stages after `content` read files only through here.
+//!
+//! File digests are memoised by path, size and modification time ([`digest`]), in memory and,
+//! between runs, in the cache folder ([`load_digests`], [`save_digests`]), so large weights and
+//! fonts are hashed once, not on every build.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use image::{DynamicImage, RgbImage, RgbaImage};
+use serde::{Deserialize, Serialize};
+
+/// Largest picture edge accepted, in pixels.
+pub const MAX_EDGE: u32 = 16_384;
+/// Largest decoded picture, in bytes.
+pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// The bytes of a file the notes name.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Decodes a raster picture (PNG, JPEG, WebP), refusing sizes past [`MAX_EDGE`] and
+/// [`MAX_ALLOC`].
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_EDGE);
+    limits.max_image_height = Some(MAX_EDGE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    Ok(reader.decode()?)
+}
+
+/// Scales and crops a picture to cover `width` x `height` (CSS `background-size: cover`).
+pub fn cover(bytes: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+    let img = decode(bytes)?.to_rgb8();
+    let scale =
+        (width as f32 / img.width().max(1) as f32).max(height as f32 / img.height().max(1) as f32);
+    let sw = ((img.width() as f32 * scale).ceil() as u32).max(width);
+    let sh = ((img.height() as f32 * scale).ceil() as u32).max(height);
+    let scaled = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::CatmullRom);
+    let x = (sw - width) / 2;
+    let y = (sh - height) / 2;
+    Ok(image::imageops::crop_imm(&scaled, x, y, width, height).to_image())
+}
+
+/// The picture at `path` covering `width` x `height`.
+pub fn cover_file(path: &Path, width: u32, height: u32) -> Result<RgbImage> {
+    cover(&read(path)?, width, height)
+}
+
+/// Whether `path` names an SVG picture.
+pub fn is_svg(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("svgz"))
+}
+
+/// The picture at `path` scaled to fit `max_w` x `max_h` keeping its aspect ratio: SVG drawn
+/// at that size (text in the slide fonts), raster pictures enlarged at most 2x.
+pub fn fit(
+    path: &Path,
+    max_w: f32,
+    max_h: f32,
+    fonts: &cosmic_text::fontdb::Database,
+) -> Result<RgbaImage> {
+    let data = read(path)?;
+    if is_svg(path) {
+        return draw_svg(path, &data, max_w, max_h, fonts);
+    }
+    let img = decode(&data)?.to_rgba8();
+    let (w, h) = (img.width().max(1) as f32, img.height().max(1) as f32);
+    // Small figures are enlarged up to twice their size: a 400 px diagram is unreadable on a
+    // 1920 px slide, and more than 2x only shows its pixels.
+    let scale = (max_w / w).min(max_h / h).min(2.0);
+    let (nw, nh) = (
+        (w * scale).round().max(1.0) as u32,
+        (h * scale).round().max(1.0) as u32,
+    );
+    if (nw, nh) == (img.width(), img.height()) {
+        return Ok(img);
+    }
+    Ok(image::imageops::resize(
+        &img,
+        nw,
+        nh,
+        image::imageops::FilterType::Triangle,
+    ))
+}
+
+/// Draws an SVG to fit `max_w` x `max_h` (vector art scales freely), text in the slide fonts.
+/// Files it links to are not read: only pictures embedded as data URLs are drawn.
+fn draw_svg(
+    path: &Path,
+    data: &[u8],
+    max_w: f32,
+    max_h: f32,
+    fonts: &cosmic_text::fontdb::Database,
+) -> Result<RgbaImage> {
+    use resvg::{tiny_skia, usvg};
+    let options = usvg::Options {
+        fontdb: std::sync::Arc::new(fonts.clone()),
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_data(data, &options)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid SVG: {e}", path.display()))?;
+    let size = tree.size();
+    let scale = (max_w / size.width()).min(max_h / size.height());
+    if !scale.is_finite() || scale <= 0.0 {
+        anyhow::bail!("{}: the SVG has no size", path.display());
+    }
+    let edge = MAX_EDGE as f32;
+    let (w, h) = (
+        (size.width() * scale).round().clamp(1.0, edge) as u32,
+        (size.height() * scale).round().clamp(1.0, edge) as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)
+        .with_context(|| format!("{}: cannot draw at {w}x{h}", path.display()))?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    let mut out = RgbaImage::new(w, h);
+    for (dst, src) in out.pixels_mut().zip(pixmap.pixels()) {
+        let c = src.demultiply();
+        *dst = image::Rgba([c.red(), c.green(), c.blue(), c.alpha()]);
+    }
+    Ok(out)
+}
+
+/// What a file's digest was computed from: when these match, the file is taken as unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    modified_ns: u128,
+    digest: String,
+}
+
+fn memo() -> &'static Mutex<HashMap<PathBuf, Stamp>> {
+    static MEMO: OnceLock<Mutex<HashMap<PathBuf, Stamp>>> = OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+const DIGESTS_FILE: &str = "digests.json";
+
+/// SHA-256 of a file's contents, as hex; read again only when its size or modification time
+/// changed since it was last hashed.
+pub fn digest(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let modified_ns = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let size = meta.len();
+    if let Ok(memo) = memo().lock() {
+        if let Some(stamp) = memo.get(path) {
+            if stamp.size == size && stamp.modified_ns == modified_ns {
+                return Ok(stamp.digest.clone());
+            }
+        }
+    }
+    let digest = digest_reader(path)?;
+    // A file changed within the last moments may change again without its size or time
+    // moving (timestamps are coarse): remember only files that have been still a while.
+    let settled = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .is_ok_and(|now| now.as_nanos().saturating_sub(modified_ns) > 2_000_000_000);
+    if !settled {
+        return Ok(digest);
+    }
+    if let Ok(mut memo) = memo().lock() {
+        memo.insert(
+            path.to_path_buf(),
+            Stamp {
+                size,
+                modified_ns,
+                digest: digest.clone(),
+            },
+        );
+    }
+    Ok(digest)
+}
+
+fn digest_reader(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(crate::cache::hex(&hasher.finalize()))
+}
+
+/// Loads the digests remembered in `cache_dir` by an earlier run (a missing or unreadable file
+/// only means hashing again).
+pub fn load_digests(cache_dir: &Path) {
+    let Ok(bytes) = std::fs::read(cache_dir.join(DIGESTS_FILE)) else {
+        return;
+    };
+    let Ok(saved) = serde_json::from_slice::<Vec<(PathBuf, Stamp)>>(&bytes) else {
+        return;
+    };
+    if let Ok(mut memo) = memo().lock() {
+        for (path, stamp) in saved {
+            memo.entry(path).or_insert(stamp);
+        }
+    }
+}
+
+/// Remembers the digests hashed so far in `cache_dir`, for the next run.
+pub fn save_digests(cache_dir: &Path) {
+    let saved: Vec<(PathBuf, Stamp)> = match memo().lock() {
+        Ok(memo) => {
+            let mut v: Vec<_> = memo.iter().map(|(p, s)| (p.clone(), s.clone())).collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        }
+        Err(_) => return,
+    };
+    if let Ok(bytes) = serde_json::to_vec(&saved) {
+        if let Err(e) = crate::fsutil::write_if_changed(&cache_dir.join(DIGESTS_FILE), &bytes) {
+            tracing::warn!("cannot write the cache: {e:#}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Items: a slide's block tree flattened into the units the layout places one under another
+//! (a paragraph, a list item with its marker, a code block, an image, a table).
+
+use crate::content::{Block, Span};
+
+/// A laid-out unit of the body: a paragraph, a code block, an image.
+#[derive(Debug, Clone)]
+pub(super) struct Item {
+    pub(super) kind: ItemKind,
+    /// List/quote nesting: indent steps from the start side.
+    pub(super) depth: u32,
+    /// Bullet or number drawn in the margin before the first line.
+    pub(super) marker: Option<String>,
+    /// Inside a block quote: draw the bar.
+    pub(super) quote: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum ItemKind {
+    Text {
+        spans: Vec<Span>,
+        scale: f32,
+    },
+    Code {
+        text: String,
+        lang: Option<String>,
+    },
+    Image {
+        path: std::path::PathBuf,
+        alt: String,
+    },
+    Table {
+        head: Vec<Vec<Span>>,
+        rows: Vec<Vec<Vec<Span>>>,
+        align: Vec<crate::content::ColumnAlign>,
+    },
+}
+
+impl Item {
+    pub(super) fn words(&self) -> usize {
+        match &self.kind {
+            ItemKind::Text { spans, .. } => spans
+                .iter()
+                .map(|s| s.text.split_whitespace().count())
+                .sum(),
+            ItemKind::Code { text, .. } => 2 * text.lines().count(),
+            ItemKind::Image { .. } => 10,
+            ItemKind::Table { head, rows, .. } => std::iter::once(head)
+                .chain(rows)
+                .flatten()
+                .flatten()
+                .map(|s| s.text.split_whitespace().count())
+                .sum(),
+        }
+    }
+}
+
+pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
+    for block in blocks {
+        match block {
+            Block::Paragraph(spans) => out.push(Item {
+                kind: ItemKind::Text {
+                    spans: spans.clone(),
+                    scale: 1.0,
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+            Block::Heading(level, spans) => out.push(Item {
+                kind: ItemKind::Text {
+                    spans: spans
+                        .iter()
+                        .map(|s| Span {
+                            bold: true,
+                            ..s.clone()
+                        })
+                        .collect(),
+                    scale: if *level <= 3 { 1.15 } else { 1.0 },
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+            Block::List { start, items } => {
+                for (i, item) in items.iter().enumerate() {
+                    let marker = match start {
+                        Some(n) => format!("{}.", n.saturating_add(i as u64)),
+                        None => ["•", "◦", "▪"][(depth as usize) % 3].to_string(),
+                    };
+                    let first = out.len();
+                    flatten(item, depth + 1, quote, out);
+                    if let Some(first) = out.get_mut(first) {
+                        // A task list item shows its box where the bullet would be.
+                        let task = match &mut first.kind {
+                            ItemKind::Text { spans, .. } => spans.first_mut().and_then(|span| {
+                                let rest = span
+                                    .text
+                                    .strip_prefix("☑ ")
+                                    .or_else(|| span.text.strip_prefix("☐ "))?
+                                    .to_string();
+                                let mark = span.text.chars().next()?;
+                                span.text = rest;
+                                Some(mark.to_string())
+                            }),
+                            _ => None,
+                        };
+                        first.marker = Some(task.unwrap_or(marker));
+                    } else {
+                        out.push(Item {
+                            kind: ItemKind::Text {
+                                spans: Vec::new(),
+                                scale: 1.0,
+                            },
+                            depth: depth + 1,
+                            marker: Some(marker),
+                            quote,
+                        });
+                    }
+                }
+            }
+            Block::Code { text, lang } => out.push(Item {
+                kind: ItemKind::Code {
+                    text: text.replace('\t', "    "),
+                    lang: lang.clone(),
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+            Block::Quote(inner) => flatten(inner, depth + 1, true, out),
+            Block::Image { path, alt } => out.push(Item {
+                kind: ItemKind::Image {
+                    path: path.clone(),
+                    alt: alt.clone(),
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+            Block::Table { head, rows, align } => out.push(Item {
+                kind: ItemKind::Table {
+                    head: head.clone(),
+                    rows: rows.clone(),
+                    align: align.clone(),
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+        }
+    }
+}

@@ -1,0 +1,717 @@
+//! Layout: items sized at a type size and put on pages. Text is shaped and wrapped by
+//! cosmic-text; the largest size at which everything fits is searched down to the legible
+//! floor, and what still does not fit continues on follow-on pages, broken between blocks
+//! (a block taller than a page is split between lines or table rows).
+
+use cosmic_text::{Align, Attrs, Buffer, Family, Metrics, Shaping, Wrap};
+use image::RgbaImage;
+
+use super::items::{flatten, Item, ItemKind};
+use super::spec::{AlignSpec, BodySpec, Spec};
+use super::{attrs_for, color, Draw, Page};
+use crate::color::Rgb;
+use crate::content::{Direction, Meta, Slide, Span};
+use crate::fonts::{MONO, SANS};
+
+/// An item laid out at one size.
+pub(super) struct Placed {
+    pub(super) item: Item,
+    /// Offset from the top of the body box.
+    pub(super) height: f32,
+    pub(super) buffer: Option<Buffer>,
+    pub(super) marker: Option<Buffer>,
+    pub(super) image: Option<RgbaImage>,
+    /// Widest line, for the panel.
+    pub(super) line_width: f32,
+    pub(super) pad: f32,
+    /// Code: the source line each displayed line belongs to (long lines wrap into several).
+    pub(super) code_lines: Vec<usize>,
+    /// Table: its laid-out cells.
+    pub(super) table: Option<TableLayout>,
+}
+
+/// A table laid out at one size: column offsets from the start side, rows with their cells.
+pub(super) struct TableLayout {
+    /// (offset, width) of each column, from the start side.
+    pub(super) columns: Vec<(f32, f32)>,
+    /// (top, height, cells) of each row; the header row first when there is one.
+    pub(super) rows: Vec<(f32, f32, Vec<Buffer>)>,
+    pub(super) header: bool,
+    pub(super) pad: f32,
+}
+
+/// For `![bg left](...)` / `![bg right:40%](...)`: moves the text boxes into the other side
+/// (keeping their proportions) and returns the picture covering its side with its left edge,
+/// or a warning when the picture cannot be read (the text still keeps to its side).
+pub(super) fn side_picture(
+    split: &crate::content::Split,
+    width: u32,
+    height: u32,
+    spec: &mut Spec,
+) -> (Option<(RgbaImage, f32)>, Option<String>) {
+    let side_w = (width as f32 * split.fraction)
+        .round()
+        .clamp(1.0, width as f32 - 1.0);
+    let (free_x, side_x) = if split.left {
+        (side_w, 0.0)
+    } else {
+        (0.0, width as f32 - side_w)
+    };
+    let k = (width as f32 - side_w) / width as f32;
+    let squeeze = |x: &mut f32, w: &mut f32| {
+        *x = free_x + *x * k;
+        *w *= k;
+    };
+    squeeze(&mut spec.title.x, &mut spec.title.width);
+    if let Some(sub) = spec.subtitle.as_mut() {
+        squeeze(&mut sub.x, &mut sub.width);
+    }
+    squeeze(&mut spec.body.x, &mut spec.body.width);
+    let picture = crate::media::cover_file(&split.image, side_w as u32, height);
+    match picture {
+        Ok(rgb) => (
+            Some((image::DynamicImage::ImageRgb8(rgb).to_rgba8(), side_x)),
+            None,
+        ),
+        Err(e) => (
+            None,
+            Some(format!(
+                "side picture {} cannot be drawn: {e:#}",
+                split.image.display()
+            )),
+        ),
+    }
+}
+
+/// Marks the continuation of a code line too long for the slide.
+pub(super) const CODE_WRAP_MARK: &str = "↪ ";
+
+impl Draw<'_> {
+    pub(super) fn align(&self, spec: AlignSpec) -> Align {
+        match (spec, self.dir) {
+            (AlignSpec::Center, _) => Align::Center,
+            (AlignSpec::Start, Direction::Ltr) | (AlignSpec::End, Direction::Rtl) => Align::Left,
+            _ => Align::Right,
+        }
+    }
+
+    pub(super) fn text_buffer(
+        &mut self,
+        spans: &[Span],
+        size: f32,
+        line_height: f32,
+        width: f32,
+        align: Align,
+        (base, accent): (Rgb, Rgb),
+    ) -> Buffer {
+        let mut buffer = Buffer::new(self.fs, Metrics::new(size, size * line_height));
+        buffer.set_wrap(Wrap::WordOrGlyph);
+        buffer.set_size(Some(width.max(1.0)), None);
+        let default = Attrs::new().family(Family::Name(SANS)).color(color(base));
+        buffer.set_rich_text(
+            spans
+                .iter()
+                .map(|s| (s.text.as_str(), attrs_for(s, base, accent))),
+            &default,
+            Shaping::Advanced,
+            Some(align),
+        );
+        buffer.shape_until_scroll(self.fs, false);
+        buffer
+    }
+
+    pub(super) fn slide(&mut self, spec: &Spec, meta: &Meta, slide: &Slide) -> Vec<Page> {
+        let mut items = Vec::new();
+        flatten(&slide.blocks, 0, false, &mut items);
+        let body = &spec.body;
+        // Largest size at which everything fits on one page, else the floor and pages.
+        let fits = |this: &mut Self, size: f32| {
+            let placed = this.place_all(&items, body, size);
+            let total = stack_height(&placed, body.gap * size);
+            (total <= body.height, placed)
+        };
+        let (mut lo, mut hi) = (body.min_size.min(body.size), body.size);
+        let (ok, mut placed) = fits(self, hi);
+        let mut size = hi;
+        if !ok {
+            let (ok_lo, placed_lo) = fits(self, lo);
+            placed = placed_lo;
+            size = lo;
+            if ok_lo {
+                for _ in 0..6 {
+                    let mid = (lo + hi) / 2.0;
+                    let (ok_mid, placed_mid) = fits(self, mid);
+                    if ok_mid {
+                        lo = mid;
+                        placed = placed_mid;
+                        size = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+            }
+        }
+        let pages = self.paginate(placed, body, size);
+        if pages.len() > 1 {
+            self.warnings.push(format!(
+                "slide {} \"{}\" is too long for one slide at the smallest legible size: continued on {} more",
+                slide.index + 1,
+                slide.display_title(),
+                pages.len() - 1
+            ));
+        }
+        pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, page_items)| self.draw_page(spec, meta, slide, page_items, size, i > 0))
+            .collect()
+    }
+
+    pub(super) fn place_all(&mut self, items: &[Item], body: &BodySpec, size: f32) -> Vec<Placed> {
+        items
+            .iter()
+            .map(|item| self.place(item.clone(), body, size))
+            .collect()
+    }
+
+    pub(super) fn indent(&self, body: &BodySpec, size: f32, depth: u32) -> f32 {
+        body.indent * size * depth as f32
+    }
+
+    pub(super) fn place(&mut self, item: Item, body: &BodySpec, size: f32) -> Placed {
+        let indent = self.indent(body, size, item.depth);
+        let width = (body.width - indent).max(size);
+        let align = self.align(body.align);
+        let marker = item.marker.as_ref().map(|m| {
+            let spans = [Span {
+                text: m.clone(),
+                ..Span::default()
+            }];
+            let w = body.indent * size;
+            let align = match self.dir {
+                Direction::Ltr => Align::Left,
+                Direction::Rtl => Align::Right,
+            };
+            self.text_buffer(
+                &spans,
+                size,
+                body.line_height,
+                w,
+                align,
+                (body.accent, body.accent),
+            )
+        });
+        match &item.kind {
+            ItemKind::Text { spans, scale } => {
+                let s = size * scale;
+                let buffer = self.text_buffer(
+                    spans,
+                    s,
+                    body.line_height,
+                    width,
+                    align,
+                    (body.color, body.accent),
+                );
+                let (height, line_width) = measure(&buffer);
+                Placed {
+                    item,
+                    height,
+                    buffer: Some(buffer),
+                    marker,
+                    image: None,
+                    line_width,
+                    pad: 0.0,
+                    code_lines: Vec::new(),
+                    table: None,
+                }
+            }
+            ItemKind::Code { text, lang } => {
+                let (buffer, pad, code_lines) =
+                    self.code_buffer(text, lang.as_deref(), width, body, size);
+                let (height, _) = measure(&buffer);
+                Placed {
+                    item,
+                    height: height + 2.0 * pad,
+                    buffer: Some(buffer),
+                    marker,
+                    image: None,
+                    line_width: width,
+                    pad,
+                    code_lines,
+                    table: None,
+                }
+            }
+            ItemKind::Table { head, rows, align } => {
+                let table = self.table_layout(head, rows, align, width, body, size);
+                let height = table.rows.last().map(|(top, h, _)| top + h).unwrap_or(0.0);
+                let line_width = table.columns.last().map(|(x, w)| x + w).unwrap_or(0.0);
+                Placed {
+                    item,
+                    height,
+                    buffer: None,
+                    marker,
+                    image: None,
+                    line_width,
+                    pad: 0.0,
+                    code_lines: Vec::new(),
+                    table: Some(table),
+                }
+            }
+            ItemKind::Image { path, alt } => {
+                let max_h = body.height * body.image_max_height;
+                match crate::media::fit(path, width, max_h, self.fs.db()) {
+                    Ok(img) => Placed {
+                        item,
+                        height: img.height() as f32,
+                        line_width: img.width() as f32,
+                        buffer: None,
+                        marker,
+                        image: Some(img),
+                        pad: 0.0,
+                        code_lines: Vec::new(),
+                        table: None,
+                    },
+                    Err(e) => {
+                        self.warnings.push(format!(
+                            "image {} cannot be drawn ({e:#}); its alt text is shown instead",
+                            path.display()
+                        ));
+                        let spans = [Span {
+                            text: format!("[{alt}]"),
+                            italic: true,
+                            ..Span::default()
+                        }];
+                        let buffer = self.text_buffer(
+                            &spans,
+                            size,
+                            body.line_height,
+                            width,
+                            align,
+                            (body.color, body.accent),
+                        );
+                        let (height, line_width) = measure(&buffer);
+                        Placed {
+                            item,
+                            height,
+                            buffer: Some(buffer),
+                            marker,
+                            image: None,
+                            line_width,
+                            pad: 0.0,
+                            code_lines: Vec::new(),
+                            table: None,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lays out a table: columns as wide as their widest cell when the table fits, else shared
+    /// in proportion to it (cells then wrap); the header bold.
+    pub(super) fn table_layout(
+        &mut self,
+        head: &[Vec<Span>],
+        rows: &[Vec<Vec<Span>>],
+        align: &[crate::content::ColumnAlign],
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> TableLayout {
+        let s = (size * 0.9).max(body.min_size.min(size));
+        let pad = s * 0.45;
+        let header = !head.is_empty();
+        let mut table_rows: Vec<(bool, &[Vec<Span>])> = Vec::new();
+        if header {
+            table_rows.push((true, head));
+        }
+        table_rows.extend(rows.iter().map(|r| (false, r.as_slice())));
+        let columns = table_rows
+            .iter()
+            .map(|(_, r)| r.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let start = self.align(AlignSpec::Start);
+        let column_align = |c: usize| match align.get(c).copied().unwrap_or_default() {
+            crate::content::ColumnAlign::Start => start,
+            crate::content::ColumnAlign::Left => Align::Left,
+            crate::content::ColumnAlign::Center => Align::Center,
+            crate::content::ColumnAlign::Right => Align::Right,
+        };
+        let colours = (body.color, body.accent);
+        let bold = |cell: &[Span], on: bool| -> Vec<Span> {
+            cell.iter()
+                .map(|sp| Span {
+                    bold: sp.bold || on,
+                    ..sp.clone()
+                })
+                .collect()
+        };
+        // Natural widths: each cell on one line.
+        let mut natural = vec![s; columns];
+        for (is_head, row) in &table_rows {
+            for (c, cell) in row.iter().enumerate() {
+                let buffer = self.text_buffer(
+                    &bold(cell, *is_head),
+                    s,
+                    body.line_height,
+                    1.0e6,
+                    start,
+                    colours,
+                );
+                natural[c] = natural[c].max(measure(&buffer).1);
+            }
+        }
+        let room = (width - 2.0 * pad * columns as f32).max(s * columns as f32);
+        let total: f32 = natural.iter().sum();
+        let widths: Vec<f32> = if total <= room {
+            natural
+        } else {
+            natural
+                .iter()
+                .map(|n| (room * n / total).max(s * 2.0))
+                .collect()
+        };
+        let mut x = 0.0;
+        let mut column_boxes = Vec::new();
+        for w in &widths {
+            column_boxes.push((x, w + 2.0 * pad));
+            x += w + 2.0 * pad;
+        }
+        let mut laid = Vec::new();
+        let mut top = 0.0;
+        for (is_head, row) in &table_rows {
+            let mut cells = Vec::new();
+            let mut height = s * body.line_height;
+            for (c, w) in widths.iter().enumerate() {
+                let cell = row
+                    .get(c)
+                    .map(|cell| bold(cell, *is_head))
+                    .unwrap_or_default();
+                let buffer = self.text_buffer(
+                    &cell,
+                    s,
+                    body.line_height,
+                    *w + 0.5,
+                    column_align(c),
+                    colours,
+                );
+                height = height.max(measure(&buffer).0);
+                cells.push(buffer);
+            }
+            laid.push((top, height + 2.0 * pad, cells));
+            top += height + 2.0 * pad;
+        }
+        TableLayout {
+            columns: column_boxes,
+            rows: laid,
+            header,
+            pad,
+        }
+    }
+
+    /// Lays out a code block: highlighted with the theme's code palette, shrunk (down to the
+    /// code floor) until its longest line fits, and past the floor wrapped with a visible mark.
+    /// Returns the buffer, its padding and the source line of each displayed line.
+    pub(super) fn code_buffer(
+        &mut self,
+        text: &str,
+        lang: Option<&str>,
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> (Buffer, f32, Vec<usize>) {
+        let floor = body.code_min_size.min(size);
+        let mut s = (size * body.code_scale).max(floor);
+        let inner = |s: f32| (width - s).max(s);
+        let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0) as f32;
+        let needed = longest * self.mono_advance(s);
+        if needed > inner(s) {
+            s = (s * inner(s) / needed).max(floor);
+        }
+        let pad = s * 0.5;
+        let max_chars = ((inner(s) / self.mono_advance(s)).floor() as usize).max(8);
+
+        let theme = self.theme;
+        let mut runs: Vec<(String, Rgb)> = Vec::new();
+        let push = |runs: &mut Vec<(String, Rgb)>, text: &str, colour: Rgb| match runs.last_mut() {
+            Some((last, c)) if *c == colour => last.push_str(text),
+            _ => runs.push((text.to_string(), colour)),
+        };
+        let mut code_lines = vec![0];
+        let (mut column, mut line) = (0, 0);
+        for (part, colour) in crate::highlight::highlight(text, lang, theme) {
+            for ch in part.chars() {
+                if ch == '\n' {
+                    push(&mut runs, "\n", colour);
+                    (column, line) = (0, line + 1);
+                    code_lines.push(line);
+                    continue;
+                }
+                if column >= max_chars {
+                    push(&mut runs, "\n", theme.code_text);
+                    push(&mut runs, CODE_WRAP_MARK, theme.code_comment);
+                    column = CODE_WRAP_MARK.chars().count();
+                    code_lines.push(line);
+                }
+                let mut utf8 = [0u8; 4];
+                push(&mut runs, ch.encode_utf8(&mut utf8), colour);
+                column += 1;
+            }
+        }
+        // Code reads left to right even in right-to-left lectures.
+        let mut buffer = Buffer::new(self.fs, Metrics::new(s, s * 1.3));
+        buffer.set_wrap(Wrap::Glyph);
+        buffer.set_size(Some(inner(s)), None);
+        let base = Attrs::new().family(Family::Name(MONO));
+        buffer.set_rich_text(
+            runs.iter()
+                .map(|(t, c)| (t.as_str(), base.clone().color(color(*c)))),
+            &base,
+            Shaping::Advanced,
+            Some(Align::Left),
+        );
+        buffer.shape_until_scroll(self.fs, false);
+        (buffer, pad, code_lines)
+    }
+
+    /// Advance of one monospace character at `size`.
+    pub(super) fn mono_advance(&mut self, size: f32) -> f32 {
+        let sample = "0123456789";
+        let mut buffer = Buffer::new(self.fs, Metrics::new(size, size));
+        buffer.set_size(None, None);
+        buffer.set_text(
+            sample,
+            &Attrs::new().family(Family::Name(MONO)),
+            Shaping::Basic,
+            None,
+        );
+        buffer.shape_until_scroll(self.fs, false);
+        let (_, width) = measure(&buffer);
+        (width / sample.len() as f32).max(size * 0.3)
+    }
+
+    /// Splits placed items into pages of at most the body height, at block boundaries: an item
+    /// that does not fit in what is left of a page starts the next page. Only an item taller
+    /// than a whole page is split, between lines (text), rows (tables, header repeated) or
+    /// lines of code; never mid-line.
+    pub(super) fn paginate(
+        &mut self,
+        placed: Vec<Placed>,
+        body: &BodySpec,
+        size: f32,
+    ) -> Vec<Vec<Placed>> {
+        let gap = body.gap * size;
+        let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
+        let mut queue: std::collections::VecDeque<Placed> = placed.into();
+        let mut used = 0.0f32;
+        while let Some(p) = queue.pop_front() {
+            let Some(page) = pages.last_mut() else { break };
+            let need = if page.is_empty() {
+                p.height
+            } else {
+                used + gap + p.height
+            };
+            if need <= body.height + 0.5 {
+                used = need;
+                page.push(p);
+                continue;
+            }
+            if !page.is_empty() && p.height <= body.height + 0.5 {
+                pages.push(Vec::new());
+                used = 0.0;
+                queue.push_front(p);
+                continue;
+            }
+            let room = if page.is_empty() {
+                body.height
+            } else {
+                body.height - used - gap
+            };
+            match self.split(p, room, body, size) {
+                Cut::Both(head, tail) => {
+                    page.push(head);
+                    queue.push_front(tail);
+                    pages.push(Vec::new());
+                    used = 0.0;
+                }
+                Cut::None(p) => {
+                    if page.is_empty() {
+                        // Cannot be split and taller than a page (a huge image is scaled to
+                        // fit, so this is a single line taller than the box): drawn clipped.
+                        used = p.height;
+                        page.push(p);
+                    } else {
+                        pages.push(vec![]);
+                        used = 0.0;
+                        queue.push_front(p);
+                    }
+                }
+            }
+        }
+        pages.retain(|p| !p.is_empty());
+        if pages.is_empty() {
+            pages.push(Vec::new());
+        }
+        pages
+    }
+
+    pub(super) fn split(&mut self, p: Placed, room: f32, body: &BodySpec, size: f32) -> Cut {
+        if let (ItemKind::Table { head, rows, align }, Some(table)) = (&p.item.kind, &p.table) {
+            // Split between body rows; the follow-on part repeats the header.
+            let skip = usize::from(table.header);
+            let fit = table
+                .rows
+                .iter()
+                .skip(skip)
+                .take_while(|(top, h, _)| top + h <= room)
+                .count();
+            if fit == 0 || fit >= rows.len() {
+                return Cut::None(p);
+            }
+            let mk = |part: &[Vec<Vec<Span>>], marker: Option<String>| Item {
+                kind: ItemKind::Table {
+                    head: head.clone(),
+                    rows: part.to_vec(),
+                    align: align.clone(),
+                },
+                marker,
+                ..p.item.clone()
+            };
+            let head_part = self.place(mk(&rows[..fit], p.item.marker.clone()), body, size);
+            let tail = self.place(mk(&rows[fit..], None), body, size);
+            return Cut::Both(head_part, tail);
+        }
+        let Some(buffer) = &p.buffer else {
+            return Cut::None(p);
+        };
+        let lines = line_bottoms(buffer);
+        let pad = p.pad;
+        let fit = lines
+            .iter()
+            .take_while(|(_, bottom)| bottom + 2.0 * pad <= room)
+            .count();
+        if fit == 0 || fit >= lines.len() {
+            return Cut::None(p);
+        }
+        match &p.item.kind {
+            ItemKind::Code { text, lang } => {
+                // Split before the source line of the first displayed line that does not fit, so
+                // a wrapped line never straddles two pages.
+                let cut_line = p.code_lines.get(lines[fit].0).copied().unwrap_or(0);
+                let source_lines: Vec<&str> = text.split('\n').collect();
+                if cut_line == 0 || cut_line >= source_lines.len() {
+                    return Cut::None(p);
+                }
+                let head = source_lines[..cut_line].join("\n");
+                let tail = source_lines[cut_line..].join("\n");
+                let mk = |t: String, marker: Option<String>| Item {
+                    kind: ItemKind::Code {
+                        text: t,
+                        lang: lang.clone(),
+                    },
+                    marker,
+                    ..p.item.clone()
+                };
+                let head = self.place(mk(head, p.item.marker.clone()), body, size);
+                let tail = self.place(mk(tail, None), body, size);
+                Cut::Both(head, tail)
+            }
+            ItemKind::Text { spans, scale } => {
+                let Some(offset) = run_start_offset(buffer, fit) else {
+                    return Cut::None(p);
+                };
+                let (head, tail) = split_spans(spans, offset);
+                let mk = |s: Vec<Span>, marker: Option<String>| Item {
+                    kind: ItemKind::Text {
+                        spans: s,
+                        scale: *scale,
+                    },
+                    marker,
+                    ..p.item.clone()
+                };
+                let head = self.place(mk(head, p.item.marker.clone()), body, size);
+                let tail = self.place(mk(tail, None), body, size);
+                Cut::Both(head, tail)
+            }
+            ItemKind::Image { .. } | ItemKind::Table { .. } => Cut::None(p),
+        }
+    }
+}
+
+// Short-lived: one per split item, so the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Cut {
+    Both(Placed, Placed),
+    None(Placed),
+}
+
+/// Height of all lines and width of the widest.
+pub(super) fn measure(buffer: &Buffer) -> (f32, f32) {
+    let mut height = 0.0f32;
+    let mut width = 0.0f32;
+    for run in buffer.layout_runs() {
+        height = height.max(run.line_top + run.line_height);
+        width = width.max(run.line_w);
+    }
+    (height, width)
+}
+
+/// For each laid-out line: its source line index and its bottom.
+pub(super) fn line_bottoms(buffer: &Buffer) -> Vec<(usize, f32)> {
+    buffer
+        .layout_runs()
+        .map(|run| (run.line_i, run.line_top + run.line_height))
+        .collect()
+}
+
+/// Byte offset, in the concatenated span text, where laid-out line `n` starts.
+pub(super) fn run_start_offset(buffer: &Buffer, n: usize) -> Option<usize> {
+    let run = buffer.layout_runs().nth(n)?;
+    let in_line = run.glyphs.iter().map(|g| g.start).min()?;
+    let before: usize = buffer
+        .lines
+        .iter()
+        .take(run.line_i)
+        .map(|l| l.text().len() + 1)
+        .sum();
+    Some(before + in_line)
+}
+
+/// Splits spans at a byte offset of their concatenated text.
+pub(super) fn split_spans(spans: &[Span], offset: usize) -> (Vec<Span>, Vec<Span>) {
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    let mut pos = 0;
+    for span in spans {
+        let end = pos + span.text.len();
+        if end <= offset {
+            head.push(span.clone());
+        } else if pos >= offset {
+            tail.push(span.clone());
+        } else {
+            let mut cut = offset - pos;
+            while !span.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            head.push(Span {
+                text: span.text[..cut].trim_end().to_string(),
+                ..span.clone()
+            });
+            tail.push(Span {
+                text: span.text[cut..].trim_start().to_string(),
+                ..span.clone()
+            });
+        }
+        pos = end;
+    }
+    head.retain(|s| !s.text.is_empty());
+    tail.retain(|s| !s.text.is_empty());
+    (head, tail)
+}
+
+pub(super) fn stack_height(placed: &[Placed], gap: f32) -> f32 {
+    let sum: f32 = placed.iter().map(|p| p.height).sum();
+    sum + gap * placed.len().saturating_sub(1) as f32
+}

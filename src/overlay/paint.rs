@@ -1,0 +1,422 @@
+//! Paint: a page's laid-out items drawn onto a transparent picture, each clipped to its box,
+//! and the text boxes reported for the frame stage's legibility panels.
+
+use cosmic_text::{Align, Buffer};
+use image::RgbaImage;
+
+use super::items::ItemKind;
+use super::layout::{measure, Placed, TableLayout};
+use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
+use super::{color, Draw, Page, TextBox};
+use crate::color::Rgb;
+use crate::content::{Direction, Meta, Slide, SlideKind, Span};
+
+impl Draw<'_> {
+    pub(super) fn draw_page(
+        &mut self,
+        spec: &Spec,
+        meta: &Meta,
+        slide: &Slide,
+        placed: Vec<Placed>,
+        size: f32,
+        continued: bool,
+    ) -> Page {
+        let mut image = RgbaImage::new(self.width, self.height);
+        if let Some((picture, x)) = &self.side {
+            image::imageops::replace(&mut image, picture, *x as i64, 0);
+        }
+        let mut boxes = Vec::new();
+        let panel = &spec.panel;
+        let words = placed.iter().map(|p| p.item.words()).sum::<usize>()
+            + if continued {
+                0
+            } else {
+                slide.title.split_whitespace().count()
+            };
+
+        let mut title = slide.title.clone();
+        if continued {
+            title.push(' ');
+            title.push_str(crate::labels::for_lang(&meta.lang).continued);
+        }
+        if !title.trim().is_empty() {
+            let spans = [Span {
+                text: title,
+                bold: spec.title.bold,
+                ..Span::default()
+            }];
+            if let Some(b) = self.draw_box(&mut image, &spec.title, &spans) {
+                boxes.push(self.text_box(b, spec.title.color, panel));
+            }
+        }
+        if slide.kind == SlideKind::Title && !continued {
+            if let Some(sub) = &spec.subtitle {
+                let byline: Vec<&str> = [meta.author.as_str(), meta.date.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let mut text = meta.subtitle.clone();
+                if !byline.is_empty() {
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(&byline.join(" · "));
+                }
+                if !text.is_empty() {
+                    let spans = [Span {
+                        text,
+                        bold: sub.bold,
+                        ..Span::default()
+                    }];
+                    if let Some(b) = self.draw_box(&mut image, sub, &spans) {
+                        boxes.push(self.text_box(b, sub.color, panel));
+                    }
+                }
+            }
+        }
+
+        let body = &spec.body;
+        let gap = body.gap * size;
+        let mut y = body.y;
+        let mut extent: Option<(f32, f32, f32, f32)> = None;
+        let clip = ClipRect {
+            x0: body.x.max(0.0),
+            y0: body.y.max(0.0),
+            x1: (body.x + body.width).min(self.width as f32),
+            y1: (body.y + body.height).min(self.height as f32),
+        };
+        for (i, p) in placed.into_iter().enumerate() {
+            if i > 0 {
+                y += gap;
+            }
+            let indent = self.indent(body, size, p.item.depth);
+            let (x0, x1) = match self.dir {
+                Direction::Ltr => (body.x + indent, body.x + body.width),
+                Direction::Rtl => (body.x, body.x + body.width - indent),
+            };
+            // Text extent, for the panel.
+            let (tx0, tx1) = match (self.align(body.align), &p.item.kind) {
+                (_, ItemKind::Code { .. }) => (x0, x1),
+                (Align::Center, _) => {
+                    let pad = ((x1 - x0 - p.line_width) / 2.0).max(0.0);
+                    (x0 + pad, x1 - pad)
+                }
+                (Align::Left, _) => (x0, (x0 + p.line_width).min(x1)),
+                _ => ((x1 - p.line_width).max(x0), x1),
+            };
+            let mx = if p.marker.is_some() {
+                body.indent * size
+            } else {
+                0.0
+            };
+            let (ex0, ex1) = match self.dir {
+                Direction::Ltr => (tx0 - mx, tx1),
+                Direction::Rtl => (tx0, tx1 + mx),
+            };
+            let bottom = (y + p.height).min(clip.y1);
+            extent = Some(match extent {
+                None => (ex0, y, ex1, bottom),
+                Some((a, b, c, _)) => (a.min(ex0), b, c.max(ex1), bottom),
+            });
+            if p.item.quote {
+                let bar = (size * 0.12).max(3.0);
+                let bx = match self.dir {
+                    Direction::Ltr => x0 - body.indent * size * 0.6,
+                    Direction::Rtl => x1 + body.indent * size * 0.6 - bar,
+                };
+                fill_rect(&mut image, bx, y, bar, p.height, body.accent, 1.0, &clip);
+            }
+            if let Some(marker) = &p.marker {
+                let mw = body.indent * size;
+                let mx = match self.dir {
+                    Direction::Ltr => x0 - mw,
+                    Direction::Rtl => x1 + mw * 0.15,
+                };
+                let mut m = marker.clone();
+                self.draw_buffer(&mut image, &mut m, mx, y + p.pad, body.accent, &clip);
+            }
+            if let Some(table) = p.table {
+                self.draw_table(&mut image, table, (x0, x1), y, body, &clip);
+                y += p.height;
+                continue;
+            }
+            match (&p.item.kind, p.buffer, p.image) {
+                (ItemKind::Code { .. }, Some(mut buffer), _) => {
+                    fill_rect(
+                        &mut image,
+                        x0,
+                        y,
+                        x1 - x0,
+                        p.height,
+                        body.code_background,
+                        0.9,
+                        &clip,
+                    );
+                    self.draw_buffer(
+                        &mut image,
+                        &mut buffer,
+                        x0 + p.pad,
+                        y + p.pad,
+                        body.color,
+                        &clip,
+                    );
+                }
+                (_, Some(mut buffer), _) => {
+                    self.draw_buffer(&mut image, &mut buffer, x0, y, body.color, &clip);
+                }
+                (_, None, Some(img)) => {
+                    let ix = match self.dir {
+                        Direction::Ltr => x0,
+                        Direction::Rtl => x1 - img.width() as f32,
+                    };
+                    blit(&mut image, &img, ix, y, &clip);
+                }
+                _ => {}
+            }
+            y += p.height;
+        }
+        if let Some((x0, y0, x1, y1)) = extent {
+            boxes.push(self.text_box((x0, y0, x1, y1), body.color, panel));
+        }
+        Page {
+            image,
+            boxes,
+            continued,
+            words,
+        }
+    }
+
+    /// Draws a laid-out table from the start side of `x0..x1`: a rule under the header and
+    /// faint rules between rows.
+    pub(super) fn draw_table(
+        &mut self,
+        image: &mut RgbaImage,
+        table: TableLayout,
+        (x0, x1): (f32, f32),
+        y: f32,
+        body: &BodySpec,
+        clip: &ClipRect,
+    ) {
+        let total = table.columns.last().map(|(x, w)| x + w).unwrap_or(0.0);
+        let left = match self.dir {
+            Direction::Ltr => x0,
+            Direction::Rtl => x1 - total,
+        };
+        let rule = (body.size * 0.05).max(1.0);
+        let rows = table.rows.len();
+        for (r, (top, height, cells)) in table.rows.into_iter().enumerate() {
+            for (c, mut cell) in cells.into_iter().enumerate() {
+                let (cx, cw) = table.columns[c];
+                let x = match self.dir {
+                    Direction::Ltr => left + cx,
+                    Direction::Rtl => left + total - cx - cw,
+                };
+                self.draw_buffer(
+                    image,
+                    &mut cell,
+                    x + table.pad,
+                    y + top + table.pad,
+                    body.color,
+                    clip,
+                );
+            }
+            if r + 1 < rows {
+                let (colour, alpha, thick) = if r == 0 && table.header {
+                    (body.accent, 1.0, rule * 2.0)
+                } else {
+                    (body.color, 0.3, rule)
+                };
+                fill_rect(
+                    image,
+                    left,
+                    y + top + height - thick / 2.0,
+                    total,
+                    thick,
+                    colour,
+                    alpha,
+                    clip,
+                );
+            }
+        }
+    }
+
+    /// Draws a title-like box: one buffer shrunk from `size` toward `min_size` until it fits.
+    /// Returns the drawn extent.
+    pub(super) fn draw_box(
+        &mut self,
+        image: &mut RgbaImage,
+        spec: &BoxSpec,
+        spans: &[Span],
+    ) -> Option<(f32, f32, f32, f32)> {
+        let align = self.align(spec.align);
+        let mut size = spec.size;
+        let mut buffer;
+        loop {
+            buffer = self.text_buffer(
+                spans,
+                size,
+                spec.line_height,
+                spec.width,
+                align,
+                (spec.color, spec.color),
+            );
+            let (h, _) = measure(&buffer);
+            if h <= spec.height || size <= spec.min_size {
+                break;
+            }
+            size = (size * 0.92).max(spec.min_size);
+        }
+        let (h, w) = measure(&buffer);
+        if h > spec.height + 0.5 {
+            self.warnings.push(
+                "a title is too long for its box at the smallest size: its end is cut".into(),
+            );
+        }
+        let clip = ClipRect {
+            x0: spec.x.max(0.0),
+            y0: spec.y.max(0.0),
+            x1: (spec.x + spec.width).min(self.width as f32),
+            y1: (spec.y + spec.height).min(self.height as f32),
+        };
+        let free = (spec.height - h).max(0.0);
+        let y = spec.y
+            + match spec.valign {
+                VAlignSpec::Top => 0.0,
+                VAlignSpec::Center => free / 2.0,
+                VAlignSpec::Bottom => free,
+            };
+        self.draw_buffer(image, &mut buffer, spec.x, y, spec.color, &clip);
+        let x0 = match align {
+            Align::Center => spec.x + (spec.width - w) / 2.0,
+            Align::Right | Align::End => spec.x + spec.width - w,
+            _ => spec.x,
+        };
+        Some((x0, y, x0 + w, (y + h).min(spec.y + spec.height)))
+    }
+
+    pub(super) fn draw_buffer(
+        &mut self,
+        image: &mut RgbaImage,
+        buffer: &mut Buffer,
+        ox: f32,
+        oy: f32,
+        base: Rgb,
+        clip: &ClipRect,
+    ) {
+        for run in buffer.layout_runs() {
+            for glyph in run.glyphs.iter().filter(|g| g.glyph_id == 0) {
+                let missing = run.text.get(glyph.start..glyph.end).unwrap_or("");
+                self.missing.extend(
+                    missing
+                        .chars()
+                        .filter(|c| !c.is_whitespace() && !c.is_control()),
+                );
+            }
+        }
+        let (ox, oy) = (ox.round() as i32, oy.round() as i32);
+        buffer.draw(self.fs, self.cache, color(base), |x, y, w, h, c| {
+            let a = c.a() as f32 / 255.0;
+            if a <= 0.0 {
+                return;
+            }
+            let rgb = Rgb([c.r(), c.g(), c.b()]);
+            fill_rect(
+                image,
+                (x + ox) as f32,
+                (y + oy) as f32,
+                w as f32,
+                h as f32,
+                rgb,
+                a,
+                clip,
+            );
+        });
+    }
+
+    pub(super) fn text_box(
+        &self,
+        (x0, y0, x1, y1): (f32, f32, f32, f32),
+        text: Rgb,
+        panel: &PanelSpec,
+    ) -> TextBox {
+        let pad = panel.padding;
+        let x = (x0 - pad).max(0.0);
+        let y = (y0 - pad).max(0.0);
+        let r = (x1 + pad).min(self.width as f32);
+        let b = (y1 + pad).min(self.height as f32);
+        TextBox {
+            x: x as u32,
+            y: y as u32,
+            width: (r - x).max(0.0) as u32,
+            height: (b - y).max(0.0) as u32,
+            text,
+            panel: panel.color,
+            min_contrast: panel.min_contrast,
+        }
+    }
+}
+
+pub(super) struct ClipRect {
+    pub(super) x0: f32,
+    pub(super) y0: f32,
+    pub(super) x1: f32,
+    pub(super) y1: f32,
+}
+
+/// Blends a rectangle of one colour at opacity `alpha` onto the straight-alpha picture.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fill_rect(
+    image: &mut RgbaImage,
+    x: f32,
+    y: f32,
+    w: f32,
+    h: f32,
+    c: Rgb,
+    alpha: f32,
+    clip: &ClipRect,
+) {
+    let x0 = x.max(clip.x0).max(0.0) as u32;
+    let y0 = y.max(clip.y0).max(0.0) as u32;
+    let x1 = (x + w).min(clip.x1).min(image.width() as f32).max(0.0) as u32;
+    let y1 = (y + h).min(clip.y1).min(image.height() as f32).max(0.0) as u32;
+    for py in y0..y1 {
+        for px in x0..x1 {
+            blend(image.get_pixel_mut(px, py), c.0, alpha);
+        }
+    }
+}
+
+pub(super) fn blend(dst: &mut image::Rgba<u8>, src: [u8; 3], a: f32) {
+    let da = dst[3] as f32 / 255.0;
+    let oa = a + da * (1.0 - a);
+    if oa <= 0.0 {
+        return;
+    }
+    for i in 0..3 {
+        let v = (src[i] as f32 * a + dst[i] as f32 * da * (1.0 - a)) / oa;
+        dst[i] = v.round().clamp(0.0, 255.0) as u8;
+    }
+    dst[3] = (oa * 255.0).round() as u8;
+}
+
+pub(super) fn blit(image: &mut RgbaImage, src: &RgbaImage, x: f32, y: f32, clip: &ClipRect) {
+    let (ox, oy) = (x.round() as i64, y.round() as i64);
+    for (sx, sy, p) in src.enumerate_pixels() {
+        let (px, py) = (ox + sx as i64, oy + sy as i64);
+        if (px as f32) < clip.x0
+            || (py as f32) < clip.y0
+            || px as f32 >= clip.x1
+            || py as f32 >= clip.y1
+        {
+            continue;
+        }
+        if px < 0 || py < 0 || px >= image.width() as i64 || py >= image.height() as i64 {
+            continue;
+        }
+        blend(
+            image.get_pixel_mut(px as u32, py as u32),
+            [p[0], p[1], p[2]],
+            p[3] as f32 / 255.0,
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! A course on disk: its root folder, its configuration, and where everything is.
+//!
+//! In: the course root and the resolved [`Config`] (file + command line). Out: the folders the
+//! build reads and writes, and paths as the user sees them (relative to the root). `build` and
+//! `watch` both take their paths from here, so they always agree on what belongs to the course.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+
+/// A course root and its resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The course folder.
+    pub root: PathBuf,
+    /// Configuration with command-line overrides applied.
+    pub config: Config,
+}
+
+impl Project {
+    /// `path` resolved against the course root (absolute paths stay as they are).
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        }
+    }
+
+    /// The folder of lecture notes.
+    pub fn content_dir(&self) -> PathBuf {
+        self.resolve(&self.config.build.content_dir)
+    }
+
+    /// The folder the site is written to.
+    pub fn output_dir(&self) -> PathBuf {
+        self.resolve(&self.config.build.output_dir)
+    }
+
+    /// The cache folder.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.resolve(&self.config.build.cache_dir)
+    }
+
+    /// The folder of template overrides.
+    pub fn templates_dir(&self) -> PathBuf {
+        self.resolve(&self.config.build.templates_dir)
+    }
+
+    /// The course's paths, with symlinks resolved where the folders exist (for `watch`).
+    pub fn paths(&self) -> Paths {
+        let root = canonical(&self.root);
+        let rooted = |p: &Path| canonical(&root.join(p));
+        Paths {
+            config: root.join(crate::config::FILE_NAME),
+            content: rooted(&self.config.build.content_dir),
+            templates: rooted(&self.config.build.templates_dir),
+            fonts: self.config.fonts.dirs.iter().map(|d| rooted(d)).collect(),
+            output: canonical(&self.output_dir()),
+            cache: rooted(&self.config.build.cache_dir),
+            reads: BTreeSet::new(),
+            root,
+        }
+    }
+}
+
+/// Where things are in a course, as absolute paths, and which other files its lectures read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    /// The course folder.
+    pub root: PathBuf,
+    /// `lecturegen.toml`.
+    pub config: PathBuf,
+    /// The lecture notes.
+    pub content: PathBuf,
+    /// Template overrides.
+    pub templates: PathBuf,
+    /// Extra font folders.
+    pub fonts: Vec<PathBuf>,
+    /// Where the site is written: never a source of changes.
+    pub output: PathBuf,
+    /// The cache: never a source of changes.
+    pub cache: PathBuf,
+    /// Files outside the content folder that the last build read (pictures the notes show
+    /// from elsewhere in the course). Every other file outside the folders above is not read.
+    pub reads: BTreeSet<PathBuf>,
+}
+
+/// `path` with symlinks resolved, or as it is when it does not exist.
+pub fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `path` relative to `root` with `/` separators, as stable keys and messages show it; a path
+/// outside `root` stays absolute.
+pub fn relative(path: &Path, root: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => path.display().to_string(),
+    }
+}
