@@ -7,7 +7,7 @@ use cosmic_text::{Align, Attrs, Buffer, Family, Metrics, Shaping, Wrap};
 use image::RgbaImage;
 
 use super::items::{flatten, Item, ItemKind};
-use super::spec::{AlignSpec, BodySpec, Spec};
+use super::spec::{AlignSpec, BodySpec, BoxSpec, Spec};
 use super::{attrs_for, color, Draw, Page};
 use crate::color::Rgb;
 use crate::content::{Direction, Meta, Slide, Span};
@@ -28,6 +28,39 @@ pub(super) struct Placed {
     pub(super) code_lines: Vec<usize>,
     /// Table: its laid-out cells.
     pub(super) table: Option<TableLayout>,
+}
+
+/// A title-like box's text at the largest size that fits (see [`Draw::fit_box`]).
+pub(super) struct FittedBox {
+    pub(super) buffer: Buffer,
+    pub(super) height: f32,
+    pub(super) width: f32,
+}
+
+/// The title drawn on a page: the slide's, marked as continued on follow-on pages.
+pub(super) fn page_title(meta: &Meta, slide: &Slide, continued: bool) -> String {
+    let mut title = slide.title.clone();
+    if continued {
+        title.push(' ');
+        title.push_str(crate::labels::for_lang(&meta.lang).continued);
+    }
+    title
+}
+
+/// The title slide's subtitle box: the subtitle, then author and date on a line of their own.
+pub(super) fn byline(meta: &Meta) -> String {
+    let byline: Vec<&str> = [meta.author.as_str(), meta.date.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut text = meta.subtitle.clone();
+    if !byline.is_empty() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&byline.join(" · "));
+    }
+    text
 }
 
 /// A table laid out at one size: column offsets from the start side, rows with their cells.
@@ -165,6 +198,40 @@ impl Draw<'_> {
             .enumerate()
             .map(|(i, page_items)| self.draw_page(spec, meta, slide, page_items, size, i > 0))
             .collect()
+    }
+
+    /// Lays out a title-like box: one buffer shrunk from `size` toward `min_size` until it
+    /// fits its height (a warning when even the smallest size does not).
+    pub(super) fn fit_box(&mut self, spec: &BoxSpec, spans: &[Span]) -> FittedBox {
+        let align = self.align(spec.align);
+        let mut size = spec.size;
+        let mut buffer;
+        loop {
+            buffer = self.text_buffer(
+                spans,
+                size,
+                spec.line_height,
+                spec.width,
+                align,
+                (spec.color, spec.color),
+            );
+            let (h, _) = measure(&buffer);
+            if h <= spec.height || size <= spec.min_size {
+                break;
+            }
+            size = (size * 0.92).max(spec.min_size);
+        }
+        let (height, width) = measure(&buffer);
+        if height > spec.height + 0.5 {
+            self.warnings.push(
+                "a title is too long for its box at the smallest size: its end is cut".into(),
+            );
+        }
+        FittedBox {
+            buffer,
+            height,
+            width,
+        }
     }
 
     pub(super) fn place_all(&mut self, items: &[Item], body: &BodySpec, size: f32) -> Vec<Placed> {

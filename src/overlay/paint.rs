@@ -5,7 +5,7 @@ use cosmic_text::{Align, Buffer};
 use image::RgbaImage;
 
 use super::items::ItemKind;
-use super::layout::{measure, Placed, TableLayout};
+use super::layout::{byline, page_title, FittedBox, Placed, TableLayout};
 use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
 use super::{color, Draw, Page, TextBox};
 use crate::color::Rgb;
@@ -34,11 +34,7 @@ impl Draw<'_> {
                 slide.title.split_whitespace().count()
             };
 
-        let mut title = slide.title.clone();
-        if continued {
-            title.push(' ');
-            title.push_str(crate::labels::for_lang(&meta.lang).continued);
-        }
+        let title = page_title(meta, slide, continued);
         if !title.trim().is_empty() {
             let spans = [Span {
                 text: title,
@@ -51,17 +47,7 @@ impl Draw<'_> {
         }
         if slide.kind == SlideKind::Title && !continued {
             if let Some(sub) = &spec.subtitle {
-                let byline: Vec<&str> = [meta.author.as_str(), meta.date.as_str()]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                let mut text = meta.subtitle.clone();
-                if !byline.is_empty() {
-                    if !text.is_empty() {
-                        text.push('\n');
-                    }
-                    text.push_str(&byline.join(" · "));
-                }
+                let text = byline(meta);
                 if !text.is_empty() {
                     let spans = [Span {
                         text,
@@ -240,38 +226,18 @@ impl Draw<'_> {
         }
     }
 
-    /// Draws a title-like box: one buffer shrunk from `size` toward `min_size` until it fits.
-    /// Returns the drawn extent.
+    /// Draws a title-like box (see [`Draw::fit_box`]). Returns the drawn extent.
     pub(super) fn draw_box(
         &mut self,
         image: &mut RgbaImage,
         spec: &BoxSpec,
         spans: &[Span],
     ) -> Option<(f32, f32, f32, f32)> {
-        let align = self.align(spec.align);
-        let mut size = spec.size;
-        let mut buffer;
-        loop {
-            buffer = self.text_buffer(
-                spans,
-                size,
-                spec.line_height,
-                spec.width,
-                align,
-                (spec.color, spec.color),
-            );
-            let (h, _) = measure(&buffer);
-            if h <= spec.height || size <= spec.min_size {
-                break;
-            }
-            size = (size * 0.92).max(spec.min_size);
-        }
-        let (h, w) = measure(&buffer);
-        if h > spec.height + 0.5 {
-            self.warnings.push(
-                "a title is too long for its box at the smallest size: its end is cut".into(),
-            );
-        }
+        let FittedBox {
+            mut buffer,
+            height: h,
+            width: w,
+        } = self.fit_box(spec, spans);
         let clip = ClipRect {
             x0: spec.x.max(0.0),
             y0: spec.y.max(0.0),
@@ -286,7 +252,7 @@ impl Draw<'_> {
                 VAlignSpec::Bottom => free,
             };
         self.draw_buffer(image, &mut buffer, spec.x, y, spec.color, &clip);
-        let x0 = match align {
+        let x0 = match self.align(spec.align) {
             Align::Center => spec.x + (spec.width - w) / 2.0,
             Align::Right | Align::End => spec.x + spec.width - w,
             _ => spec.x,
