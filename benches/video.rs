@@ -72,7 +72,7 @@ fn main() {
                 duration_ms: SECONDS * 1000,
             })
             .collect();
-        mp4 = video::write(&clips, &settings).expect("mux");
+        mp4 = video::write(&clips, &settings, None).expect("mux");
         times.push(t.elapsed().as_secs_f64());
     }
     let ours = median(&mut times);

@@ -32,6 +32,108 @@ pub struct Config {
     pub fonts: FontConfig,
     /// Settings of the Stable Diffusion backends.
     pub diffusion: DiffusionConfig,
+    /// The voice that reads the notes.
+    pub narration: NarrationConfig,
+}
+
+/// `[narration]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NarrationConfig {
+    /// Voice: "espeak" (espeak-ng, the default), "command" (any program that writes a WAV,
+    /// see `command`) or "none" (silent videos).
+    pub voice: VoiceName,
+    /// Speaking rate in words per minute (separate from `[timing]`'s reading rate).
+    /// Default: 165.
+    pub words_per_minute: u32,
+    /// Silence before a slide's first sentence, seconds. Default: 0.6.
+    pub lead_in_seconds: f32,
+    /// Silence between sentences, seconds. Default: 0.35.
+    pub pause_seconds: f32,
+    /// Silence after a slide's last sentence, seconds. Default: 0.9.
+    pub tail_seconds: f32,
+    /// On slides without notes, say a short cue for code blocks and tables and read pictures'
+    /// alt text ("Here is some code."). Default: true; false says nothing for them.
+    pub cues: bool,
+    /// AAC bit rate of the speech track, kbit/s (32 to 128). Default: 64.
+    pub bitrate_kbps: u32,
+    /// Longest a voice may take to say one sentence before it is stopped, seconds.
+    /// Default: 30.
+    pub timeout_seconds: f32,
+    /// The `espeak` voice.
+    pub espeak: EspeakConfig,
+    /// The `command` voice: program and arguments; `{text}` is a file with the text (else it
+    /// goes to stdin), `{wav}` the WAV to write (else it is read from stdout), `{lang}` the
+    /// lecture's language. Example: ["piper", "--model", "voice.onnx", "--output_file",
+    /// "{wav}"].
+    pub command: Vec<String>,
+}
+
+impl Default for NarrationConfig {
+    fn default() -> Self {
+        Self {
+            voice: VoiceName::Espeak,
+            words_per_minute: 165,
+            lead_in_seconds: 0.6,
+            pause_seconds: 0.35,
+            tail_seconds: 0.9,
+            cues: true,
+            bitrate_kbps: 64,
+            timeout_seconds: 30.0,
+            espeak: EspeakConfig::default(),
+            command: Vec::new(),
+        }
+    }
+}
+
+/// `[narration.espeak]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EspeakConfig {
+    /// The program. Default: "espeak-ng".
+    pub program: String,
+    /// Voice variant (`espeak-ng --voices=variant`), e.g. "f3", "m2". Default: none.
+    pub variant: String,
+    /// Pitch, 0 to 99. Default: 50.
+    pub pitch: u8,
+}
+
+impl Default for EspeakConfig {
+    fn default() -> Self {
+        Self {
+            program: "espeak-ng".into(),
+            variant: String::new(),
+            pitch: 50,
+        }
+    }
+}
+
+/// A voice, by the name `lecturegen.toml`, front matter and `--voice` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoiceName {
+    /// espeak-ng, run as a separate program.
+    #[default]
+    Espeak,
+    /// Any program given in `[narration] command`.
+    Command,
+    /// No narration: silent videos.
+    None,
+}
+
+impl std::str::FromStr for VoiceName {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "espeak" => Ok(Self::Espeak),
+            "command" => Ok(Self::Command),
+            "none" => Ok(Self::None),
+            _ => Err(format!(
+                "unknown voice `{name}`; available: espeak, command, none"
+            )),
+        }
+    }
 }
 
 /// `[diffusion]`
@@ -490,6 +592,8 @@ pub struct Overrides {
     pub backend: Option<BackendName>,
     /// `--fonts DIR` (repeatable): more font folders, after the configured ones.
     pub font_dirs: Vec<PathBuf>,
+    /// `--voice`
+    pub voice: Option<VoiceName>,
 }
 
 impl Config {
@@ -526,6 +630,9 @@ impl Config {
             self.build.backend = backend;
         }
         self.fonts.dirs.extend(overrides.font_dirs.iter().cloned());
+        if let Some(voice) = overrides.voice {
+            self.narration.voice = voice;
+        }
         self.validate()
     }
 
@@ -559,6 +666,31 @@ impl Config {
             || t.max_seconds < t.min_seconds
         {
             bail!("timing: words_per_minute and min_seconds must be positive and max_seconds >= min_seconds");
+        }
+        let n = &self.narration;
+        if !(32..=128).contains(&n.bitrate_kbps) {
+            bail!(
+                "narration.bitrate_kbps {}: must be 32 to 128",
+                n.bitrate_kbps
+            );
+        }
+        if !(80..=450).contains(&n.words_per_minute) {
+            bail!(
+                "narration.words_per_minute {}: must be 80 to 450",
+                n.words_per_minute
+            );
+        }
+        let seconds = [n.lead_in_seconds, n.pause_seconds, n.tail_seconds];
+        if seconds
+            .iter()
+            .any(|s| !s.is_finite() || !(0.0..=10.0).contains(s))
+            || !n.timeout_seconds.is_finite()
+            || n.timeout_seconds <= 0.0
+        {
+            bail!("narration: lead_in, pause and tail seconds must be 0 to 10, timeout positive");
+        }
+        if n.voice == VoiceName::Command && n.command.is_empty() {
+            bail!("narration.voice = \"command\" needs narration.command = [\"program\", ...]");
         }
         Ok(())
     }

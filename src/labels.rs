@@ -22,6 +22,12 @@ pub struct Labels {
     pub slides: &'static str,
     /// Appended to the title of follow-on pages of a slide too long for one.
     pub continued: &'static str,
+    /// Said for a code block on a slide without notes.
+    pub code_cue: &'static str,
+    /// Said for a table on a slide without notes.
+    pub table_cue: &'static str,
+    /// The captions track.
+    pub captions: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -32,6 +38,9 @@ const EN: Labels = Labels {
     download: "Download the video",
     slides: "slides",
     continued: "(cont.)",
+    code_cue: "Here is some code.",
+    table_cue: "Here is a table.",
+    captions: "Captions",
 };
 
 /// The labels for `lang` (its primary subtag), English when there is no translation.
@@ -50,6 +59,9 @@ pub fn for_lang(lang: &str) -> Labels {
             download: "تنزيل الفيديو",
             slides: "شرائح",
             continued: "(تابع)",
+            code_cue: "هذا مثال من الشيفرة.",
+            table_cue: "هذا جدول.",
+            captions: "الترجمة النصية",
         },
         "he" => Labels {
             transcript: "תמליל",
@@ -59,6 +71,9 @@ pub fn for_lang(lang: &str) -> Labels {
             download: "הורדת הסרטון",
             slides: "שקפים",
             continued: "(המשך)",
+            code_cue: "הנה קוד.",
+            table_cue: "הנה טבלה.",
+            captions: "כתוביות",
         },
         "fr" => Labels {
             transcript: "Transcription",
@@ -68,6 +83,9 @@ pub fn for_lang(lang: &str) -> Labels {
             download: "Télécharger la vidéo",
             slides: "diapositives",
             continued: "(suite)",
+            code_cue: "Voici du code.",
+            table_cue: "Voici un tableau.",
+            captions: "Sous-titres",
         },
         "de" => Labels {
             transcript: "Mitschrift",
@@ -77,6 +95,9 @@ pub fn for_lang(lang: &str) -> Labels {
             download: "Video herunterladen",
             slides: "Folien",
             continued: "(Forts.)",
+            code_cue: "Hier ist etwas Code.",
+            table_cue: "Hier ist eine Tabelle.",
+            captions: "Untertitel",
         },
         "es" => Labels {
             transcript: "Transcripción",
@@ -86,6 +107,9 @@ pub fn for_lang(lang: &str) -> Labels {
             download: "Descargar el vídeo",
             slides: "diapositivas",
             continued: "(cont.)",
+            code_cue: "Aquí hay un ejemplo de código.",
+            table_cue: "Aquí hay una tabla.",
+            captions: "Subtítulos",
         },
         _ => EN,
     }

@@ -44,6 +44,7 @@ pub mod highlight;
 pub mod labels;
 pub mod math;
 pub mod media;
+pub mod narration;
 pub mod overlay;
 pub mod project;
 pub mod report;

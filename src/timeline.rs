@@ -1,9 +1,17 @@
 //! Timeline: how long each slide and each of its pages stays on screen, and where each
 //! chapter starts and ends.
 //!
-//! In: the slides (their `duration` directives and words) and the words on each page the
-//! overlay made. Out: a [`Timeline`] in whole milliseconds that adds up exactly, which the
-//! video stage muxes and the site turns into chapters.
+//! In: the slides (their `duration` directives and words), the words on each page the overlay
+//! made and, for narrated slides, the length of each page's speech. Out: a [`Timeline`] in
+//! whole milliseconds that adds up exactly, which the video stage muxes and the site turns into
+//! chapters and captions.
+//!
+//! A silent slide lasts as long as reading its words takes (between `min_seconds` and
+//! `max_seconds`), or its `duration` directive, split over its pages by their words. A
+//! narrated slide lasts as long as its speech, pauses included, never less than `min_seconds`:
+//! speech overrides `max_seconds`, and a `duration` shorter than the speech gives way to it
+//! (with a warning). Each of its pages lasts as long as its own speech; a page with nothing to
+//! say gets [`SILENT_PAGE_MS`].
 
 use crate::config::TimingConfig;
 use crate::content::Slide;
@@ -56,27 +64,99 @@ pub fn slide_seconds(slide: &Slide, timing: &TimingConfig) -> f32 {
     })
 }
 
-/// Lays the slides end to end; `page_words[i]` holds the words on each page of slide `i`.
-pub fn plan(slides: &[Slide], page_words: &[Vec<usize>], timing: &TimingConfig) -> Timeline {
+/// Time on screen of a page of a narrated slide that says nothing itself.
+pub const SILENT_PAGE_MS: u32 = 1500;
+
+/// What the timeline needs of one slide.
+#[derive(Debug, Clone, Copy)]
+pub struct SlideInput<'a> {
+    /// The slide.
+    pub slide: &'a Slide,
+    /// Words on each of its pages.
+    pub page_words: &'a [usize],
+    /// For a narrated slide, the samples of each page's speech at `rate` per second.
+    pub speech: Option<&'a [usize]>,
+}
+
+/// Lays the slides end to end. Returns the timeline and, per slide that needed one, a warning
+/// (a `duration` shorter than the slide's narration).
+pub fn plan(
+    slides: &[SlideInput<'_>],
+    timing: &TimingConfig,
+    rate: u32,
+) -> (Timeline, Vec<(usize, String)>) {
     let mut clock = 0u64;
+    let mut warnings = Vec::new();
     let spans = slides
         .iter()
-        .zip(page_words)
-        .map(|(slide, words)| {
-            let total_ms = (slide_seconds(slide, timing) * 1000.0).round().max(1.0) as u32;
+        .enumerate()
+        .map(|(i, input)| {
+            let pages_ms = match input.speech {
+                Some(speech) if speech.iter().any(|&s| s > 0) => {
+                    let (pages, warning) = narrated(input.slide, speech, timing, rate);
+                    warnings.extend(warning.map(|w| (i, w)));
+                    pages
+                }
+                _ => {
+                    let total_ms = (slide_seconds(input.slide, timing) * 1000.0)
+                        .round()
+                        .max(1.0) as u32;
+                    split_time(total_ms, input.page_words)
+                }
+            };
             let start_ms = clock;
-            clock += u64::from(total_ms);
+            clock += pages_ms.iter().map(|&ms| u64::from(ms)).sum::<u64>();
             SlideSpan {
                 start_ms,
                 end_ms: clock,
-                pages_ms: split_time(total_ms, words),
+                pages_ms,
             }
         })
         .collect();
-    Timeline {
-        slides: spans,
-        total_ms: clock,
+    (
+        Timeline {
+            slides: spans,
+            total_ms: clock,
+        },
+        warnings,
+    )
+}
+
+/// Page times of a narrated slide: each page its speech (rounded up to whole milliseconds, so
+/// the speech always fits), the slide at least `min_seconds` or its `duration`, the extra time
+/// on the last page.
+fn narrated(
+    slide: &Slide,
+    speech: &[usize],
+    timing: &TimingConfig,
+    rate: u32,
+) -> (Vec<u32>, Option<String>) {
+    let mut pages: Vec<u32> = speech
+        .iter()
+        .map(|&samples| match samples {
+            0 => SILENT_PAGE_MS,
+            n => (n as u64 * 1000).div_ceil(u64::from(rate.max(1))) as u32,
+        })
+        .collect();
+    let spoken: u32 = pages.iter().sum();
+    let mut floor = (timing.min_seconds * 1000.0).round() as u32;
+    let mut warning = None;
+    if let Some(d) = slide.duration {
+        let asked = (d * 1000.0).round() as u32;
+        if asked < spoken {
+            warning = Some(format!(
+                "`duration: {d}s` is shorter than the slide's narration ({:.1} s): the \
+                 narration wins",
+                f64::from(spoken) / 1000.0
+            ));
+        } else {
+            floor = asked;
+        }
     }
+    if let Some(last) = pages.last_mut() {
+        *last += floor.saturating_sub(spoken);
+    }
+    (pages, warning)
 }
 
 /// Splits a slide's time between its pages in proportion to their words (plus one each, so

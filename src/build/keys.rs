@@ -92,6 +92,7 @@ pub(super) fn slide(frame_inputs: &str, root: &Path, meta: &Meta, slide: &Slide)
         html: String::new(),
         line: 0,
         duration: None,
+        silent: false,
         words: 0,
         ..slide.clone()
     };

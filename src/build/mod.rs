@@ -27,17 +27,19 @@ use rayon::prelude::*;
 
 use crate::background::{self, Backend, Source};
 use crate::cache::{digest, Cache};
+use crate::config::VoiceName;
 use crate::content::{self, Lecture, LectureSource, LoadOptions, Slide};
 use crate::fonts::Fonts;
 use crate::frame;
 use crate::fsutil::{remove_stale_temps, write_atomic, write_if_changed};
+use crate::narration::{self, Lexicon, Narrator, SlideSpeech, Speaker};
 use crate::overlay::{self, Renderer};
 use crate::project::Project;
 use crate::report::Reporter;
-use crate::site::{self, IndexEntry, Media, SlideImage};
+use crate::site::{self, Cue, IndexEntry, Media, SlideImage};
 use crate::templates::{self, Templates};
 use crate::timeline;
-use crate::video::{self, EncodedSlide, EncoderSettings, Still};
+use crate::video::{self, EncodedSlide, EncoderSettings, Still, AUDIO_RATE};
 use state::{LectureRecord, PageRecord, Records, SlideRecord};
 
 /// Encoder settings from the video configuration.
@@ -82,6 +84,10 @@ pub struct Summary {
     /// Files outside the notes that the course's lectures read (pictures, assets), for the
     /// watcher: an edit to one of them rebuilds the lectures that show it.
     pub reads: BTreeSet<PathBuf>,
+    /// Caption chunks (sentences or clauses) spoken now, not taken from the cache.
+    pub spoken: usize,
+    /// Lectures built with a speech track.
+    pub narrated: usize,
     /// Warnings reported.
     pub warnings: usize,
     /// Wall time, seconds.
@@ -91,7 +97,10 @@ pub struct Summary {
 impl Summary {
     /// True when the build drew, generated and encoded nothing.
     pub fn nothing_rendered(&self) -> bool {
-        self.rendered == 0 && self.encoded == 0 && self.backgrounds_generated == 0
+        self.rendered == 0
+            && self.encoded == 0
+            && self.backgrounds_generated == 0
+            && self.spoken == 0
     }
 }
 
@@ -139,6 +148,9 @@ pub struct Workspace {
     encoder: EncoderSettings,
     /// Digest of everything besides the slide itself that shapes a slide's picture.
     frame_inputs: String,
+    /// The voices: the course's and the others a lecture may ask for.
+    speakers: Vec<(VoiceName, Speaker)>,
+    lexicon: Lexicon,
 }
 
 impl Workspace {
@@ -150,6 +162,17 @@ impl Workspace {
         let fonts = Fonts::load(&project.config.fonts, &project.root);
         let backend =
             background::backend(project.config.build.backend, &project.config, &project.root)?;
+        let lexicon = load_lexicon(&project.root)?;
+        let scratch = cache_dir.join("tmp");
+        let speakers = [VoiceName::Espeak, VoiceName::Command, VoiceName::None]
+            .into_iter()
+            .map(|name| {
+                (
+                    name,
+                    narration::speaker(name, &project.config.narration, scratch.clone()),
+                )
+            })
+            .collect();
         let mut workspace = Self {
             encoder: encoder_settings(&project),
             cache: Cache::new(&cache_dir),
@@ -159,6 +182,8 @@ impl Workspace {
             fonts,
             backend,
             frame_inputs: String::new(),
+            speakers,
+            lexicon,
         };
         workspace.frame_inputs = workspace.frame_inputs()?;
         Ok(workspace)
@@ -194,6 +219,30 @@ impl Workspace {
         )
     }
 
+    /// The voice a lecture speaks with (`None`: silent, already warned about if missing).
+    fn voice(&self, lecture: &Lecture, warn: &dyn Fn(&str)) -> Option<&dyn narration::Voice> {
+        if !lecture.meta.narration {
+            return None;
+        }
+        let name = lecture
+            .meta
+            .voice
+            .unwrap_or(self.project.config.narration.voice);
+        match self
+            .speakers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s)
+        {
+            Some(Speaker::Ready(voice)) => Some(voice.as_ref()),
+            Some(Speaker::Missing(message)) => {
+                warn(message);
+                None
+            }
+            _ => None,
+        }
+    }
+
     /// The lectures of the course's content folder.
     pub fn discover(&self) -> Result<Vec<LectureSource>> {
         content::discover(&self.project.content_dir(), &self.project.root)
@@ -226,7 +275,9 @@ impl Workspace {
             encoded_cached: AtomicUsize::new(0),
             rendered: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
+            spoken: AtomicUsize::new(0),
             warnings: AtomicUsize::new(0),
+            missing_voice: std::sync::Once::new(),
         };
         let mut summary = Summary {
             lectures: sources.len(),
@@ -252,6 +303,7 @@ impl Workspace {
                     summary.pages += built.pages;
                     summary.changed.push((source.slug.clone(), built.rendered));
                     summary.reads.extend(built.deps);
+                    summary.narrated += usize::from(built.narrated);
                     entries.push(built.entry);
                 }
                 Err(e) => {
@@ -281,6 +333,7 @@ impl Workspace {
         summary.encoded_cached = ctx.encoded_cached.into_inner();
         summary.rendered = ctx.rendered.into_inner();
         summary.reused = ctx.reused.into_inner();
+        summary.spoken = ctx.spoken.into_inner();
         summary.warnings = ctx.warnings.into_inner();
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
@@ -296,7 +349,10 @@ struct Run<'a> {
     encoded_cached: AtomicUsize,
     rendered: AtomicUsize,
     reused: AtomicUsize,
+    spoken: AtomicUsize,
     warnings: AtomicUsize,
+    /// A missing speech engine is said once per build, not once per lecture.
+    missing_voice: std::sync::Once,
 }
 
 /// Builds every lecture of the course. Fails only when nothing can be built (bad templates, no
@@ -334,6 +390,8 @@ struct SlideOut {
     record: SlideRecord,
     /// Drawn now rather than reused.
     rendered: bool,
+    /// What it says (empty when the lecture is silent).
+    speech: SlideSpeech,
 }
 
 struct Built {
@@ -343,6 +401,8 @@ struct Built {
     rendered: Vec<usize>,
     /// Files other than the notes that the lecture read.
     deps: Vec<PathBuf>,
+    /// It has a speech track.
+    narrated: bool,
 }
 
 impl Run<'_> {
@@ -378,12 +438,21 @@ impl Run<'_> {
             .iter()
             .map(|slide| keys::slide(&self.ws.frame_inputs, &project.root, &lecture.meta, slide))
             .collect();
+        let voice = self.ws.voice(&lecture, &|message| {
+            self.missing_voice.call_once(|| self.warn(message));
+        });
+        let narrator = voice.map(|voice| Narrator {
+            voice,
+            lexicon: &self.ws.lexicon,
+            cache: &self.ws.cache,
+            config: &config.narration,
+        });
         let slides: Vec<SlideOut> = lecture
             .slides
             .par_iter()
             .zip(&keys)
             .map(|(slide, key)| {
-                let out = self.slide(&lecture, slide, key, &out_dir, previous);
+                let out = self.slide(&lecture, slide, key, &out_dir, previous, narrator.as_ref());
                 self.reporter.slide_done();
                 out.with_context(|| {
                     format!(
@@ -401,7 +470,26 @@ impl Run<'_> {
             .iter()
             .map(|s| s.pages.iter().map(|p| p.record.words).collect())
             .collect();
-        let timeline = timeline::plan(&lecture.slides, &page_words, &config.timing);
+        let speech_lengths: Vec<Vec<usize>> = slides
+            .iter()
+            .map(|s| s.speech.pages.iter().map(|p| p.length).collect())
+            .collect();
+        let inputs: Vec<timeline::SlideInput<'_>> = lecture
+            .slides
+            .iter()
+            .zip(&page_words)
+            .zip(&speech_lengths)
+            .map(|((slide, words), speech)| timeline::SlideInput {
+                slide,
+                page_words: words,
+                speech: (!speech.is_empty()).then_some(speech.as_slice()),
+            })
+            .collect();
+        let (timeline, timing_warnings) = timeline::plan(&inputs, &config.timing, AUDIO_RATE);
+        for (i, warning) in timing_warnings {
+            let line = lecture.slides.get(i).map_or(1, |s| s.line);
+            self.warn(&format!("{}:{line}: {warning}", source.display));
+        }
         let stills: Vec<Still<'_>> = slides
             .iter()
             .zip(&timeline.slides)
@@ -415,7 +503,15 @@ impl Run<'_> {
                     })
             })
             .collect();
-        let mp4 = video::write(&stills, &self.ws.encoder)?;
+        let narrated = slides.iter().any(|s| !s.speech.is_silent());
+        let (audio, cues) = if narrated {
+            let (pcm, cues) = soundtrack(&slides, &timeline);
+            let track = video::encode_aac(&pcm, config.narration.bitrate_kbps)?;
+            (Some(track), cues)
+        } else {
+            (None, Vec::new())
+        };
+        let mp4 = video::write(&stills, &self.ws.encoder, audio.as_ref())?;
 
         // Write media first and the page last: the page never links a missing file.
         let mut record = LectureRecord {
@@ -458,11 +554,19 @@ impl Run<'_> {
             height: self.ws.encoder.height,
             duration: timeline.seconds(),
         };
-        let chapters = site::chapters(&lecture, &timeline, &first_pages);
-        for (name, bytes) in
-            site::render_lecture(&self.ws.templates, config, &lecture, &chapters, &media)?
-        {
+        let chapters = site::chapters(&lecture, &timeline, &first_pages, &cues);
+        for (name, bytes) in site::render_lecture(
+            &self.ws.templates,
+            config,
+            &lecture,
+            &chapters,
+            &media,
+            &cues,
+        )? {
             write_if_changed(&out_dir.join(name), &bytes)?;
+        }
+        if cues.is_empty() {
+            let _ = std::fs::remove_file(out_dir.join(site::CAPTIONS));
         }
         let entry = IndexEntry::of(&source.slug, &lecture, timeline.seconds());
         record.entry = Some(entry.clone());
@@ -483,6 +587,7 @@ impl Run<'_> {
             pages: stills.len(),
             rendered,
             deps,
+            narrated,
         })
     }
 
@@ -493,13 +598,22 @@ impl Run<'_> {
         key: &str,
         out_dir: &Path,
         previous: &LectureRecord,
+        narrator: Option<&Narrator<'_>>,
     ) -> Result<SlideOut> {
         let reusable = previous.slides.get(slide.index).filter(|p| p.key == key);
-        if let Some(out) = reusable.and_then(|p| self.reuse(p, slide.index, out_dir)) {
+        if let Some(mut out) = reusable.and_then(|p| self.reuse(p, slide.index, out_dir)) {
             for w in &out.record.warnings {
                 self.warn(w);
             }
             self.reused.fetch_add(1, Ordering::Relaxed);
+            let readings: Vec<_> = out
+                .record
+                .pages
+                .iter()
+                .map(|p| p.readings.clone())
+                .collect();
+            let words: Vec<usize> = out.record.pages.iter().map(|p| p.words).collect();
+            out.speech = self.speak(lecture, slide, &readings, &words, narrator)?;
             return Ok(out);
         }
         let (width, height) = (self.ws.encoder.width, self.ws.encoder.height);
@@ -521,6 +635,59 @@ impl Run<'_> {
         for w in &warnings {
             self.warn(w);
         }
+        let readings: Vec<_> = rendered.pages.iter().map(|p| p.readings.clone()).collect();
+        let words: Vec<usize> = rendered.pages.iter().map(|p| p.words).collect();
+        // Speech is made while the pictures are drawn and encoded.
+        let (pictures, speech) = rayon::join(
+            || self.pictures(lecture, slide, key, out_dir, previous, rendered, warnings),
+            || self.speak(lecture, slide, &readings, &words, narrator),
+        );
+        let mut out = pictures?;
+        out.speech = speech?;
+        Ok(out)
+    }
+
+    /// What a slide says, or nothing when the lecture or the slide is silent.
+    fn speak(
+        &self,
+        lecture: &Lecture,
+        slide: &Slide,
+        readings: &[Vec<narration::Reading>],
+        words: &[usize],
+        narrator: Option<&Narrator<'_>>,
+    ) -> Result<SlideSpeech> {
+        let Some(narrator) = narrator.filter(|_| !slide.silent) else {
+            return Ok(SlideSpeech::default());
+        };
+        let lang = &lecture.meta.lang;
+        let lang = if lang.is_empty() { "en" } else { lang.as_str() };
+        let pages = narration::script(
+            &slide.title,
+            &slide.notes,
+            readings,
+            words,
+            narrator.config,
+            lang,
+        );
+        let speech = narrator.slide(&pages, lang)?;
+        self.spoken.fetch_add(speech.spoken, Ordering::Relaxed);
+        Ok(speech)
+    }
+
+    /// Draws and encodes a slide's pages over its background.
+    #[allow(clippy::too_many_arguments)]
+    fn pictures(
+        &self,
+        lecture: &Lecture,
+        slide: &Slide,
+        key: &str,
+        out_dir: &Path,
+        previous: &LectureRecord,
+        rendered: overlay::Rendered,
+        warnings: Vec<String>,
+    ) -> Result<SlideOut> {
+        let (width, height) = (self.ws.encoder.width, self.ws.encoder.height);
+        let mut clock = StageClock::start();
         let request = background::request(&lecture.meta, slide, width, height);
         let (background, source) = background::generate(
             self.ws.backend.as_ref(),
@@ -593,6 +760,7 @@ impl Run<'_> {
                     image,
                     frame: frame_digest,
                     words: page.words,
+                    readings: page.readings.clone(),
                 },
             });
         }
@@ -608,6 +776,7 @@ impl Run<'_> {
             poster,
             record,
             rendered: true,
+            speech: SlideSpeech::default(),
         })
     }
 
@@ -635,6 +804,7 @@ impl Run<'_> {
             poster: None,
             record: previous.clone(),
             rendered: false,
+            speech: SlideSpeech::default(),
         })
     }
 
@@ -658,6 +828,48 @@ impl Run<'_> {
         self.encoded.fetch_add(1, Ordering::Relaxed);
         Ok(slide)
     }
+}
+
+/// Reads `lexicon.toml` of the course, if there is one.
+fn load_lexicon(root: &Path) -> Result<Lexicon> {
+    let path = root.join(narration::lexicon::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Lexicon::parse(narration::lexicon::FILE_NAME, &text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lexicon::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The lecture's speech track (mono at [`AUDIO_RATE`], as long as the video) and its caption
+/// cues, from each slide's speech placed at its pages' times.
+fn soundtrack(slides: &[SlideOut], timeline: &timeline::Timeline) -> (Vec<f32>, Vec<Cue>) {
+    let rate = u64::from(AUDIO_RATE);
+    let at = |ms: u64| (ms * rate / 1000) as usize;
+    let mut pcm = vec![0f32; at(timeline.total_ms)];
+    let mut cues = Vec::new();
+    for (index, (out, span)) in slides.iter().zip(&timeline.slides).enumerate() {
+        let mut page_start = span.start_ms;
+        for (page, &ms) in out.speech.pages.iter().zip(&span.pages_ms) {
+            let base = at(page_start);
+            for chunk in &page.chunks {
+                let start = base + chunk.offset;
+                let end = (start + chunk.audio.samples.len()).min(pcm.len());
+                if start >= end {
+                    continue;
+                }
+                pcm[start..end].copy_from_slice(&chunk.audio.samples[..end - start]);
+                cues.push(Cue {
+                    slide: index,
+                    // Whole milliseconds: what WebVTT and the page can say.
+                    start: (start as f64 * 1000.0 / rate as f64).round() / 1000.0,
+                    end: (end as f64 * 1000.0 / rate as f64).round() / 1000.0,
+                    text: chunk.caption.clone(),
+                });
+            }
+            page_start += u64::from(ms);
+        }
+    }
+    (pcm, cues)
 }
 
 /// Times the stages of one slide, for `LECTUREGEN_LOG=debug`.

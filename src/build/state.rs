@@ -42,6 +42,9 @@ pub(super) struct PageRecord {
     pub(super) frame: String,
     /// Words on the page.
     pub(super) words: usize,
+    /// What a reader reads on it (narration of slides without notes).
+    #[serde(default)]
+    pub(super) readings: Vec<crate::narration::Reading>,
 }
 
 /// The records of a course's lectures, in `<cache>/state/<slug>.json`.

@@ -45,5 +45,11 @@ pub fn describe(summary: &lecturegen::build::Summary, output: &std::path::Path) 
             summary.encoded,
         ));
     }
+    if summary.narrated > 0 || summary.spoken > 0 {
+        line.push_str(&format!(
+            "; narration: {} spoken",
+            super::sentences(summary.spoken)
+        ));
+    }
     line
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use lecturegen::config::{BackendName, Config, Overrides};
+use lecturegen::config::{BackendName, Config, Overrides, VoiceName};
 use lecturegen::project::Project;
 
 /// Turn a folder of markdown lecture notes into lecture videos and a static course site.
@@ -60,6 +60,9 @@ pub struct BuildArgs {
     /// Background backend (overrides `build.backend`).
     #[arg(long, value_parser = backend_name)]
     backend: Option<BackendName>,
+    /// Voice that reads the notes (overrides `narration.voice`): espeak, command, none.
+    #[arg(long, value_parser = voice_name)]
+    voice: Option<VoiceName>,
     /// Another folder of fonts (TTF, OTF, TTC) for scripts the bundled fonts lack; repeatable.
     #[arg(long = "fonts", value_name = "DIR")]
     fonts: Vec<PathBuf>,
@@ -77,6 +80,7 @@ impl BuildArgs {
             // `--out` is relative to where the command runs, like any path argument.
             output_dir: self.out.as_ref().map(|o| clean(&cwd.join(o))),
             backend: self.backend,
+            voice: self.voice,
             font_dirs: self.fonts.iter().map(|f| clean(&cwd.join(f))).collect(),
         })?;
         Ok(Project {
@@ -89,6 +93,20 @@ impl BuildArgs {
 /// `--backend NAME`, with the list of names in its help and its error.
 fn backend_name(name: &str) -> Result<BackendName, String> {
     name.parse()
+}
+
+/// `--voice NAME`.
+fn voice_name(name: &str) -> Result<VoiceName, String> {
+    name.parse()
+}
+
+/// "1 sentence", "3 sentences" (caption chunks spoken).
+fn sentences(n: usize) -> String {
+    if n == 1 {
+        "1 sentence".into()
+    } else {
+        format!("{n} sentences")
+    }
 }
 
 /// `a/./b` -> `a/b`, for paths shown in messages.

@@ -244,6 +244,9 @@ fn status_line(
                 count(s.backgrounds_generated, "background")
             ));
         }
+        if s.spoken > 0 {
+            parts.push(format!("{} spoken", super::sentences(s.spoken)));
+        }
     }
     if !errors.is_empty() {
         parts.push(format!(

@@ -21,6 +21,8 @@ const KNOWN: &[&str] = &[
     "lang",
     "dir",
     "slide_level",
+    "narration",
+    "voice",
 ];
 
 /// Marp's global directives and common deck keys: understood as belonging to other tools, so
@@ -67,6 +69,12 @@ pub struct Meta {
     pub dir: Direction,
     /// Heading level that starts slides, when set in the front matter.
     pub slide_level: Option<u8>,
+    /// `narration: false` turns the voice off for this lecture. Not part of any picture.
+    #[serde(skip)]
+    pub narration: bool,
+    /// `voice:` this lecture's voice, instead of the course's.
+    #[serde(skip)]
+    pub voice: Option<crate::config::VoiceName>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,6 +323,23 @@ pub(super) fn parse(
         a if a.is_empty() => options.default_author.clone(),
         a => a,
     };
+    let narration = match text_of("narration")?.to_ascii_lowercase().as_str() {
+        "" | "true" | "yes" | "on" => true,
+        "false" | "no" | "off" => false,
+        other => {
+            return Err((
+                key_offset("narration"),
+                format!("front matter: `narration` is `{other}`; expected true or false"),
+            ))
+        }
+    };
+    let voice = match text_of("voice")?.as_str() {
+        "" => None,
+        name => Some(
+            name.parse()
+                .map_err(|e: String| (key_offset("voice"), format!("front matter: {e}")))?,
+        ),
+    };
     let meta = Meta {
         title: text_of("title")?,
         subtitle: text_of("subtitle")?,
@@ -325,6 +350,8 @@ pub(super) fn parse(
         lang,
         dir,
         slide_level,
+        narration,
+        voice,
     };
     Ok((meta, unknown))
 }

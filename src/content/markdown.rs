@@ -281,6 +281,7 @@ struct SlideParts {
     split: Option<super::Split>,
     duration: Option<f32>,
     seed: Option<u64>,
+    silent: bool,
 }
 
 impl<'t> Builder<'t> {
@@ -347,6 +348,7 @@ impl<'t> Builder<'t> {
             split: state.split,
             duration: state.duration,
             seed: state.seed,
+            silent: state.silent,
             words,
         })
     }
@@ -846,6 +848,17 @@ impl<'t> Builder<'t> {
                             None => self.warn(
                                 offset,
                                 format!("`duration: {value}` is not a duration (e.g. 8s, 1.5m, 500ms); ignored"),
+                            ),
+                        }
+                        return;
+                    }
+                    "narration" => {
+                        match unquote(value).to_ascii_lowercase().as_str() {
+                            "off" | "false" | "no" => state.silent = true,
+                            "on" | "true" | "yes" => state.silent = false,
+                            _ => self.warn(
+                                offset,
+                                format!("`narration: {value}` is not on or off; ignored"),
                             ),
                         }
                         return;

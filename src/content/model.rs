@@ -103,6 +103,8 @@ pub struct Slide {
     pub duration: Option<f32>,
     /// `<!-- seed: 3 -->`.
     pub seed: Option<u64>,
+    /// `<!-- narration: off -->`: nothing on this slide is spoken.
+    pub silent: bool,
     /// Words a viewer reads or hears on this slide, notes included (for timing).
     pub words: usize,
 }

@@ -2,6 +2,7 @@
 //! (a paragraph, a list item with its marker, a code block, an image, a table).
 
 use crate::content::{Block, Span};
+use crate::narration::Reading;
 
 /// A laid-out unit of the body: a paragraph, a code block, an image.
 #[derive(Debug, Clone)]
@@ -37,6 +38,18 @@ pub(super) enum ItemKind {
 }
 
 impl Item {
+    /// What a reader reads of this item.
+    pub(super) fn reading(&self) -> Reading {
+        match &self.kind {
+            ItemKind::Text { spans, .. } => {
+                Reading::Text(spans.iter().map(|s| s.text.as_str()).collect())
+            }
+            ItemKind::Code { .. } => Reading::Code,
+            ItemKind::Image { alt, .. } => Reading::Image(alt.clone()),
+            ItemKind::Table { .. } => Reading::Table,
+        }
+    }
+
     pub(super) fn words(&self) -> usize {
         match &self.kind {
             ItemKind::Text { spans, .. } => spans

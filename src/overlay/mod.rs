@@ -33,6 +33,8 @@ pub struct Page {
     pub continued: bool,
     /// Words on this page (for splitting the slide's time between its pages).
     pub words: usize,
+    /// What a reader reads on this page, in order (the narration of a slide without notes).
+    pub readings: Vec<crate::narration::Reading>,
 }
 
 /// A rectangle of text and what its panel must achieve.

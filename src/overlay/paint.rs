@@ -33,6 +33,7 @@ impl Draw<'_> {
             } else {
                 slide.title.split_whitespace().count()
             };
+        let readings = placed.iter().map(|p| p.item.reading()).collect();
 
         let title = page_title(meta, slide, continued);
         if !title.trim().is_empty() {
@@ -169,6 +170,7 @@ impl Draw<'_> {
             boxes,
             continued,
             words,
+            readings,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::content::Lecture;
 use crate::templates::Templates;
 use crate::timeline::Timeline;
-pub use vtt::{chapters_vtt, clock};
+pub use vtt::{captions_vtt, chapters_vtt, clock};
 
 /// One chapter of a lecture video: one slide (with its follow-on pages).
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +35,36 @@ pub struct Chapter {
     pub html: String,
     /// Speaker notes, one per paragraph.
     pub notes: Vec<String>,
+    /// What the narration says on this slide, each with its time (empty when silent).
+    pub spoken: Vec<Spoken>,
 }
+
+/// A spoken caption on the page: its time, to seek to, and its text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spoken {
+    /// Start, seconds.
+    pub start: f64,
+    /// Start as `m:ss`.
+    pub label: String,
+    /// The caption.
+    pub text: String,
+}
+
+/// One caption cue of the narration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cue {
+    /// Index of the slide it belongs to.
+    pub slide: usize,
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// The caption (the text as written, not as the lexicon respells it).
+    pub text: String,
+}
+
+/// File name of the captions of a narrated lecture.
+pub const CAPTIONS: &str = "captions.vtt";
 
 /// What the course index shows of a lecture; kept between builds so a lecture that fails now
 /// still appears with its last good output.
@@ -96,13 +125,15 @@ pub fn chapters(
     lecture: &Lecture,
     timeline: &Timeline,
     images: &[Option<SlideImage>],
+    cues: &[Cue],
 ) -> Vec<Chapter> {
     lecture
         .slides
         .iter()
+        .enumerate()
         .zip(&timeline.slides)
         .zip(images)
-        .map(|((slide, span), image)| Chapter {
+        .map(|(((index, slide), span), image)| Chapter {
             number: slide.index + 1,
             title: slide.display_title(),
             start: span.start(),
@@ -114,6 +145,15 @@ pub fn chapters(
                 .unwrap_or_default(),
             html: slide.html.clone(),
             notes: slide.notes.clone(),
+            spoken: cues
+                .iter()
+                .filter(|c| c.slide == index)
+                .map(|c| Spoken {
+                    start: c.start,
+                    label: clock(c.start),
+                    text: c.text.clone(),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -142,6 +182,7 @@ pub fn render_lecture(
     lecture: &Lecture,
     chapters: &[Chapter],
     media: &Media,
+    cues: &[Cue],
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let mut context = tera::Context::new();
     context.insert("course", &config.course);
@@ -149,15 +190,20 @@ pub fn render_lecture(
     context.insert("labels", &crate::labels::for_lang(&lecture.meta.lang));
     context.insert("chapters", chapters);
     context.insert("media", media);
+    context.insert("captions", &(!cues.is_empty()).then_some(CAPTIONS));
     context.insert(
         "generator",
         concat!("lecturegen ", env!("CARGO_PKG_VERSION")),
     );
     let html = templates.render("lecture.html", &context)?;
-    Ok(vec![
+    let mut files = vec![
         ("index.html", html.into_bytes()),
         ("chapters.vtt", chapters_vtt(chapters).into_bytes()),
-    ])
+    ];
+    if !cues.is_empty() {
+        files.push((CAPTIONS, captions_vtt(cues).into_bytes()));
+    }
+    Ok(files)
 }
 
 /// The course `index.html` and `style.css`.

@@ -1,6 +1,6 @@
 //! WebVTT files: chapters (one cue per slide) and the time labels shown beside them.
 
-use super::Chapter;
+use super::{Chapter, Cue};
 
 /// Formats seconds as `m:ss` or `h:mm:ss`.
 pub fn clock(seconds: f64) -> String {
@@ -13,17 +13,40 @@ pub fn clock(seconds: f64) -> String {
     }
 }
 
+/// Text made safe for a cue: no markup, no arrow, no blank line.
+fn cue_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace("-->", "→")
+        .replace('\n', " ")
+}
+
+/// WebVTT captions of the narration: one cue per chunk, at most two lines of
+/// [`crate::narration::LINE_CHARS`] characters, timed from the speech's samples.
+pub fn captions_vtt(cues: &[Cue]) -> String {
+    let mut out = String::from("WEBVTT\n");
+    for (i, c) in cues.iter().enumerate() {
+        let lines: Vec<String> = crate::narration::caption_lines(&c.text)
+            .iter()
+            .map(|l| cue_text(l))
+            .collect();
+        out.push_str(&format!(
+            "\n{}\n{} --> {}\n{}\n",
+            i + 1,
+            vtt_time(c.start),
+            vtt_time(c.end),
+            lines.join("\n")
+        ));
+    }
+    out
+}
+
 /// WebVTT chapters: one cue per slide, the slide title as text.
 pub fn chapters_vtt(chapters: &[Chapter]) -> String {
     let mut out = String::from("WEBVTT\n");
     for c in chapters {
-        let title = c
-            .title
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace("-->", "→")
-            .replace('\n', " ");
+        let title = cue_text(&c.title);
         out.push_str(&format!(
             "\n{}\n{} --> {}\n{}\n",
             c.number,

@@ -14,12 +14,14 @@
 //! stream says so in its VUI; openh264's own converter is BT.601, truncating and untagged,
 //! which browsers then show with shifted colours.
 
+mod aac;
 mod encode;
 mod encoder;
 mod mux;
 
+pub use aac::{encode_aac, AudioTrack, AUDIO_RATE, FRAME};
 pub use encode::{decode, encode, psnr, EncodedSlide, Yuv420};
-pub use mux::{fast_start, write, Still};
+pub use mux::{fast_start, write, Still, NARRATED_TIMESCALE};
 
 /// Length of the closing sample that makes the last slide hold, in milliseconds.
 pub const HOLD_MS: u32 = 100;

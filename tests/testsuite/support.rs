@@ -27,6 +27,10 @@ height = 180
 [fonts]
 system = false
 dirs = []
+
+# Pipeline tests are silent; the narration tests turn the voice on.
+[narration]
+voice = "none"
 "#;
 
 /// A course in a fresh temporary folder, removed when dropped.

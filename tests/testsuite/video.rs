@@ -127,7 +127,7 @@ fn encoded_slides_decode_close_to_their_frames() {
             duration_ms: 1000,
         })
         .collect();
-    let mp4 = video::write(&clips, &settings).unwrap();
+    let mp4 = video::write(&clips, &settings, None).unwrap();
     let size = mp4.len() as u64;
     let reader = mp4::Mp4Reader::read_header(Cursor::new(mp4), size).unwrap();
     assert_eq!(reader.duration().as_millis(), 3000);

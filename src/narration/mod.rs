@@ -1,0 +1,407 @@
+//! Narration: what each slide says, spoken by a pluggable [`Voice`], cached per caption chunk.
+//!
+//! In: a slide, the text on each of its pages (from the overlay) and the lecture's language.
+//! Out: [`SlideSpeech`]: per page, the chunks spoken (caption text, audio, and where each starts
+//! inside the page). Each chunk is a sentence, or a clause of a long one, at most two caption
+//! lines; it is synthesized by one call of the voice and cached by voice, settings and spoken
+//! text (after the [`Lexicon`]), so every time comes from sample counts and editing one
+//! sentence speaks that sentence again, nothing else.
+//!
+//! What is said: the slide's speaker notes; without notes, its visible text as a teacher reads
+//! it (title, paragraphs and list items in order; code, tables and pictures as a short cue or
+//! nothing). With notes on a slide continued over several pages, the sentences are shared out
+//! over the pages in proportion to each page's words, never splitting a sentence.
+
+mod command;
+mod espeak;
+pub mod lexicon;
+mod run;
+pub mod wav;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+pub use command::CommandVoice;
+pub use espeak::Espeak;
+pub use lexicon::Lexicon;
+pub use wav::{Pcm, RATE};
+
+use crate::cache::{key_of, Cache};
+use crate::config::{NarrationConfig, VoiceName};
+
+/// Speaks text. Implementations run an engine (a program, a server) and return its audio.
+pub trait Voice: Send + Sync {
+    /// Engine, version and settings: part of every spoken chunk's cache key.
+    fn id(&self) -> String;
+    /// The engine's name, for messages.
+    fn engine(&self) -> &str;
+    /// `text` spoken in `lang` (a BCP 47 tag).
+    fn speak(&self, text: &str, lang: &str) -> Result<Pcm>;
+}
+
+/// Characters per caption line, and lines per cue (WebVTT practice: two lines of ~42).
+pub const LINE_CHARS: usize = 42;
+/// Lines per caption cue.
+pub const CUE_LINES: usize = 2;
+
+/// What a reader reads on one page of a slide, in order (the overlay reports it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Reading {
+    /// A paragraph, heading or list item.
+    Text(String),
+    /// A code block.
+    Code,
+    /// A table.
+    Table,
+    /// A picture, with its alt text.
+    Image(String),
+}
+
+/// The voice of a course, or why there is none.
+pub enum Speaker {
+    /// Narration is off (`voice = "none"`).
+    Off,
+    /// The configured engine is not installed: one warning, silent videos.
+    Missing(String),
+    /// A voice ready to speak.
+    Ready(Box<dyn Voice>),
+}
+
+/// Sets up the voice `name` from the configuration; `scratch` is a folder for temporary
+/// files of command voices.
+pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> Speaker {
+    let timeout = Duration::from_secs_f32(config.timeout_seconds.max(1.0));
+    match name {
+        VoiceName::None => Speaker::Off,
+        VoiceName::Espeak => match Espeak::find(
+            &config.espeak.program,
+            config.words_per_minute,
+            config.espeak.pitch,
+            &config.espeak.variant,
+            timeout,
+        ) {
+            Some(voice) => Speaker::Ready(Box::new(voice)),
+            None => Speaker::Missing(format!(
+                "the espeak voice needs espeak-ng ({}), which is not installed: videos are \
+                 silent. Install it (Debian/Ubuntu: `apt-get install espeak-ng`, macOS: `brew \
+                 install espeak-ng`, Windows: the espeak-ng installer), or set [narration] \
+                 voice = \"none\"",
+                config.espeak.program
+            )),
+        },
+        VoiceName::Command => match CommandVoice::find(&config.command, timeout, scratch) {
+            Some(voice) => Speaker::Ready(Box::new(voice)),
+            None => Speaker::Missing(format!(
+                "the command voice `{}` cannot be run (not found): videos are silent; set \
+                 [narration] command = [\"program\", \"{{text}}\", \"{{wav}}\"]",
+                config.command.first().map_or("", String::as_str)
+            )),
+        },
+    }
+}
+
+/// One chunk of speech: a caption and its audio.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// The caption (the text as written, before the lexicon).
+    pub caption: String,
+    /// Start inside its page, in samples at [`RATE`].
+    pub offset: usize,
+    /// The audio.
+    pub audio: Arc<Pcm>,
+}
+
+/// What one page of a slide says.
+#[derive(Debug, Clone, Default)]
+pub struct PageSpeech {
+    /// Chunks in order.
+    pub chunks: Vec<Chunk>,
+    /// Samples from the page's start to the end of its last chunk plus its share of pauses.
+    pub length: usize,
+}
+
+/// What one slide says, page by page.
+#[derive(Debug, Clone, Default)]
+pub struct SlideSpeech {
+    /// One per page of the slide.
+    pub pages: Vec<PageSpeech>,
+    /// Chunks synthesized now (not from the cache).
+    pub spoken: usize,
+}
+
+impl SlideSpeech {
+    /// Whether anything is said.
+    pub fn is_silent(&self) -> bool {
+        self.pages.iter().all(|p| p.chunks.is_empty())
+    }
+
+    /// Samples of the whole slide's speech, pauses included.
+    pub fn length(&self) -> usize {
+        self.pages.iter().map(|p| p.length).sum()
+    }
+}
+
+/// The caption chunks of each page of a slide (see the module documentation).
+pub fn script(
+    title: &str,
+    notes: &[String],
+    pages: &[Vec<Reading>],
+    page_words: &[usize],
+    config: &NarrationConfig,
+    lang: &str,
+) -> Vec<Vec<String>> {
+    let cues = crate::labels::for_lang(lang);
+    if !notes.is_empty() {
+        let sentences: Vec<String> = notes.iter().flat_map(|n| chunks(n)).collect();
+        return share(sentences, page_words, pages.len().max(1));
+    }
+    pages
+        .iter()
+        .enumerate()
+        .map(|(i, readings)| {
+            let mut out = Vec::new();
+            if i == 0 && !title.trim().is_empty() {
+                out.extend(chunks(title));
+            }
+            for reading in readings {
+                match reading {
+                    Reading::Text(text) => out.extend(chunks(text)),
+                    Reading::Code if config.cues => out.push(cues.code_cue.to_string()),
+                    Reading::Table if config.cues => out.push(cues.table_cue.to_string()),
+                    Reading::Image(alt) if config.cues && !alt.trim().is_empty() => {
+                        out.extend(chunks(alt))
+                    }
+                    _ => {}
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Shares sentences out over `pages` pages in proportion to `page_words` (each page gets at
+/// least one word's weight), never splitting a sentence.
+fn share(sentences: Vec<String>, page_words: &[usize], pages: usize) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new(); pages];
+    if pages == 1 {
+        out[0] = sentences;
+        return out;
+    }
+    let weights: Vec<f64> = (0..pages)
+        .map(|i| page_words.get(i).copied().unwrap_or(0) as f64 + 1.0)
+        .collect();
+    let total_weight: f64 = weights.iter().sum();
+    let words = |s: &String| s.split_whitespace().count().max(1) as f64;
+    let total_words: f64 = sentences.iter().map(words).sum();
+    let mut page = 0;
+    let mut bound = weights[0] / total_weight * total_words;
+    let mut said = 0.0;
+    for sentence in sentences {
+        let w = words(&sentence);
+        // Move on when this sentence's middle falls past the page's share.
+        while page + 1 < pages && said + w / 2.0 > bound {
+            page += 1;
+            bound += weights[page] / total_weight * total_words;
+        }
+        said += w;
+        out[page].push(sentence);
+    }
+    out
+}
+
+/// Splits text into caption chunks: sentences, long sentences at clauses, and what is still
+/// longer than a cue at word boundaries. Whitespace is normalised.
+pub fn chunks(text: &str) -> Vec<String> {
+    let max = LINE_CHARS * CUE_LINES;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = Vec::new();
+    for sentence in split_after(&text, &['.', '!', '?', '؟', '。', '！', '？', '…']) {
+        if sentence.chars().count() <= max {
+            out.push(sentence);
+            continue;
+        }
+        // Clauses, merged back while they fit.
+        let mut current = String::new();
+        for clause in split_after(&sentence, &[',', ';', ':', '،', '؛', '—']) {
+            let joined = if current.is_empty() {
+                clause.clone()
+            } else {
+                format!("{current} {clause}")
+            };
+            if joined.chars().count() <= max {
+                current = joined;
+                continue;
+            }
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            if clause.chars().count() <= max {
+                current = clause;
+            } else {
+                let mut words = by_words(&clause, max);
+                current = words.pop().unwrap_or_default();
+                out.extend(words);
+            }
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+    }
+    out.retain(|c| c.chars().any(char::is_alphanumeric));
+    out
+}
+
+/// Splits after any of `marks` followed by a space (the mark stays with what precedes it).
+fn split_after(text: &str, marks: &[char]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        let next_space = chars.get(i + 1).is_some_and(|&(_, n)| n == ' ');
+        if marks.contains(&c) && next_space {
+            let end = at + c.len_utf8();
+            let piece = text[start..end].trim();
+            if !piece.is_empty() {
+                out.push(piece.to_string());
+            }
+            start = end;
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
+    }
+    out
+}
+
+/// Splits at spaces into pieces of at most `max` characters (a longer word stands alone).
+fn by_words(text: &str, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > max {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Wraps a caption into lines of at most [`LINE_CHARS`] characters, at spaces.
+pub fn caption_lines(caption: &str) -> Vec<String> {
+    by_words(caption, LINE_CHARS)
+}
+
+/// What can be said aloud of `text`: emoji and symbols the engines would spell out or choke
+/// on are dropped (captions keep them).
+pub fn sayable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let emoji = matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F | 0x200D);
+            if emoji || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Speaks the chunks of each page with `voice`, from the cache when it has them.
+pub struct Narrator<'a> {
+    /// The voice.
+    pub voice: &'a dyn Voice,
+    /// The course's lexicon.
+    pub lexicon: &'a Lexicon,
+    /// The cache.
+    pub cache: &'a Cache,
+    /// Pauses and cues.
+    pub config: &'a NarrationConfig,
+}
+
+impl Narrator<'_> {
+    /// The audio of one chunk: cached by voice, lexicon, language and spoken text. Returns
+    /// whether it was synthesized now.
+    pub fn chunk(&self, caption: &str, lang: &str) -> Result<(Pcm, bool)> {
+        let spoken = sayable(&self.lexicon.apply(caption, lang));
+        if spoken.is_empty() {
+            return Ok((Pcm::default(), false));
+        }
+        #[derive(Serialize)]
+        struct SpeechKey<'a> {
+            voice: &'a str,
+            lang: &'a str,
+            text: &'a str,
+        }
+        let id = self.voice.id();
+        let key = key_of(
+            "speech",
+            1,
+            &SpeechKey {
+                voice: &id,
+                lang,
+                text: &spoken,
+            },
+        );
+        if let Some(bytes) = self.cache.get("speech", &key) {
+            return Ok((Pcm::from_bytes(&bytes), false));
+        }
+        // Keep a little of the engine's own silence: words do not start or end abruptly.
+        let pcm = self.voice.speak(&spoken, lang)?.trim(RATE as usize / 50);
+        self.cache.put("speech", &key, &pcm.to_bytes());
+        Ok((pcm, true))
+    }
+
+    /// Speaks a slide's pages: lead-in before the first chunk, a pause between chunks, the
+    /// tail after the last; each page's length covers its own chunks.
+    pub fn slide(&self, pages: &[Vec<String>], lang: &str) -> Result<SlideSpeech> {
+        let samples = |s: f32| (s.max(0.0) * RATE as f32).round() as usize;
+        let (lead, pause, tail) = (
+            samples(self.config.lead_in_seconds),
+            samples(self.config.pause_seconds),
+            samples(self.config.tail_seconds),
+        );
+        let mut speech = SlideSpeech::default();
+        let last_page_with_speech = pages.iter().rposition(|p| !p.is_empty());
+        let mut started = false;
+        for (i, captions) in pages.iter().enumerate() {
+            let mut page = PageSpeech::default();
+            let mut at = 0;
+            for caption in captions {
+                let (pcm, now) = self.chunk(caption, lang)?;
+                speech.spoken += usize::from(now);
+                if pcm.samples.is_empty() {
+                    continue;
+                }
+                at += if started { pause } else { lead };
+                started = true;
+                let len = pcm.samples.len();
+                page.chunks.push(Chunk {
+                    caption: caption.clone(),
+                    offset: at,
+                    audio: Arc::new(pcm),
+                });
+                at += len;
+            }
+            if Some(i) == last_page_with_speech {
+                at += tail;
+            }
+            page.length = at;
+            speech.pages.push(page);
+        }
+        Ok(speech)
+    }
+}
