@@ -37,6 +37,7 @@ fn main() {
         default_seed: 0,
         default_lang: "en".into(),
         default_author: String::new(),
+        max_words_per_page: 70,
     };
     let lectures: Vec<_> = content::discover(&root.join("content"), &root)
         .expect("content")
@@ -65,6 +66,7 @@ fn main() {
             theme: &theme,
             width: 1920,
             height: 1080,
+            max_words: 70,
         };
         let backend = Gradient {
             start: theme.background_start,

@@ -151,6 +151,7 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
         theme: &config.theme,
         width: 1920,
         height: 1080,
+        max_words: 70,
     };
     let backend = Gradient {
         start: config.theme.background_start,
@@ -164,6 +165,7 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
         default_seed: 0,
         default_lang: "en".into(),
         default_author: String::new(),
+        max_words_per_page: 70,
     };
     let mut frames = Vec::new();
     for source in content::discover(&root.join("content"), root).expect("content") {

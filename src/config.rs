@@ -34,6 +34,26 @@ pub struct Config {
     pub diffusion: DiffusionConfig,
     /// The voice that reads the notes.
     pub narration: NarrationConfig,
+    /// How much goes on one slide picture.
+    pub layout: LayoutConfig,
+}
+
+/// `[layout]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LayoutConfig {
+    /// Words of prose on one slide picture: longer prose continues on the next picture, cut
+    /// at a sentence, and notes without headings are grouped into slides of about this many
+    /// words. Default: 70 (about six lines at reading size on a 1080p frame).
+    pub max_words_per_page: usize,
+}
+
+impl Default for LayoutConfig {
+    fn default() -> Self {
+        Self {
+            max_words_per_page: 70,
+        }
+    }
 }
 
 /// `[narration]`
@@ -666,6 +686,12 @@ impl Config {
             || t.max_seconds < t.min_seconds
         {
             bail!("timing: words_per_minute and min_seconds must be positive and max_seconds >= min_seconds");
+        }
+        if !(15..=500).contains(&self.layout.max_words_per_page) {
+            bail!(
+                "layout.max_words_per_page {}: must be 15 to 500",
+                self.layout.max_words_per_page
+            );
         }
         let n = &self.narration;
         if !(32..=128).contains(&n.bitrate_kbps) {

@@ -28,6 +28,8 @@ pub struct Labels {
     pub table_cue: &'static str,
     /// The captions track.
     pub captions: &'static str,
+    /// Title of the slide made of what comes before a lecture's first section.
+    pub introduction: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -41,6 +43,7 @@ const EN: Labels = Labels {
     code_cue: "Here is some code.",
     table_cue: "Here is a table.",
     captions: "Captions",
+    introduction: "Introduction",
 };
 
 /// The labels for `lang` (its primary subtag), English when there is no translation.
@@ -62,6 +65,7 @@ pub fn for_lang(lang: &str) -> Labels {
             code_cue: "هذا مثال من الشيفرة.",
             table_cue: "هذا جدول.",
             captions: "الترجمة النصية",
+            introduction: "مقدمة",
         },
         "he" => Labels {
             transcript: "תמליל",
@@ -74,6 +78,7 @@ pub fn for_lang(lang: &str) -> Labels {
             code_cue: "הנה קוד.",
             table_cue: "הנה טבלה.",
             captions: "כתוביות",
+            introduction: "מבוא",
         },
         "fr" => Labels {
             transcript: "Transcription",
@@ -86,6 +91,7 @@ pub fn for_lang(lang: &str) -> Labels {
             code_cue: "Voici du code.",
             table_cue: "Voici un tableau.",
             captions: "Sous-titres",
+            introduction: "Introduction",
         },
         "de" => Labels {
             transcript: "Mitschrift",
@@ -98,6 +104,7 @@ pub fn for_lang(lang: &str) -> Labels {
             code_cue: "Hier ist etwas Code.",
             table_cue: "Hier ist eine Tabelle.",
             captions: "Untertitel",
+            introduction: "Einführung",
         },
         "es" => Labels {
             transcript: "Transcripción",
@@ -110,6 +117,7 @@ pub fn for_lang(lang: &str) -> Labels {
             code_cue: "Aquí hay un ejemplo de código.",
             table_cue: "Aquí hay una tabla.",
             captions: "Subtítulos",
+            introduction: "Introducción",
         },
         _ => EN,
     }

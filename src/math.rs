@@ -1,9 +1,11 @@
 //! Math: `$...$` and `$$...$$` from the notes.
 //!
 //! On the site, [`to_mathml`] turns the TeX into MathML Core (math-core), which browsers render
-//! natively. On slides, [`to_unicode`] gives a readable one-line rendering with Unicode symbols,
-//! superscripts and subscripts (`\frac{a}{b}` -> `a/b`, `x^2` -> `x²`, `\alpha` -> `α`), drawn
-//! with the bundled fonts: no TeX engine, no browser.
+//! natively. On slides, display formulas are typeset ([`typeset`]: latex-rust's TeX layout in
+//! STIX Two Math, pure Rust, drawn through resvg): stacked fractions, limits, roots, matrices,
+//! accents. Inline math, and a formula latex-rust cannot typeset, is [`to_unicode`]: a readable
+//! one-line rendering with Unicode symbols, superscripts and subscripts (`\frac{a}{b}` ->
+//! `a/b`, `x^2` -> `x²`, `\alpha` -> `α`), drawn with the bundled fonts.
 
 use std::sync::OnceLock;
 
@@ -36,6 +38,53 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// A display formula typeset at `px` pixels per em in `color`, at most `max_width` wide (a
+/// wider formula is scaled down to fit).
+pub fn typeset(
+    tex: &str,
+    px: f32,
+    color: crate::color::Rgb,
+    max_width: f32,
+) -> anyhow::Result<image::RgbaImage> {
+    use resvg::{tiny_skia, usvg};
+    static FONT: OnceLock<Option<latex_rust::MathFont>> = OnceLock::new();
+    let font = FONT
+        .get_or_init(|| latex_rust::MathFont::stix_two_math().ok())
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the math font cannot be loaded"))?;
+    let [r, g, b] = color.0;
+    let options = latex_rust::SvgOptions {
+        // SVG points: 0.75 of a CSS pixel.
+        font_size_pt: latex_rust::Dim::from_i64(((px * 0.75).round() as i64).max(1)),
+        color: latex_rust::Color::rgb(r, g, b),
+        display: true,
+    };
+    let svg = latex_rust::latex_to_svg(tex, font, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tree = usvg::Tree::from_str(&svg, &usvg::Options::default())?;
+    let size = tree.size();
+    let scale = (max_width / size.width()).min(1.0);
+    if !scale.is_finite() || scale <= 0.0 || size.height() <= 0.0 {
+        anyhow::bail!("the formula is empty");
+    }
+    let (w, h) = (
+        (size.width() * scale).ceil().clamp(1.0, 16_384.0) as u32,
+        (size.height() * scale).ceil().clamp(1.0, 16_384.0) as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)
+        .ok_or_else(|| anyhow::anyhow!("cannot draw a formula of {w}x{h}"))?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    let mut out = image::RgbaImage::new(w, h);
+    for (dst, src) in out.pixels_mut().zip(pixmap.pixels()) {
+        let c = src.demultiply();
+        *dst = image::Rgba([c.red(), c.green(), c.blue(), c.alpha()]);
+    }
+    Ok(out)
 }
 
 /// A plain-text rendering of TeX math with Unicode symbols, for slides.

@@ -63,8 +63,10 @@ pub fn is_svg(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("svgz"))
 }
 
-/// The picture at `path` scaled to fit `max_w` x `max_h` keeping its aspect ratio: SVG drawn
-/// at that size (text in the slide fonts), raster pictures enlarged at most 2x.
+/// The picture at `path` scaled to the largest size that fits `max_w` x `max_h`, keeping its
+/// aspect ratio: SVG drawn at that size (text in the slide fonts), raster pictures resampled
+/// with a Catmull-Rom filter (a small diagram is enlarged to fill its box: a 320 px figure is
+/// unreadable on a 1920 px slide).
 pub fn fit(
     path: &Path,
     max_w: f32,
@@ -77,9 +79,7 @@ pub fn fit(
     }
     let img = decode(&data)?.to_rgba8();
     let (w, h) = (img.width().max(1) as f32, img.height().max(1) as f32);
-    // Small figures are enlarged up to twice their size: a 400 px diagram is unreadable on a
-    // 1920 px slide, and more than 2x only shows its pixels.
-    let scale = (max_w / w).min(max_h / h).min(2.0);
+    let scale = (max_w / w).min(max_h / h);
     let (nw, nh) = (
         (w * scale).round().max(1.0) as u32,
         (h * scale).round().max(1.0) as u32,
@@ -91,7 +91,7 @@ pub fn fit(
         &img,
         nw,
         nh,
-        image::imageops::FilterType::Triangle,
+        image::imageops::FilterType::CatmullRom,
     ))
 }
 

@@ -54,6 +54,7 @@ impl Project {
         let rooted = |p: &Path| canonical(&root.join(p));
         Paths {
             config: root.join(crate::config::FILE_NAME),
+            lexicon: root.join(crate::narration::lexicon::FILE_NAME),
             content: rooted(&self.config.build.content_dir),
             templates: rooted(&self.config.build.templates_dir),
             fonts: self.config.fonts.dirs.iter().map(|d| rooted(d)).collect(),
@@ -72,6 +73,8 @@ pub struct Paths {
     pub root: PathBuf,
     /// `lecturegen.toml`.
     pub config: PathBuf,
+    /// `lexicon.toml`, the narration's pronunciations.
+    pub lexicon: PathBuf,
     /// The lecture notes.
     pub content: PathBuf,
     /// Template overrides.

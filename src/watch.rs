@@ -19,7 +19,8 @@ use crate::project::{canonical, Paths};
 /// What one changed path means for the build.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change {
-    /// `lecturegen.toml`: re-read the configuration and re-plan everything.
+    /// `lecturegen.toml` or `lexicon.toml`: re-read the configuration and re-plan everything
+    /// (only what the change touches is made again).
     Config,
     /// A template, by file name: recompile templates; slides redraw only if `slide.toml` changed.
     Template(String),
@@ -46,7 +47,7 @@ pub fn is_scratch(name: &str) -> bool {
 /// hidden folders, anything outside the course, and any file in the course that no lecture
 /// reads: a log file written beside the notes must not trigger a rebuild that writes the log).
 pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
-    if path == layout.config {
+    if path == layout.config || path == layout.lexicon {
         return Some(Change::Config);
     }
     let rel = path.strip_prefix(&layout.root).ok()?;

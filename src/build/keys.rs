@@ -20,7 +20,7 @@ use crate::project::relative;
 use crate::video::EncoderSettings;
 
 /// Bump when a change to the code changes what a slide looks like, so old keys stop matching.
-const RENDER_VERSION: u32 = 5;
+const RENDER_VERSION: u32 = 6;
 
 /// Everything besides the slide itself that shapes a slide's picture, as one digest.
 pub(super) fn frame_inputs(

@@ -420,6 +420,7 @@ impl Run<'_> {
             default_seed: config.build.seed,
             default_lang: config.course.lang.clone(),
             default_author: config.course.author.clone(),
+            max_words_per_page: config.layout.max_words_per_page,
         };
         let lecture = content::load(source, &options)?;
         for w in &lecture.warnings {
@@ -623,6 +624,7 @@ impl Run<'_> {
             theme: &self.ws.project.config.theme,
             width,
             height,
+            max_words: self.ws.project.config.layout.max_words_per_page,
         };
         let mut clock = StageClock::start();
         let rendered = overlay::render(&renderer, &lecture.meta, slide)?;
@@ -669,7 +671,9 @@ impl Run<'_> {
             narrator.config,
             lang,
         );
-        let speech = narrator.slide(&pages, lang)?;
+        let speech = narrator.slide(&pages, lang, &|caption| {
+            self.reporter.sentence_spoken(slide.index, caption)
+        })?;
         self.spoken.fetch_add(speech.spoken, Ordering::Relaxed);
         Ok(speech)
     }

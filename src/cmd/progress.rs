@@ -89,6 +89,15 @@ impl Reporter for Progress {
         }
     }
 
+    fn sentence_spoken(&self, slide: usize, caption: &str) {
+        if let Ok(current) = self.slides.lock() {
+            if let Some(bar) = current.as_ref() {
+                let short: String = caption.chars().take(40).collect();
+                bar.set_message(format!("speaking slide {}: {short}", slide + 1));
+            }
+        }
+    }
+
     fn slide_done(&self) {
         if let Ok(current) = self.slides.lock() {
             if let Some(bar) = current.as_ref() {

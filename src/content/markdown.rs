@@ -111,6 +111,12 @@ pub(super) fn slides(
         from_break: false,
         tops: Vec::new(),
     }];
+    let tops = if tops.iter().any(|t| t.heading.is_some() || t.rule) {
+        tops
+    } else {
+        // Notes without headings or breaks: their own section markers make the slides.
+        prose_sections(tops, options.max_words_per_page)
+    };
     for top in tops {
         let Some(current) = raws.last_mut() else {
             continue;
@@ -162,6 +168,7 @@ pub(super) fn slides(
         assets: Vec::new(),
         warnings: Vec::new(),
     };
+    introduction(&mut raws, &meta.lang);
     let mut slides = Vec::new();
     for raw in raws {
         let keep = raw.kind == SlideKind::Title || !raw.title.is_empty() || !raw.tops.is_empty();
@@ -177,6 +184,222 @@ pub(super) fn slides(
         assets: builder.assets,
         warnings: builder.warnings,
     })
+}
+
+/// Words of a lead sentence that may stay on the title slide.
+const LEAD_WORDS: usize = 20;
+
+/// Content before the first slide heading: a short lead sentence stays on the title slide;
+/// anything more becomes the first content slide, titled by its first bold line or
+/// "Introduction" in the lecture's language.
+fn introduction(raws: &mut Vec<Raw<'_>>, lang: &str) {
+    let Some(title) = raws.first_mut() else {
+        return;
+    };
+    let shown: Vec<&Top<'_>> = title
+        .tops
+        .iter()
+        .take_while(|t| note_start(&t.events).is_none())
+        .filter(|t| !is_comment(t))
+        .collect();
+    let lead = match shown.as_slice() {
+        [] => true,
+        [only] => {
+            let text = plain_text(&only.events);
+            matches!(only.events.first(), Some((Event::Start(Tag::Paragraph), _)))
+                && count_words(&text) <= LEAD_WORDS
+                && crate::narration::chunks(&text).len() <= 1
+        }
+        _ => false,
+    };
+    if lead {
+        return;
+    }
+    // Directives before any content stay with the title slide.
+    let keep = title.tops.iter().take_while(|t| is_comment(t)).count();
+    let mut tops = title.tops.split_off(keep);
+    let start = tops.first().map_or(title.start, Top::start);
+    let intro_title = match tops.first().and_then(section_title) {
+        Some((heading, rest)) => {
+            tops.remove(0);
+            if let Some(rest) = rest {
+                tops.insert(0, rest);
+            }
+            heading
+        }
+        None => crate::labels::for_lang(lang).introduction.to_string(),
+    };
+    raws.insert(
+        1,
+        Raw {
+            kind: SlideKind::Content,
+            title: intro_title,
+            start,
+            from_break: false,
+            tops,
+        },
+    );
+}
+
+/// An HTML comment on its own (a directive or a note), not content.
+fn is_comment(top: &Top<'_>) -> bool {
+    let html = top.events.iter().find_map(|(e, _)| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Some(h),
+        _ => None,
+    });
+    let only_html = top.events.iter().all(|(e, _)| {
+        matches!(
+            e,
+            Event::Html(_)
+                | Event::InlineHtml(_)
+                | Event::Start(Tag::HtmlBlock | Tag::Paragraph)
+                | Event::End(TagEnd::HtmlBlock | TagEnd::Paragraph)
+                | Event::SoftBreak
+        )
+    });
+    only_html && html.is_some_and(|h| h.trim_start().starts_with("<!--"))
+}
+
+/// Splits notes that have no headings into sections at their visible markers: a paragraph
+/// that is only bold text (optionally numbered), or whose first line is, and a line ending
+/// with a colon followed by a list. Without any marker, paragraphs are grouped into slides of
+/// about `max_words` words. Each section starts with a synthetic heading top.
+fn prose_sections(tops: Vec<Top<'_>>, max_words: usize) -> Vec<Top<'_>> {
+    let marked = |i: usize, tops: &[Top<'_>]| {
+        section_title(&tops[i]).is_some() || colon_before_list(tops, i).is_some()
+    };
+    let notes_from = tops
+        .iter()
+        .position(|t| note_start(&t.events).is_some())
+        .unwrap_or(tops.len());
+    let any_marker = (0..notes_from).any(|i| marked(i, &tops));
+    let mut out = Vec::new();
+    if any_marker {
+        let mut iter = tops.into_iter().enumerate().peekable();
+        let mut list_next = false;
+        while let Some((i, top)) = iter.next() {
+            if i >= notes_from {
+                out.push(top);
+                continue;
+            }
+            let followed_by_list = iter.peek().is_some_and(|(_, next)| {
+                matches!(next.events.first(), Some((Event::Start(Tag::List(_)), _)))
+            });
+            if let Some((heading, rest)) = section_title(&top) {
+                out.push(heading_top(&top, heading));
+                out.extend(rest);
+                list_next = false;
+                continue;
+            }
+            let text = plain_text(&top.events);
+            let is_para = matches!(top.events.first(), Some((Event::Start(Tag::Paragraph), _)));
+            if is_para && followed_by_list && text.ends_with([':', '：']) && !list_next {
+                let heading = text.trim_end_matches([':', '：']).trim().to_string();
+                out.push(heading_top(&top, heading));
+                list_next = true;
+                continue;
+            }
+            list_next = false;
+            out.push(top);
+        }
+        return out;
+    }
+    // No markers: groups of paragraphs that fit a page, each an untitled slide.
+    let mut words = 0;
+    for (i, top) in tops.into_iter().enumerate() {
+        let w = count_words(&plain_text(&top.events));
+        if i < notes_from && words > 0 && words + w > max_words {
+            let range = top.events.first().map_or(0..0, |(_, r)| r.clone());
+            out.push(Top {
+                events: vec![(Event::Rule, range)],
+                heading: None,
+                rule: true,
+            });
+            words = 0;
+        }
+        words += w;
+        out.push(top);
+    }
+    out
+}
+
+/// A heading top at `at`'s place, titled `title` (a section found in prose).
+fn heading_top<'a>(at: &Top<'a>, title: String) -> Top<'a> {
+    let range = at.events.first().map_or(0..0, |(_, r)| r.clone());
+    Top {
+        events: vec![(Event::Rule, range)],
+        heading: Some((0, title)),
+        rule: false,
+    }
+}
+
+/// The title of a section marker paragraph: a paragraph that is only bold text, or whose
+/// first line is bold text followed by a line break. Returns the title (without a trailing
+/// colon) and, for the second kind, the rest of the paragraph as a paragraph of its own.
+fn section_title<'a>(top: &Top<'a>) -> Option<(String, Option<Top<'a>>)> {
+    let events = &top.events;
+    if !matches!(events.first(), Some((Event::Start(Tag::Paragraph), _))) {
+        return None;
+    }
+    if !matches!(events.get(1), Some((Event::Start(Tag::Strong), _))) {
+        return None;
+    }
+    let mut depth = 0;
+    let mut end = None;
+    for (i, (event, _)) in events.iter().enumerate().skip(1) {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
+    let title = plain_text(&events[2..end]);
+    let title = title
+        .trim()
+        .trim_end_matches([':', '：'])
+        .trim()
+        .to_string();
+    if title.is_empty() || count_words(&title) > 20 {
+        return None;
+    }
+    // What follows the bold run: nothing (then the paragraph's end), or a line break.
+    let mut i = end + 1;
+    while matches!(events.get(i), Some((Event::Text(t), _)) if t.trim().is_empty()) {
+        i += 1;
+    }
+    match events.get(i) {
+        Some((Event::End(TagEnd::Paragraph), _)) => Some((title, None)),
+        Some((Event::SoftBreak | Event::HardBreak, _)) => {
+            let rest_events = &events[i + 1..];
+            let mut rest = vec![events[0].clone()];
+            rest.extend(rest_events.iter().cloned());
+            let rest = Top {
+                events: rest,
+                heading: None,
+                rule: false,
+            };
+            let empty = plain_text(&rest.events).is_empty();
+            Some((title, (!empty).then_some(rest)))
+        }
+        _ => None,
+    }
+}
+
+/// Whether top `i` is a paragraph ending with a colon that a list follows.
+fn colon_before_list(tops: &[Top<'_>], i: usize) -> Option<()> {
+    let top = tops.get(i)?;
+    let next = tops.get(i + 1)?;
+    let is_para = matches!(top.events.first(), Some((Event::Start(Tag::Paragraph), _)));
+    let is_list = matches!(next.events.first(), Some((Event::Start(Tag::List(_)), _)));
+    let text = plain_text(&top.events);
+    (is_para && is_list && text.ends_with([':', '：']) && count_words(&text) <= 20).then_some(())
 }
 
 fn top_blocks(text: &str, body_start: usize) -> Vec<Top<'_>> {
@@ -220,19 +443,21 @@ fn heading_number(level: HeadingLevel) -> u8 {
 }
 
 /// The highest heading level that is directly followed by content (pandoc's rule); with no
-/// such heading, the highest level present, else 1.
+/// such heading, the deepest level present, else 1.
 fn slide_level(tops: &[Top<'_>]) -> u8 {
     let followed = tops.windows(2).filter_map(|pair| {
         let (l, _) = pair[0].heading.as_ref()?;
         let next = &pair[1];
         (next.heading.is_none() && !next.rule).then_some(*l)
     });
+    // With no heading followed by content (a run of section titles), every heading is a
+    // slide: the deepest level present.
     followed
         .min()
         .or_else(|| {
             tops.iter()
                 .filter_map(|t| t.heading.as_ref().map(|h| h.0))
-                .min()
+                .max()
         })
         .unwrap_or(1)
 }
@@ -587,10 +812,15 @@ impl<'t> Builder<'t> {
             match &event {
                 Event::Text(t) => push(&mut spans, t, bold, italic, false),
                 Event::Code(t) => push(&mut spans, t, bold, italic, true),
-                // Slides show math as Unicode text (the page gets MathML).
-                Event::InlineMath(t) | Event::DisplayMath(t) => {
+                // Inline math is Unicode text on slides (the page gets MathML); display math
+                // is typeset on the slide as a block of its own.
+                Event::InlineMath(t) => {
                     push(&mut spans, &crate::math::to_unicode(t), bold, italic, false)
                 }
+                Event::DisplayMath(t) => images.push(Block::Math {
+                    tex: t.to_string(),
+                    line: line_col(self.text, offset).0,
+                }),
                 Event::SoftBreak => push(&mut spans, " ", bold, italic, false),
                 Event::HardBreak => push(&mut spans, "\n", bold, italic, false),
                 Event::FootnoteReference(name) => {
@@ -996,6 +1226,8 @@ fn block_words(block: &Block) -> usize {
         Block::Code { text, .. } => 2 * text.lines().count(),
         Block::Quote(inner) => inner.iter().map(block_words).sum(),
         Block::Image { alt, .. } => 10 + count_words(alt),
+        // A formula takes a few words' time to take in.
+        Block::Math { tex, .. } => 5 + tex.len() / 20,
         Block::Table { head, rows, .. } => {
             head.iter().map(|c| spans(c)).sum::<usize>()
                 + rows.iter().flatten().map(|c| spans(c)).sum::<usize>()

@@ -30,6 +30,8 @@ pub struct LoadOptions {
     pub default_lang: String,
     /// Author of lectures that name none.
     pub default_author: String,
+    /// Words of prose on one slide picture (notes without headings are grouped by it).
+    pub max_words_per_page: usize,
 }
 
 /// Reads and parses one lecture.

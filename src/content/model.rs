@@ -180,6 +180,13 @@ pub enum Block {
         /// Alt text.
         alt: String,
     },
+    /// A display formula (`$$...$$`), typeset on the slide.
+    Math {
+        /// The TeX source.
+        tex: String,
+        /// Its line in the notes, for messages.
+        line: usize,
+    },
     /// A table: header row, then body rows; each cell a run of spans.
     Table {
         /// Header cells.

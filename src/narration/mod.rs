@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 pub use command::CommandVoice;
@@ -360,14 +360,24 @@ impl Narrator<'_> {
             return Ok((Pcm::from_bytes(&bytes), false));
         }
         // Keep a little of the engine's own silence: words do not start or end abruptly.
-        let pcm = self.voice.speak(&spoken, lang)?.trim(RATE as usize / 50);
+        let pcm = self
+            .voice
+            .speak(&spoken, lang)
+            .with_context(|| format!("{} speaking \"{caption}\"", self.voice.engine()))?
+            .trim(RATE as usize / 50);
         self.cache.put("speech", &key, &pcm.to_bytes());
         Ok((pcm, true))
     }
 
     /// Speaks a slide's pages: lead-in before the first chunk, a pause between chunks, the
     /// tail after the last; each page's length covers its own chunks.
-    pub fn slide(&self, pages: &[Vec<String>], lang: &str) -> Result<SlideSpeech> {
+    /// `spoken(caption)` is called for each chunk synthesized now.
+    pub fn slide(
+        &self,
+        pages: &[Vec<String>],
+        lang: &str,
+        spoken: &dyn Fn(&str),
+    ) -> Result<SlideSpeech> {
         let samples = |s: f32| (s.max(0.0) * RATE as f32).round() as usize;
         let (lead, pause, tail) = (
             samples(self.config.lead_in_seconds),
@@ -382,7 +392,10 @@ impl Narrator<'_> {
             let mut at = 0;
             for caption in captions {
                 let (pcm, now) = self.chunk(caption, lang)?;
-                speech.spoken += usize::from(now);
+                if now {
+                    speech.spoken += 1;
+                    spoken(caption);
+                }
                 if pcm.samples.is_empty() {
                     continue;
                 }

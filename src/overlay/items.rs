@@ -30,6 +30,10 @@ pub(super) enum ItemKind {
         path: std::path::PathBuf,
         alt: String,
     },
+    Math {
+        tex: String,
+        line: usize,
+    },
     Table {
         head: Vec<Vec<Span>>,
         rows: Vec<Vec<Vec<Span>>>,
@@ -47,6 +51,7 @@ impl Item {
             ItemKind::Code { .. } => Reading::Code,
             ItemKind::Image { alt, .. } => Reading::Image(alt.clone()),
             ItemKind::Table { .. } => Reading::Table,
+            ItemKind::Math { tex, .. } => Reading::Text(crate::math::to_unicode(tex)),
         }
     }
 
@@ -58,6 +63,7 @@ impl Item {
                 .sum(),
             ItemKind::Code { text, .. } => 2 * text.lines().count(),
             ItemKind::Image { .. } => 10,
+            ItemKind::Math { tex, .. } => 5 + tex.len() / 20,
             ItemKind::Table { head, rows, .. } => std::iter::once(head)
                 .chain(rows)
                 .flatten()
@@ -146,6 +152,15 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                 kind: ItemKind::Image {
                     path: path.clone(),
                     alt: alt.clone(),
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+            Block::Math { tex, line } => out.push(Item {
+                kind: ItemKind::Math {
+                    tex: tex.clone(),
+                    line: *line,
                 },
                 depth,
                 marker: None,

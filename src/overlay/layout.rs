@@ -80,7 +80,7 @@ pub(super) fn side_picture(
     split: &crate::content::Split,
     width: u32,
     height: u32,
-    spec: &mut Spec,
+    specs: &mut [&mut Spec],
 ) -> (Option<(RgbaImage, f32)>, Option<String>) {
     let side_w = (width as f32 * split.fraction)
         .round()
@@ -95,11 +95,13 @@ pub(super) fn side_picture(
         *x = free_x + *x * k;
         *w *= k;
     };
-    squeeze(&mut spec.title.x, &mut spec.title.width);
-    if let Some(sub) = spec.subtitle.as_mut() {
-        squeeze(&mut sub.x, &mut sub.width);
+    for spec in specs.iter_mut() {
+        squeeze(&mut spec.title.x, &mut spec.title.width);
+        if let Some(sub) = spec.subtitle.as_mut() {
+            squeeze(&mut sub.x, &mut sub.width);
+        }
+        squeeze(&mut spec.body.x, &mut spec.body.width);
     }
-    squeeze(&mut spec.body.x, &mut spec.body.width);
     let picture = crate::media::cover_file(&split.image, side_w as u32, height);
     match picture {
         Ok(rgb) => (
@@ -153,20 +155,83 @@ impl Draw<'_> {
         buffer
     }
 
-    pub(super) fn slide(&mut self, spec: &Spec, meta: &Meta, slide: &Slide) -> Vec<Page> {
+    /// Lays out and draws a slide: the largest type size at which everything fits on one
+    /// page, down to the legible floor (36 px at 1080p for prose), then pages of at most
+    /// `max_words` words, long paragraphs cut at sentences. A title slide's follow-on pages
+    /// are laid out with `continued`, the content slide layout.
+    pub(super) fn slide(
+        &mut self,
+        spec: &Spec,
+        continued: Option<&Spec>,
+        meta: &Meta,
+        slide: &Slide,
+    ) -> Vec<Page> {
         let mut items = Vec::new();
         flatten(&slide.blocks, 0, false, &mut items);
-        let body = &spec.body;
-        // Largest size at which everything fits on one page, else the floor and pages.
+        let items = split_long(items, self.max_words);
+        let images = items
+            .iter()
+            .filter(|i| matches!(i.kind, ItemKind::Image { .. }))
+            .count();
+        // A figure alone on its slide fills the body; beside text it takes its share.
+        self.image_share = if images == 1 && items.len() == 1 {
+            1.0
+        } else {
+            spec.body.image_max_height
+        };
+        let (size, mut pages) = self.fit(&items, &spec.body);
+        let mut laid: Vec<(Vec<Placed>, f32, &Spec)> = Vec::new();
+        match continued {
+            Some(content) if pages.len() > 1 => {
+                let first = pages.remove(0);
+                laid.push((first, size, spec));
+                let rest: Vec<Item> = pages.into_iter().flatten().map(|p| p.item).collect();
+                let (size, pages) = self.fit(&rest, &content.body);
+                laid.extend(pages.into_iter().map(|p| (p, size, content)));
+            }
+            _ => laid.extend(pages.into_iter().map(|p| (p, size, spec))),
+        }
+        if laid.len() > 1 {
+            self.warnings.push(format!(
+                "slide {} \"{}\" is too long for one page at a legible size: continued on {} more",
+                slide.index + 1,
+                slide.display_title(),
+                laid.len() - 1
+            ));
+        }
+        laid.into_iter()
+            .enumerate()
+            .map(|(i, (page_items, size, spec))| {
+                self.draw_page(spec, meta, slide, page_items, size, i > 0)
+            })
+            .collect()
+    }
+
+    /// The size the items are set at and their pages in `body`.
+    fn fit(&mut self, items: &[Item], body: &BodySpec) -> (f32, Vec<Vec<Placed>>) {
+        let prose = !items.is_empty()
+            && items.iter().all(|i| {
+                matches!(i.kind, ItemKind::Text { .. })
+                    && i.marker.is_none()
+                    && i.depth == 0
+                    && !i.quote
+            });
+        let floor = match (prose, body.prose_min_size) {
+            (true, Some(prose_floor)) => prose_floor.max(body.min_size),
+            _ => body.min_size,
+        };
+        let words: usize = items.iter().map(Item::words).sum();
+        // Largest size at which everything fits on one page, else the floor and pages. More
+        // words than a page holds go on pages at full size: shrinking would not save a page.
         let fits = |this: &mut Self, size: f32| {
-            let placed = this.place_all(&items, body, size);
+            let placed = this.place_all(items, body, size);
             let total = stack_height(&placed, body.gap * size);
             (total <= body.height, placed)
         };
-        let (mut lo, mut hi) = (body.min_size.min(body.size), body.size);
+        let (mut lo, mut hi) = (floor.min(body.size), body.size);
         let (ok, mut placed) = fits(self, hi);
         let mut size = hi;
-        if !ok {
+        if !ok && words <= self.max_words {
             let (ok_lo, placed_lo) = fits(self, lo);
             placed = placed_lo;
             size = lo;
@@ -184,20 +249,7 @@ impl Draw<'_> {
                 }
             }
         }
-        let pages = self.paginate(placed, body, size);
-        if pages.len() > 1 {
-            self.warnings.push(format!(
-                "slide {} \"{}\" is too long for one slide at the smallest legible size: continued on {} more",
-                slide.index + 1,
-                slide.display_title(),
-                pages.len() - 1
-            ));
-        }
-        pages
-            .into_iter()
-            .enumerate()
-            .map(|(i, page_items)| self.draw_page(spec, meta, slide, page_items, size, i > 0))
-            .collect()
+        (size, self.paginate(placed, body, size))
     }
 
     /// Lays out a title-like box: one buffer shrunk from `size` toward `min_size` until it
@@ -324,8 +376,53 @@ impl Draw<'_> {
                     table: Some(table),
                 }
             }
+            ItemKind::Math { tex, line } => {
+                match crate::math::typeset(tex, size * 1.15, body.color, width) {
+                    Ok(img) => Placed {
+                        item,
+                        height: img.height() as f32,
+                        line_width: img.width() as f32,
+                        buffer: None,
+                        marker,
+                        image: Some(img),
+                        pad: 0.0,
+                        code_lines: Vec::new(),
+                        table: None,
+                    },
+                    Err(e) => {
+                        self.warnings.push(format!(
+                            "the formula on line {line} cannot be typeset ({e}); it is shown as \
+                             text"
+                        ));
+                        let spans = [Span {
+                            text: crate::math::to_unicode(tex),
+                            ..Span::default()
+                        }];
+                        let buffer = self.text_buffer(
+                            &spans,
+                            size,
+                            body.line_height,
+                            width,
+                            Align::Center,
+                            (body.color, body.accent),
+                        );
+                        let (height, line_width) = measure(&buffer);
+                        Placed {
+                            item,
+                            height,
+                            buffer: Some(buffer),
+                            marker,
+                            image: None,
+                            line_width,
+                            pad: 0.0,
+                            code_lines: Vec::new(),
+                            table: None,
+                        }
+                    }
+                }
+            }
             ItemKind::Image { path, alt } => {
-                let max_h = body.height * body.image_max_height;
+                let max_h = body.height * self.image_share;
                 match crate::media::fit(path, width, max_h, self.fs.db()) {
                     Ok(img) => Placed {
                         item,
@@ -575,6 +672,13 @@ impl Draw<'_> {
         let mut used = 0.0f32;
         while let Some(p) = queue.pop_front() {
             let Some(page) = pages.last_mut() else { break };
+            let words: usize = page.iter().map(|q| q.item.words()).sum();
+            if !page.is_empty() && words + p.item.words() > self.max_words {
+                pages.push(Vec::new());
+                used = 0.0;
+                queue.push_front(p);
+                continue;
+            }
             let need = if page.is_empty() {
                 p.height
             } else {
@@ -702,7 +806,7 @@ impl Draw<'_> {
                 let tail = self.place(mk(tail, None), body, size);
                 Cut::Both(head, tail)
             }
-            ItemKind::Image { .. } | ItemKind::Table { .. } => Cut::None(p),
+            ItemKind::Image { .. } | ItemKind::Math { .. } | ItemKind::Table { .. } => Cut::None(p),
         }
     }
 }
@@ -712,6 +816,100 @@ impl Draw<'_> {
 pub(super) enum Cut {
     Both(Placed, Placed),
     None(Placed),
+}
+
+/// Text items of more than `max_words` words cut at sentence ends into items of at most that
+/// many words (a sentence longer than that stays whole), so a page break falls between
+/// sentences.
+pub(super) fn split_long(items: Vec<Item>, max_words: usize) -> Vec<Item> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let ItemKind::Text { spans, scale } = &item.kind else {
+            out.push(item);
+            continue;
+        };
+        if item.words() <= max_words {
+            out.push(item);
+            continue;
+        }
+        let text: String = spans.iter().map(|s| s.text.as_str()).collect();
+        let words_before = |offset: usize| text[..offset].split_whitespace().count();
+        // Byte offsets just after each sentence's closing mark.
+        let ends: Vec<usize> = text
+            .char_indices()
+            .zip(text.chars().skip(1))
+            .filter(|((_, c), next)| {
+                matches!(c, '.' | '!' | '?' | '؟' | '。' | '…') && next.is_whitespace()
+            })
+            .map(|((at, c), _)| at + c.len_utf8())
+            .collect();
+        // Cut at the last sentence end that keeps each piece within the budget.
+        let mut cuts = Vec::new();
+        let (mut piece_start, mut last_end) = (0usize, None);
+        for &end in &ends {
+            if words_before(end) - words_before(piece_start) > max_words {
+                if let Some(cut) = last_end.filter(|&c| c > piece_start) {
+                    cuts.push(cut);
+                    piece_start = cut;
+                }
+            }
+            last_end = Some(end);
+        }
+        if let Some(cut) = last_end.filter(|&c| c > piece_start) {
+            if words_before(text.len()) - words_before(piece_start) > max_words {
+                cuts.push(cut);
+            }
+        }
+        for (n, piece) in cut_spans(spans, &cuts).into_iter().enumerate() {
+            out.push(Item {
+                kind: ItemKind::Text {
+                    spans: piece,
+                    scale: *scale,
+                },
+                marker: if n == 0 { item.marker.clone() } else { None },
+                ..item.clone()
+            });
+        }
+    }
+    out
+}
+
+/// Spans cut at byte offsets of their joined text, whitespace at the cuts dropped.
+fn cut_spans(spans: &[Span], cuts: &[usize]) -> Vec<Vec<Span>> {
+    let mut pieces: Vec<Vec<Span>> = vec![Vec::new(); cuts.len() + 1];
+    let mut pos = 0;
+    for span in spans {
+        let end = pos + span.text.len();
+        let mut from = pos;
+        for (n, piece) in pieces.iter_mut().enumerate() {
+            let lo = if n == 0 { 0 } else { cuts[n - 1] };
+            let hi = cuts.get(n).copied().unwrap_or(usize::MAX);
+            let (a, b) = (from.max(lo), end.min(hi));
+            if a < b && text_boundary(&span.text, a - pos) && text_boundary(&span.text, b - pos) {
+                piece.push(Span {
+                    text: span.text[a - pos..b - pos].to_string(),
+                    ..span.clone()
+                });
+                from = b;
+            }
+        }
+        pos = end;
+    }
+    for piece in &mut pieces {
+        if let Some(first) = piece.first_mut() {
+            first.text = first.text.trim_start().to_string();
+        }
+        if let Some(last) = piece.last_mut() {
+            last.text = last.text.trim_end().to_string();
+        }
+        piece.retain(|s| !s.text.is_empty());
+    }
+    pieces.retain(|p| !p.is_empty());
+    pieces
+}
+
+fn text_boundary(text: &str, at: usize) -> bool {
+    text.is_char_boundary(at)
 }
 
 /// Height of all lines and width of the widest.

@@ -18,7 +18,7 @@ use image::RgbaImage;
 
 use crate::color::Rgb;
 use crate::config::ThemeConfig;
-use crate::content::{Direction, Meta, Slide, Span};
+use crate::content::{Direction, Meta, Slide, SlideKind, Span};
 use crate::fonts::{Fonts, MONO, SANS};
 use crate::templates::Templates;
 
@@ -35,6 +35,8 @@ pub struct Page {
     pub words: usize,
     /// What a reader reads on this page, in order (the narration of a slide without notes).
     pub readings: Vec<crate::narration::Reading>,
+    /// Size of the body text on this page, pixels.
+    pub body_size: f32,
 }
 
 /// A rectangle of text and what its panel must achieve.
@@ -77,15 +79,25 @@ pub struct Renderer<'a> {
     pub width: u32,
     /// Frame height.
     pub height: u32,
+    /// Words on one page at most: longer prose continues on the next page, cut at a sentence.
+    pub max_words: usize,
 }
 
 /// Lays out and draws one slide.
 pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Rendered> {
-    let mut spec = spec::render(renderer, meta, slide)?;
+    let mut spec = spec::render(renderer, meta, slide, slide.kind)?;
+    // Follow-on pages of the title slide are laid out as content pages, at content sizes.
+    let mut continued_spec = match slide.kind {
+        SlideKind::Title => Some(spec::render(renderer, meta, slide, SlideKind::Content)?),
+        SlideKind::Content => None,
+    };
     let mut split_warning = None;
     let side = slide.split.as_ref().and_then(|split| {
+        let mut specs: Vec<&mut spec::Spec> = std::iter::once(&mut spec)
+            .chain(continued_spec.as_mut())
+            .collect();
         let (picture, warning) =
-            layout::side_picture(split, renderer.width, renderer.height, &mut spec);
+            layout::side_picture(split, renderer.width, renderer.height, &mut specs);
         split_warning = warning;
         picture
     });
@@ -100,9 +112,11 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
             warnings: Vec::new(),
             missing: Default::default(),
             side,
+            max_words: renderer.max_words.max(1),
+            image_share: spec.body.image_max_height,
         };
         ctx.warnings.extend(split_warning);
-        let pages = ctx.slide(&spec, meta, slide);
+        let pages = ctx.slide(&spec, continued_spec.as_ref(), meta, slide);
         let mut by_package: std::collections::BTreeMap<&str, Vec<char>> = Default::default();
         for c in std::mem::take(&mut ctx.missing) {
             by_package.entry(font_package(c)).or_default().push(c);
@@ -163,6 +177,10 @@ pub(super) struct Draw<'a> {
     pub(super) missing: std::collections::BTreeSet<char>,
     /// A split slide's picture and its left edge, drawn under everything on every page.
     pub(super) side: Option<(RgbaImage, f32)>,
+    /// Words on one page at most.
+    pub(super) max_words: usize,
+    /// Share of the body height an image takes (all of it when the image is alone).
+    pub(super) image_share: f32,
 }
 
 pub(super) fn color(c: Rgb) -> Color {

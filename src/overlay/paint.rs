@@ -152,9 +152,11 @@ impl Draw<'_> {
                     self.draw_buffer(&mut image, &mut buffer, x0, y, body.color, &clip);
                 }
                 (_, None, Some(img)) => {
-                    let ix = match self.dir {
-                        Direction::Ltr => x0,
-                        Direction::Rtl => x1 - img.width() as f32,
+                    // A figure stands in the middle of the body; inside a list, at its start.
+                    let ix = match (p.item.depth, self.dir) {
+                        (0, _) => x0 + ((x1 - x0) - img.width() as f32).max(0.0) / 2.0,
+                        (_, Direction::Ltr) => x0,
+                        (_, Direction::Rtl) => x1 - img.width() as f32,
                     };
                     blit(&mut image, &img, ix, y, &clip);
                 }
@@ -171,6 +173,7 @@ impl Draw<'_> {
             continued,
             words,
             readings,
+            body_size: size,
         }
     }
 

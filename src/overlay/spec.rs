@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Renderer;
 use crate::color::Rgb;
-use crate::content::{Meta, Slide};
+use crate::content::{Meta, Slide, SlideKind};
 
 /// `slide.toml` rendered: the layout of one slide.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,8 +58,12 @@ pub(super) struct BodySpec {
     pub(super) accent: Rgb,
     pub(super) code_scale: f32,
     pub(super) code_background: Rgb,
-    /// Largest share of the body height one image may take.
+    /// Share of the body height an image takes beside text (an image alone fills the body).
     pub(super) image_max_height: f32,
+    /// Smallest body text of a page of prose (paragraphs only), in pixels; lists, tables and
+    /// code keep `min_size`. Default: `min_size`.
+    #[serde(default)]
+    pub(super) prose_min_size: Option<f32>,
     #[serde(default)]
     pub(super) align: AlignSpec,
 }
@@ -94,8 +98,14 @@ pub(super) fn default_line_height() -> f32 {
     1.25
 }
 
-/// Renders `slide.toml` for `slide` and reads the layout it describes.
-pub(super) fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Spec> {
+/// Renders `slide.toml` for `slide` laid out as a slide of `kind` (a title slide's follow-on
+/// pages are laid out as content pages) and reads the layout it describes.
+pub(super) fn render(
+    renderer: &Renderer<'_>,
+    meta: &Meta,
+    slide: &Slide,
+    kind: SlideKind,
+) -> Result<Spec> {
     let mut context = tera::Context::new();
     context.insert(
         "frame",
@@ -104,7 +114,7 @@ pub(super) fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Res
     context.insert(
         "slide",
         &serde_json::json!({
-            "kind": slide.kind,
+            "kind": kind,
             "index": slide.index,
             "title": slide.title,
             "has_title": !slide.title.trim().is_empty(),

@@ -159,3 +159,51 @@ fn browser_plays_seeks_and_reloads_by_itself() {
     drop(browser);
     drop(server);
 }
+
+#[test]
+fn browser_plays_the_narration_and_shows_its_captions() {
+    let Some(chromium) = cdp::find() else {
+        eprintln!("\n!!!!!!!!\nSKIPPED browser narration test: no Chromium found.\n!!!!!!!!\n");
+        return;
+    };
+    let course = crate::narration::tone_course();
+    course.file(
+        "content/a.md",
+        "# Spoken\n\n## One\n\nNote: First sentence here. Second sentence there.\n\n## Two\n\nNote: The end.\n",
+    );
+    let (server, url) = serve(&course);
+    let mut browser = Browser::start(&chromium);
+    browser.navigate(&format!("{url}a/"));
+    browser.wait_for(
+        "the video's metadata",
+        "(() => { const v = document.getElementById('video'); return v && v.readyState >= 1 })()",
+        30,
+    );
+    // Playing decodes the speech track.
+    let decoded = browser
+        .eval(
+            "(async () => { const v = document.getElementById('video'); v.muted = true; \
+             await v.play(); await new Promise(r => setTimeout(r, 1500)); v.pause(); \
+             return v.webkitAudioDecodedByteCount; })()",
+        )
+        .unwrap();
+    assert!(
+        decoded.as_f64().unwrap() > 0.0,
+        "audio bytes decoded: {decoded}"
+    );
+    // Seeking into the second spoken sentence shows its caption.
+    let caption = browser
+        .eval(
+            "(async () => { const v = document.getElementById('video'); \
+             const t = [...v.textTracks].find(t => t.kind === 'captions'); \
+             if (!t) return 'no captions track'; t.mode = 'showing'; \
+             const link = [...document.querySelectorAll('p.spoken a')].find(a => a.textContent.includes('Second sentence')); \
+             v.currentTime = parseFloat(link.dataset.start) + 0.1; \
+             for (let i = 0; i < 100 && !(t.activeCues && t.activeCues.length); i++) await new Promise(r => setTimeout(r, 50)); \
+             return t.activeCues && t.activeCues.length ? t.activeCues[0].text : 'no active cue'; })()",
+        )
+        .unwrap();
+    assert_eq!(caption.as_str().unwrap(), "Second sentence there.");
+    drop(browser);
+    drop(server);
+}

@@ -32,6 +32,9 @@ pub struct Browser {
     next_id: u64,
     session: String,
     _profile: tempdir::Dir,
+    /// One browser at a time: two Chromiums starting beside a loaded test run on two cores
+    /// time out.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 mod tempdir {
@@ -47,8 +50,15 @@ mod tempdir {
 impl Browser {
     /// Starts the browser with one blank page.
     pub fn start(binary: &PathBuf) -> Self {
-        let profile =
-            std::env::temp_dir().join(format!("lecturegen-chromium-{}", std::process::id()));
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        // A profile of its own per browser: two Chromiums on one profile refuse to start.
+        let profile = std::env::temp_dir().join(format!(
+            "lecturegen-chromium-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&profile).unwrap();
         // bash puts our pipes on fds 3 (commands in) and 4 (answers out).
@@ -97,6 +107,7 @@ impl Browser {
             next_id: 0,
             session: String::new(),
             _profile: tempdir::Dir(profile),
+            _turn: turn,
         };
         let target = browser.call("Target.createTarget", json!({ "url": "about:blank" }));
         let target_id = target["targetId"].as_str().unwrap().to_string();

@@ -19,14 +19,14 @@ const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 
 /// Bundled fonts only, built-in templates, default theme.
-struct Kit {
+pub struct Kit {
     fonts: Fonts,
     templates: Templates,
     theme: ThemeConfig,
 }
 
 impl Kit {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self::themed("dark")
     }
 
@@ -50,13 +50,14 @@ impl Kit {
         }
     }
 
-    fn renderer(&self, width: u32, height: u32) -> Renderer<'_> {
+    pub fn renderer(&self, width: u32, height: u32) -> Renderer<'_> {
         Renderer {
             fonts: &self.fonts,
             templates: &self.templates,
             theme: &self.theme,
             width,
             height,
+            max_words: 70,
         }
     }
 }

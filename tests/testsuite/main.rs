@@ -12,6 +12,8 @@ mod content;
 mod diffusion;
 mod golden;
 mod hardening;
+mod narration;
+mod prose;
 mod serve;
 mod site;
 mod video;

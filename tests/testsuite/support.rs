@@ -172,6 +172,7 @@ pub fn options(root: &Path) -> LoadOptions {
         default_seed: 0,
         default_lang: "en".into(),
         default_author: String::new(),
+        max_words_per_page: 70,
     }
 }
 

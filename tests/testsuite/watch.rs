@@ -12,6 +12,7 @@ fn layout() -> Paths {
     let root = PathBuf::from("/c");
     Paths {
         config: root.join("lecturegen.toml"),
+        lexicon: root.join("lexicon.toml"),
         content: root.join("content"),
         templates: root.join("templates"),
         fonts: vec![root.join("fonts")],
@@ -27,6 +28,7 @@ fn classifies_each_kind_of_path() {
     let l = layout();
     let c = |p: &str| classify(Path::new(p), &l);
     assert_eq!(c("/c/lecturegen.toml"), Some(Change::Config));
+    assert_eq!(c("/c/lexicon.toml"), Some(Change::Config));
     assert_eq!(
         c("/c/templates/slide.toml"),
         Some(Change::Template("slide.toml".into()))
