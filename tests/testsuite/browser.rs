@@ -207,3 +207,39 @@ fn browser_plays_the_narration_and_shows_its_captions() {
     drop(browser);
     drop(server);
 }
+
+#[test]
+fn an_arabic_card_keeps_numbers_and_latin_words_in_order() {
+    let Some(chromium) = cdp::find() else {
+        eprintln!("\n!!!!!!!!\nSKIPPED browser bidi test: no Chromium found.\n!!!!!!!!\n");
+        return;
+    };
+    let course = Course::new();
+    course.file(
+        "content/ar.md",
+        "---\ntitle: محاضرة\nlang: ar\nauthor: فريق lecturegen 2\n---\n\n# أولا\n\nنص\n\n# ثانيا\n\nنص\n",
+    );
+    let (server, url) = serve(&course);
+    let mut browser = Browser::start(&chromium);
+    browser.navigate(&url);
+    browser.wait_for("the index", "document.readyState === 'complete'", 30);
+    // Each part of the meta line is isolated, and in a right-to-left card the parts run from
+    // right to left: count, length, author.
+    let parts = browser
+        .eval(
+            "[...document.querySelectorAll('li[dir=rtl] .meta bdi')].map(b => \
+             { const r = b.getBoundingClientRect(); return [b.textContent, r.left, r.right]; })",
+        )
+        .unwrap();
+    let parts = parts.as_array().unwrap();
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let text = |i: usize| parts[i][0].as_str().unwrap().to_string();
+    let left = |i: usize| parts[i][1].as_f64().unwrap();
+    let right = |i: usize| parts[i][2].as_f64().unwrap();
+    assert_eq!(text(0), "3 slides");
+    assert!(text(1).ends_with(" s"), "{parts:?}");
+    assert_eq!(text(2), "فريق lecturegen 2");
+    assert!(left(0) > right(1) && left(1) > right(2), "{parts:?}");
+    drop(browser);
+    drop(server);
+}
