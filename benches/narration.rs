@@ -2,9 +2,13 @@
 //! cold build with and without narration, and save -> new MP4 for a one-sentence notes edit
 //! under `watch`. Needs espeak-ng (`apt-get install espeak-ng`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[path = "common.rs"]
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use common::{build_ms, copy, median, start, wait_line};
 
 use lecturegen::narration::{chunks, Espeak, Voice};
 use lecturegen::video::{encode_aac, AUDIO_RATE};
@@ -15,15 +19,6 @@ video. Finally, a web page shows the video with its chapters and a transcript. D
 flows forward. Headings decide where a slide starts, and so does a line of three dashes. What \
 you write after the word Note is never drawn: it is what this voice reads. Code is drawn in the \
 colours of its language. Tables keep their columns, and formulas are set on the slide.";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn exe() -> &'static str {
-    env!("CARGO_BIN_EXE_lecturegen")
-}
 
 fn main() {
     let Some(espeak) = Espeak::find("espeak-ng", 165, 50, "", Duration::from_secs(30)) else {
@@ -137,7 +132,7 @@ fn main() {
     // Save -> new MP4 for a one-sentence notes edit under `watch`.
     let notes = sample.join("content/01-how-it-works.md");
     let original = std::fs::read_to_string(&notes).expect("notes");
-    let (watcher, rx) = start(&sample);
+    let (watcher, rx) = start(&sample, &["watch"]);
     wait_line(&rx, "watching ");
     let mp4 = sample.join("output/01-how-it-works/lecture.mp4");
     let mut times = Vec::new();
@@ -173,72 +168,4 @@ fn main() {
         times.iter().cloned().fold(0.0, f64::max)
     );
     let _ = std::fs::remove_dir_all(&work);
-}
-
-fn build_ms(root: &Path, extra: &[&str]) -> f64 {
-    let started = Instant::now();
-    let status = Command::new(exe())
-        .args(["build", "-q", "--root"])
-        .arg(root)
-        .args(extra)
-        .status()
-        .expect("build");
-    assert!(status.success());
-    started.elapsed().as_secs_f64() * 1000.0
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path) -> (Killed, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut child = Command::new(exe())
-        .arg("watch")
-        .arg("--root")
-        .arg(dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("lecturegen");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (Killed(child), rx)
-}
-
-fn wait_line(rx: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(300))
-            .expect("lecturegen stopped talking");
-        if line.starts_with(prefix) {
-            return line;
-        }
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("copy");
-    for entry in std::fs::read_dir(from).expect("copy").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }

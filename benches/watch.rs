@@ -10,20 +10,19 @@
 
 #[path = "../tests/testsuite/cdp.rs"]
 mod cdp;
+#[path = "common.rs"]
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{build_ms, copy, median, start, wait_line};
 
 const SLIDES: usize = 20;
 const ROUNDS: usize = 20;
 const BROWSER_ROUNDS: usize = 10;
 /// The slide whose text every round rewrites.
 const EDITED: usize = 7;
-
-fn exe() -> &'static str {
-    env!("CARGO_BIN_EXE_lecturegen")
-}
 
 fn notes(round: usize, edited: usize) -> String {
     let mut text =
@@ -41,11 +40,6 @@ fn notes(round: usize, edited: usize) -> String {
     text
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn course(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir.join("content")).expect("course folder");
@@ -57,50 +51,6 @@ fn course(dir: &Path) {
     std::fs::write(dir.join("content/lecture.md"), notes(0, EDITED)).expect("notes");
 }
 
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path, args: &[&str]) -> (Killed, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut child = Command::new(exe())
-        .args(args)
-        .arg("--root")
-        .arg(dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("lecturegen");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (Killed(child), rx)
-}
-
-fn wait_line(rx: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(300))
-            .expect("lecturegen stopped talking");
-        if line.starts_with(prefix) {
-            return line;
-        }
-    }
-}
-
 fn main() {
     let work = std::env::temp_dir().join(format!("lecturegen-watch-bench-{}", std::process::id()));
     course(&work);
@@ -109,7 +59,7 @@ fn main() {
     // Cold build (makes and caches the 20 backgrounds).
     println!(
         "cold build, 20 slides with built-in backgrounds: {:.2} s",
-        build_ms(&work) / 1000.0
+        build_ms(&work, &[]) / 1000.0
     );
 
     // Anchor: redraw and re-encode the whole deck after an edit.
@@ -118,7 +68,7 @@ fn main() {
         std::fs::write(work.join("content/lecture.md"), notes(1000 + round, round)).expect("edit");
         let _ = std::fs::remove_dir_all(work.join(".lecturegen/cache/slides"));
         let _ = std::fs::remove_dir_all(work.join(".lecturegen/cache/state"));
-        whole.push(build_ms(&work));
+        whole.push(build_ms(&work, &[]));
     }
     let whole = median(whole);
 
@@ -206,33 +156,9 @@ fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     copy(&repo.join("content"), &sample.join("content"));
     std::fs::copy(repo.join("lecturegen.toml"), sample.join("lecturegen.toml")).expect("config");
-    let build = || build_ms(&sample);
+    let build = || build_ms(&sample, &[]);
     let cold = build();
     let noop = median((0..5).map(|_| build()).collect());
     println!("sample course: cold build {cold:.0} ms, no-op rebuild {noop:.0} ms (process start included, median of 5) -> {:.0}x", cold / noop);
     let _ = std::fs::remove_dir_all(&work);
-}
-
-/// Runs `lecturegen build -q` on a course; milliseconds, process start included.
-fn build_ms(root: &Path) -> f64 {
-    let started = Instant::now();
-    let status = Command::new(exe())
-        .args(["build", "-q", "--root"])
-        .arg(root)
-        .status()
-        .expect("build");
-    assert!(status.success());
-    started.elapsed().as_secs_f64() * 1000.0
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("copy");
-    for entry in std::fs::read_dir(from).expect("copy").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }

@@ -637,8 +637,11 @@ impl Run<'_> {
         for w in &warnings {
             self.warn(w);
         }
-        let readings: Vec<_> = rendered.pages.iter().map(|p| p.readings.clone()).collect();
-        let words: Vec<usize> = rendered.pages.iter().map(|p| p.words).collect();
+        let (readings, words) = rendered
+            .pages
+            .iter()
+            .map(|p| (p.readings.clone(), p.words))
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         // Speech is made while the pictures are drawn and encoded.
         let (pictures, speech) = rayon::join(
             || self.pictures(lecture, slide, key, out_dir, previous, rendered, warnings),

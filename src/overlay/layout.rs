@@ -63,6 +63,39 @@ pub(super) fn byline(meta: &Meta) -> String {
     text
 }
 
+impl Placed {
+    /// An item drawn as one text buffer.
+    fn text(item: Item, buffer: Buffer, marker: Option<Buffer>) -> Self {
+        let (height, line_width) = measure(&buffer);
+        Self {
+            item,
+            height,
+            buffer: Some(buffer),
+            marker,
+            image: None,
+            line_width,
+            pad: 0.0,
+            code_lines: Vec::new(),
+            table: None,
+        }
+    }
+
+    /// An item drawn as a picture (a figure, a typeset formula).
+    fn picture(item: Item, image: RgbaImage, marker: Option<Buffer>) -> Self {
+        Self {
+            item,
+            height: image.height() as f32,
+            line_width: image.width() as f32,
+            buffer: None,
+            marker,
+            image: Some(image),
+            pad: 0.0,
+            code_lines: Vec::new(),
+            table: None,
+        }
+    }
+}
+
 /// A table laid out at one size: column offsets from the start side, rows with their cells.
 pub(super) struct TableLayout {
     /// (offset, width) of each column, from the start side.
@@ -331,18 +364,7 @@ impl Draw<'_> {
                     align,
                     (body.color, body.accent),
                 );
-                let (height, line_width) = measure(&buffer);
-                Placed {
-                    item,
-                    height,
-                    buffer: Some(buffer),
-                    marker,
-                    image: None,
-                    line_width,
-                    pad: 0.0,
-                    code_lines: Vec::new(),
-                    table: None,
-                }
+                Placed::text(item, buffer, marker)
             }
             ItemKind::Code { text, lang } => {
                 let (buffer, pad, code_lines) =
@@ -378,17 +400,7 @@ impl Draw<'_> {
             }
             ItemKind::Math { tex, line } => {
                 match crate::math::typeset(tex, size * 1.15, body.color, width) {
-                    Ok(img) => Placed {
-                        item,
-                        height: img.height() as f32,
-                        line_width: img.width() as f32,
-                        buffer: None,
-                        marker,
-                        image: Some(img),
-                        pad: 0.0,
-                        code_lines: Vec::new(),
-                        table: None,
-                    },
+                    Ok(img) => Placed::picture(item, img, marker),
                     Err(e) => {
                         self.warnings.push(format!(
                             "the formula on line {line} cannot be typeset ({e}); it is shown as \
@@ -406,35 +418,14 @@ impl Draw<'_> {
                             Align::Center,
                             (body.color, body.accent),
                         );
-                        let (height, line_width) = measure(&buffer);
-                        Placed {
-                            item,
-                            height,
-                            buffer: Some(buffer),
-                            marker,
-                            image: None,
-                            line_width,
-                            pad: 0.0,
-                            code_lines: Vec::new(),
-                            table: None,
-                        }
+                        Placed::text(item, buffer, marker)
                     }
                 }
             }
             ItemKind::Image { path, alt } => {
                 let max_h = body.height * self.image_share;
                 match crate::media::fit(path, width, max_h, self.fs.db()) {
-                    Ok(img) => Placed {
-                        item,
-                        height: img.height() as f32,
-                        line_width: img.width() as f32,
-                        buffer: None,
-                        marker,
-                        image: Some(img),
-                        pad: 0.0,
-                        code_lines: Vec::new(),
-                        table: None,
-                    },
+                    Ok(img) => Placed::picture(item, img, marker),
                     Err(e) => {
                         self.warnings.push(format!(
                             "image {} cannot be drawn ({e:#}); its alt text is shown instead",
@@ -453,18 +444,7 @@ impl Draw<'_> {
                             align,
                             (body.color, body.accent),
                         );
-                        let (height, line_width) = measure(&buffer);
-                        Placed {
-                            item,
-                            height,
-                            buffer: Some(buffer),
-                            marker,
-                            image: None,
-                            line_width,
-                            pad: 0.0,
-                            code_lines: Vec::new(),
-                            table: None,
-                        }
+                        Placed::text(item, buffer, marker)
                     }
                 }
             }

@@ -1,0 +1,88 @@
+//! Helpers shared by the benches that drive the `lecturegen` binary (included by `#[path]`).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The release binary the bench was built with.
+pub fn exe() -> &'static str {
+    env!("CARGO_BIN_EXE_lecturegen")
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A child process killed when dropped.
+pub struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `lecturegen ARGS --root DIR`; its stderr lines arrive on the receiver.
+pub fn start(dir: &Path, args: &[&str]) -> (Killed, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(exe())
+        .args(args)
+        .arg("--root")
+        .arg(dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("lecturegen");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Killed(child), rx)
+}
+
+/// Waits (up to 5 minutes) for a line starting with `prefix`.
+pub fn wait_line(rx: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String {
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("lecturegen stopped talking");
+        if line.starts_with(prefix) {
+            return line;
+        }
+    }
+}
+
+/// Runs `lecturegen build -q --root ROOT EXTRA`; milliseconds, process start included.
+pub fn build_ms(root: &Path, extra: &[&str]) -> f64 {
+    let started = Instant::now();
+    let status = Command::new(exe())
+        .args(["build", "-q", "--root"])
+        .arg(root)
+        .args(extra)
+        .status()
+        .expect("build");
+    assert!(status.success());
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Copies a folder tree.
+pub fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("copy");
+    for entry in std::fs::read_dir(from).expect("copy").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
