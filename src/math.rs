@@ -1,11 +1,12 @@
 //! Math: `$...$` and `$$...$$` from the notes.
 //!
 //! On the site, [`to_mathml`] turns the TeX into MathML Core (math-core), which browsers render
-//! natively. On slides, display formulas are typeset ([`typeset`]: latex-rust's TeX layout in
-//! STIX Two Math, pure Rust, drawn through resvg): stacked fractions, limits, roots, matrices,
-//! accents. Inline math, and a formula latex-rust cannot typeset, is [`to_unicode`]: a readable
-//! one-line rendering with Unicode symbols, superscripts and subscripts (`\frac{a}{b}` ->
-//! `a/b`, `x^2` -> `x²`, `\alpha` -> `α`), drawn with the bundled fonts.
+//! natively. On slides, formulas are typeset ([`typeset`]: latex-rust's TeX layout in STIX Two
+//! Math, pure Rust, drawn through resvg): stacked fractions, limits, roots, matrices, accents;
+//! display formulas as blocks, inline ones on their line's baseline. A formula latex-rust cannot
+//! typeset (and math in titles and table cells) is [`to_unicode`]: a readable one-line
+//! rendering with Unicode symbols, superscripts and subscripts (`\frac{a}{b}` -> `a/b`,
+//! `x^2` -> `x²`, `\alpha` -> `α`), drawn with the bundled fonts.
 
 use std::sync::OnceLock;
 
@@ -40,14 +41,25 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A display formula typeset at `px` pixels per em in `color`, at most `max_width` wide (a
-/// wider formula is scaled down to fit).
+/// A formula drawn for a slide.
+#[derive(Debug, Clone)]
+pub struct Formula {
+    /// The formula, straight-alpha RGBA.
+    pub image: image::RgbaImage,
+    /// Pixels from its top to its baseline.
+    pub ascent: f32,
+}
+
+/// A formula typeset at `px` pixels per em in `color` (display style: limits above and
+/// below, or text style for math inside a line), at most `max_width` wide (a wider one is
+/// scaled down to fit).
 pub fn typeset(
     tex: &str,
     px: f32,
     color: crate::color::Rgb,
     max_width: f32,
-) -> anyhow::Result<image::RgbaImage> {
+    display: bool,
+) -> anyhow::Result<Formula> {
     use resvg::{tiny_skia, usvg};
     static FONT: OnceLock<Option<latex_rust::MathFont>> = OnceLock::new();
     let font = FONT
@@ -55,15 +67,25 @@ pub fn typeset(
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("the math font cannot be loaded"))?;
     let [r, g, b] = color.0;
+    // SVG points: 0.75 of a CSS pixel.
+    let em_pt = latex_rust::Dim::from_i64(((px * 0.75).round() as i64).max(1));
     let options = latex_rust::SvgOptions {
-        // SVG points: 0.75 of a CSS pixel.
-        font_size_pt: latex_rust::Dim::from_i64(((px * 0.75).round() as i64).max(1)),
+        font_size_pt: em_pt.clone(),
         color: latex_rust::Color::rgb(r, g, b),
-        display: true,
+        display,
     };
-    let svg = latex_rust::latex_to_svg(tex, font, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let tree = usvg::Tree::from_str(&svg, &usvg::Options::default())?;
-    let size = tree.size();
+    let style = if display {
+        latex_rust::MathStyle::Display
+    } else {
+        latex_rust::MathStyle::Text
+    };
+    let err = |e: latex_rust::Error| anyhow::anyhow!("{e}");
+    let ast = latex_rust::parse(tex).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tree = latex_rust::layout_with_em_size_pt(&ast, font, style, &em_pt).map_err(err)?;
+    let svg = latex_rust::render_svg(&tree, font, &options).map_err(err)?;
+    let em = |d: &latex_rust::Dim| d.as_ratio().map_or(0.0, |(n, d)| n as f64 / d as f64) as f32;
+    let svg_tree = usvg::Tree::from_str(&svg, &usvg::Options::default())?;
+    let size = svg_tree.size();
     let scale = (max_width / size.width()).min(1.0);
     if !scale.is_finite() || scale <= 0.0 || size.height() <= 0.0 {
         anyhow::bail!("the formula is empty");
@@ -75,7 +97,7 @@ pub fn typeset(
     let mut pixmap = tiny_skia::Pixmap::new(w, h)
         .ok_or_else(|| anyhow::anyhow!("cannot draw a formula of {w}x{h}"))?;
     resvg::render(
-        &tree,
+        &svg_tree,
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
@@ -84,7 +106,14 @@ pub fn typeset(
         let c = src.demultiply();
         *dst = image::Rgba([c.red(), c.green(), c.blue(), c.alpha()]);
     }
-    Ok(out)
+    // The SVG's height is the box's height plus depth: the baseline sits at its height.
+    let total = em(&tree.height) + em(&tree.depth);
+    let ascent = if total > 0.0 {
+        h as f32 * em(&tree.height) / total
+    } else {
+        h as f32
+    };
+    Ok(Formula { image: out, ascent })
 }
 
 /// A plain-text rendering of TeX math with Unicode symbols, for slides.

@@ -789,7 +789,9 @@ impl<'t> Builder<'t> {
             }
             let style = (bold > 0, italic > 0, code);
             match spans.last_mut() {
-                Some(last) if (last.bold, last.italic, last.code) == style => {
+                Some(last)
+                    if (last.bold, last.italic, last.code) == style && last.tex.is_none() =>
+                {
                     last.text.push_str(text)
                 }
                 _ => spans.push(Span {
@@ -797,6 +799,7 @@ impl<'t> Builder<'t> {
                     bold: style.0,
                     italic: style.1,
                     code,
+                    tex: None,
                 }),
             }
         };
@@ -812,11 +815,15 @@ impl<'t> Builder<'t> {
             match &event {
                 Event::Text(t) => push(&mut spans, t, bold, italic, false),
                 Event::Code(t) => push(&mut spans, t, bold, italic, true),
-                // Inline math is Unicode text on slides (the page gets MathML); display math
-                // is typeset on the slide as a block of its own.
-                Event::InlineMath(t) => {
-                    push(&mut spans, &crate::math::to_unicode(t), bold, italic, false)
-                }
+                // Math is typeset on slides (the page gets MathML): inline in its line,
+                // display math as a block of its own.
+                Event::InlineMath(t) => spans.push(Span {
+                    text: crate::math::to_unicode(t),
+                    bold: bold > 0,
+                    italic: italic > 0,
+                    code: false,
+                    tex: Some(t.to_string()),
+                }),
                 Event::DisplayMath(t) => images.push(Block::Math {
                     tex: t.to_string(),
                     line: line_col(self.text, offset).0,

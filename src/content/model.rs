@@ -221,6 +221,10 @@ pub struct Span {
     pub bold: bool,
     /// Emphasis.
     pub italic: bool,
-    /// Inline code or math.
+    /// Inline code.
     pub code: bool,
+    /// Inline math: its TeX (`text` is then its readable Unicode form, what is read aloud and
+    /// shown where it cannot be typeset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tex: Option<String>,
 }

@@ -28,6 +28,19 @@ pub(super) struct Placed {
     pub(super) code_lines: Vec<usize>,
     /// Table: its laid-out cells.
     pub(super) table: Option<TableLayout>,
+    /// Inline formulas typeset into the text's placeholders.
+    pub(super) formulas: Vec<InlineFormula>,
+}
+
+/// A formula inside a line of text: drawn over a transparent placeholder glyph that makes
+/// room for it.
+pub(super) struct InlineFormula {
+    /// Buffer line (hard line) of the placeholder.
+    pub(super) line: usize,
+    /// Byte offset of the placeholder in that line.
+    pub(super) start: usize,
+    /// The formula.
+    pub(super) formula: crate::math::Formula,
 }
 
 /// A title-like box's text at the largest size that fits (see [`Draw::fit_box`]).
@@ -77,6 +90,7 @@ impl Placed {
             pad: 0.0,
             code_lines: Vec::new(),
             table: None,
+            formulas: Vec::new(),
         }
     }
 
@@ -92,6 +106,7 @@ impl Placed {
             pad: 0.0,
             code_lines: Vec::new(),
             table: None,
+            formulas: Vec::new(),
         }
     }
 }
@@ -186,6 +201,76 @@ impl Draw<'_> {
         );
         buffer.shape_until_scroll(self.fs, false);
         buffer
+    }
+
+    /// [`text_buffer`](Self::text_buffer) with inline math typeset: each formula's span
+    /// becomes one transparent placeholder glyph as wide as the formula (letter spacing), and
+    /// lines are made tall enough for the tallest formula. Returns the formulas to draw.
+    pub(super) fn math_buffer(
+        &mut self,
+        spans: &[Span],
+        size: f32,
+        line_height: f32,
+        width: f32,
+        align: Align,
+        (base, accent): (Rgb, Rgb),
+    ) -> (Buffer, Vec<InlineFormula>) {
+        if spans.iter().all(|s| s.tex.is_none()) {
+            let buffer = self.text_buffer(spans, size, line_height, width, align, (base, accent));
+            return (buffer, Vec::new());
+        }
+        // No ink, and not a space: the line breaker keeps it like a letter, and it is never
+        // trimmed at a line's end (DejaVu Sans has the braille block).
+        const PLACEHOLDER: &str = "\u{2800}";
+        let mut formulas = Vec::new();
+        let mut texts: Vec<(String, Attrs<'static>)> = Vec::new();
+        let (mut line, mut offset) = (0usize, 0usize);
+        for span in spans {
+            let typeset = span
+                .tex
+                .as_deref()
+                .and_then(|tex| crate::math::typeset(tex, size, base, width, false).ok());
+            match typeset {
+                Some(formula) => {
+                    let em = formula.image.width() as f32 / size.max(1.0);
+                    let attrs = attrs_for(span, base, accent).letter_spacing(em);
+                    formulas.push(InlineFormula {
+                        line,
+                        start: offset,
+                        formula,
+                    });
+                    texts.push((PLACEHOLDER.to_string(), attrs));
+                    offset += PLACEHOLDER.len();
+                }
+                None => {
+                    for (i, part) in span.text.split('\n').enumerate() {
+                        if i > 0 {
+                            line += 1;
+                            offset = 0;
+                        }
+                        offset += part.len();
+                    }
+                    texts.push((span.text.clone(), attrs_for(span, base, accent)));
+                }
+            }
+        }
+        let tallest = formulas
+            .iter()
+            .map(|f| f.formula.image.height() as f32)
+            .fold(0.0f32, f32::max);
+        let line_px = (size * line_height).max(tallest * 1.2);
+        let mut buffer = Buffer::new(self.fs, Metrics::new(size, line_px));
+        buffer.set_wrap(Wrap::WordOrGlyph);
+        buffer.set_size(Some(width.max(1.0)), None);
+        let default = Attrs::new().family(Family::Name(SANS)).color(color(base));
+        buffer.set_rich_text(
+            texts.iter().map(|(t, a)| (t.as_str(), a.clone())),
+            &default,
+            Shaping::Advanced,
+            Some(align),
+        );
+        buffer.shape_until_scroll(self.fs, false);
+        (buffer, formulas)
     }
 
     /// Lays out and draws a slide: the largest type size at which everything fits on one
@@ -356,7 +441,7 @@ impl Draw<'_> {
         match &item.kind {
             ItemKind::Text { spans, scale } => {
                 let s = size * scale;
-                let buffer = self.text_buffer(
+                let (buffer, formulas) = self.math_buffer(
                     spans,
                     s,
                     body.line_height,
@@ -364,7 +449,10 @@ impl Draw<'_> {
                     align,
                     (body.color, body.accent),
                 );
-                Placed::text(item, buffer, marker)
+                Placed {
+                    formulas,
+                    ..Placed::text(item, buffer, marker)
+                }
             }
             ItemKind::Code { text, lang } => {
                 let (buffer, pad, code_lines) =
@@ -380,6 +468,7 @@ impl Draw<'_> {
                     pad,
                     code_lines,
                     table: None,
+                    formulas: Vec::new(),
                 }
             }
             ItemKind::Table { head, rows, align } => {
@@ -396,11 +485,12 @@ impl Draw<'_> {
                     pad: 0.0,
                     code_lines: Vec::new(),
                     table: Some(table),
+                    formulas: Vec::new(),
                 }
             }
             ItemKind::Math { tex, line } => {
-                match crate::math::typeset(tex, size * 1.15, body.color, width) {
-                    Ok(img) => Placed::picture(item, img, marker),
+                match crate::math::typeset(tex, size * 1.15, body.color, width, true) {
+                    Ok(formula) => Placed::picture(item, formula.image, marker),
                     Err(e) => {
                         self.warnings.push(format!(
                             "the formula on line {line} cannot be typeset ({e}); it is shown as \

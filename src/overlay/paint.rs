@@ -5,7 +5,7 @@ use cosmic_text::{Align, Buffer};
 use image::RgbaImage;
 
 use super::items::ItemKind;
-use super::layout::{byline, page_title, FittedBox, Placed, TableLayout};
+use super::layout::{byline, page_title, FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
 use super::{color, Draw, Page, TextBox};
 use crate::color::Rgb;
@@ -150,6 +150,7 @@ impl Draw<'_> {
                 }
                 (_, Some(mut buffer), _) => {
                     self.draw_buffer(&mut image, &mut buffer, x0, y, body.color, &clip);
+                    draw_formulas(&mut image, &buffer, &p.formulas, x0, y, &clip);
                 }
                 (_, None, Some(img)) => {
                     // A figure stands in the middle of the body; inside a list, at its start.
@@ -332,6 +333,31 @@ pub(super) struct ClipRect {
     pub(super) y0: f32,
     pub(super) x1: f32,
     pub(super) y1: f32,
+}
+
+/// Draws inline formulas over their placeholders in a buffer drawn at (`ox`, `oy`): centred
+/// on the placeholder, baseline on the line's.
+fn draw_formulas(
+    image: &mut RgbaImage,
+    buffer: &Buffer,
+    formulas: &[InlineFormula],
+    ox: f32,
+    oy: f32,
+    clip: &ClipRect,
+) {
+    for f in formulas {
+        let place = buffer.layout_runs().find_map(|run| {
+            (run.line_i == f.line)
+                .then(|| run.glyphs.iter().find(|g| g.start == f.start))
+                .flatten()
+                .map(|g| (g.x, g.w, run.line_y))
+        });
+        if let Some((x, w, baseline)) = place {
+            let img = &f.formula.image;
+            let left = ox + x + (w - img.width() as f32) / 2.0;
+            blit(image, img, left, oy + baseline - f.formula.ascent, clip);
+        }
+    }
 }
 
 /// Blends a rectangle of one colour at opacity `alpha` onto the straight-alpha picture.

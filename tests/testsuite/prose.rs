@@ -233,3 +233,46 @@ fn display_math_is_typeset_and_bad_tex_falls_back_to_text_with_a_warning() {
         rendered.warnings
     );
 }
+
+#[test]
+fn inline_math_is_typeset_inside_its_line() {
+    let kit = Kit::new();
+    let renderer = kit.renderer(1920, 1080);
+    let lecture = parse(
+        "# M\n\n## Rate\n\nA slide lasts $\\frac{60\\,w}{r}$ seconds for $w$ words, and \
+         $\\sum_{i=1}^{n} t_i$ in all.\n",
+    );
+    let slide = &lecture.slides[1];
+    let rendered = overlay::render(&renderer, &lecture.meta, slide).unwrap();
+    assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+    let page = &rendered.pages[0];
+    if let Some(dir) = std::env::var_os("LECTUREGEN_DUMP") {
+        page.image
+            .save(std::path::Path::new(&dir).join("inline-math.png"))
+            .unwrap();
+    }
+    // The readable text is what is read aloud; no TeX is left in it.
+    let spoken = format!("{:?}", page.readings);
+    assert!(
+        spoken.contains("60 w") || spoken.contains("60w"),
+        "{spoken}"
+    );
+    assert!(!spoken.contains("\\frac"), "{spoken}");
+    // A stacked fraction and a sum with limits: the line's ink is much taller than the same
+    // sentence's with the formulas written out as text.
+    let ink = |page: &overlay::Page| {
+        let rows: Vec<u32> = (250..page.image.height())
+            .filter(|&y| (0..page.image.width()).any(|x| page.image.get_pixel(x, y)[3] > 128))
+            .collect();
+        rows.last().unwrap() - rows[0]
+    };
+    let plain = parse("# M\n\n## Rate\n\nA slide lasts 60w/r seconds for w words, and t in all.\n");
+    let plain_page = &overlay::render(&renderer, &plain.meta, &plain.slides[1])
+        .unwrap()
+        .pages[0];
+    let (typeset, text) = (ink(page), ink(plain_page));
+    assert!(
+        typeset as f32 > 1.3 * text as f32,
+        "typeset {typeset} px, text {text} px"
+    );
+}
