@@ -226,10 +226,15 @@ impl Draw<'_> {
         let mut texts: Vec<(String, Attrs<'static>)> = Vec::new();
         let (mut line, mut offset) = (0usize, 0usize);
         for span in spans {
-            let typeset = span
-                .tex
-                .as_deref()
-                .and_then(|tex| crate::math::typeset(tex, size, base, width, false).ok());
+            let typeset = span.tex.as_deref().and_then(|tex| {
+                crate::math::typeset(tex, size, base, width, false)
+                    .map_err(|e| {
+                        self.warnings.push(format!(
+                            "the formula `{tex}` cannot be typeset ({e}); it is shown as text"
+                        ))
+                    })
+                    .ok()
+            });
             match typeset {
                 Some(formula) => {
                     let em = formula.image.width() as f32 / size.max(1.0);
