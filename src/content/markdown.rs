@@ -272,35 +272,27 @@ fn prose_sections(tops: Vec<Top<'_>>, max_words: usize) -> Vec<Top<'_>> {
         .iter()
         .position(|t| note_start(&t.events).is_some())
         .unwrap_or(tops.len());
+    let colon_lines: Vec<bool> = (0..tops.len())
+        .map(|i| i < notes_from && colon_before_list(&tops, i).is_some())
+        .collect();
     let any_marker = (0..notes_from).any(|i| marked(i, &tops));
     let mut out = Vec::new();
     if any_marker {
-        let mut iter = tops.into_iter().enumerate().peekable();
-        let mut list_next = false;
-        while let Some((i, top)) = iter.next() {
+        for (i, top) in tops.into_iter().enumerate() {
             if i >= notes_from {
                 out.push(top);
                 continue;
             }
-            let followed_by_list = iter.peek().is_some_and(|(_, next)| {
-                matches!(next.events.first(), Some((Event::Start(Tag::List(_)), _)))
-            });
             if let Some((heading, rest)) = section_title(&top) {
                 out.push(heading_top(&top, heading));
                 out.extend(rest);
-                list_next = false;
-                continue;
-            }
-            let text = plain_text(&top.events);
-            let is_para = matches!(top.events.first(), Some((Event::Start(Tag::Paragraph), _)));
-            if is_para && followed_by_list && text.ends_with([':', '：']) && !list_next {
+            } else if colon_lines[i] {
+                let text = plain_text(&top.events);
                 let heading = text.trim_end_matches([':', '：']).trim().to_string();
                 out.push(heading_top(&top, heading));
-                list_next = true;
-                continue;
+            } else {
+                out.push(top);
             }
-            list_next = false;
-            out.push(top);
         }
         return out;
     }

@@ -276,3 +276,24 @@ fn inline_math_is_typeset_inside_its_line() {
         "typeset {typeset} px, text {text} px"
     );
 }
+
+#[test]
+fn a_line_ending_with_a_colon_before_a_list_starts_a_slide() {
+    let lecture = parse(
+        "---\ntitle: Parts\n---\n\nThe parts we need are these:\n\n- a\n- b\n\nSome words about \
+         them.\n\nAnd the ones we do not:\n\n- c\n- d\n",
+    );
+    assert_eq!(
+        titles(&lecture),
+        [
+            "Parts",
+            "The parts we need are these",
+            "And the ones we do not"
+        ]
+    );
+    assert_eq!(
+        lecture.slides[1].blocks.len(),
+        2,
+        "the list and the words after it"
+    );
+}
