@@ -9,6 +9,7 @@ mod discover;
 mod frontmatter;
 mod markdown;
 mod model;
+mod syntax;
 
 use std::path::PathBuf;
 
@@ -87,7 +88,14 @@ pub fn parse(
             line_col(text, front.start).0
         ));
     }
-    let parsed = markdown::slides(text, front.body_start, &mut meta, source, options)?;
+    // Template syntax of the site generators is taken out before the markdown is read.
+    let (body, syntax_warnings) = syntax::strip(&text[front.body_start..]);
+    for (offset, message) in syntax_warnings {
+        let (line, column) = line_col(text, front.body_start + offset);
+        warnings.push(format!("{}:{line}:{column}: {message}", source.display));
+    }
+    let stripped = format!("{}{body}", &text[..front.body_start]);
+    let parsed = markdown::slides(&stripped, front.body_start, &mut meta, source, options)?;
     warnings.extend(parsed.warnings);
     Ok(Lecture {
         source: source.clone(),

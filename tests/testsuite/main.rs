@@ -16,5 +16,6 @@ mod narration;
 mod prose;
 mod serve;
 mod site;
+mod sites;
 mod video;
 mod watch;
