@@ -748,23 +748,20 @@ impl Draw<'_> {
         while let Some(p) = queue.pop_front() {
             let Some(page) = pages.last_mut() else { break };
             let words: usize = page.iter().map(|q| q.item.words()).sum();
-            if !page.is_empty() && words + p.item.words() > self.max_words {
-                pages.push(Vec::new());
-                used = 0.0;
-                queue.push_front(p);
-                continue;
-            }
+            let over_words = !page.is_empty() && words + p.item.words() > self.max_words;
             let need = if page.is_empty() {
                 p.height
             } else {
                 used + gap + p.height
             };
-            if need <= body.height + 0.5 {
+            if need <= body.height + 0.5 && !over_words {
                 used = need;
                 page.push(p);
                 continue;
             }
-            if !page.is_empty() && p.height <= body.height + 0.5 {
+            // A full page (by words, or by height for an item that fits a page of its own):
+            // the item starts the next one.
+            if !page.is_empty() && (over_words || p.height <= body.height + 0.5) {
                 pages.push(Vec::new());
                 used = 0.0;
                 queue.push_front(p);
