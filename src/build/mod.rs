@@ -12,8 +12,14 @@
 //! drawn or encoded again: the MP4 is muxed from the cached pictures. Files whose bytes did not
 //! change are not rewritten. A [`Workspace`] keeps templates, fonts and the backend loaded
 //! between builds (for `watch`), and a [`Scope`] limits a build to the lectures an edit touched.
+//!
+//! Over 800 lines as one thing: the orchestration of a lecture's stages (`Run::lecture`,
+//! `Run::slide` and what they share: the counters, the reporter, the records); what needs
+//! none of that is in `files.rs`, `keys.rs`, `speech.rs` and `state.rs`.
 
+mod files;
 mod keys;
+mod speech;
 mod state;
 
 use std::collections::BTreeSet;
@@ -36,10 +42,12 @@ use crate::narration::{self, Lexicon, Narrator, SlideSpeech, Speaker};
 use crate::overlay::{self, Renderer};
 use crate::project::Project;
 use crate::report::Reporter;
-use crate::site::{self, Cue, IndexEntry, Media, SlideImage};
+use crate::site::{self, IndexEntry, Media, SlideImage};
 use crate::templates::{self, Templates};
 use crate::timeline;
 use crate::video::{self, EncodedSlide, EncoderSettings, Still, AUDIO_RATE};
+use files::{jpeg, page_image, remove_unlisted, StageClock};
+use speech::{load_lexicon, soundtrack};
 use state::{LectureRecord, PageRecord, Records, SlideRecord};
 
 /// Encoder settings from the video configuration.
@@ -834,106 +842,5 @@ impl Run<'_> {
         );
         self.encoded.fetch_add(1, Ordering::Relaxed);
         Ok(slide)
-    }
-}
-
-/// Reads `lexicon.toml` of the course, if there is one.
-fn load_lexicon(root: &Path) -> Result<Lexicon> {
-    let path = root.join(narration::lexicon::FILE_NAME);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Lexicon::parse(narration::lexicon::FILE_NAME, &text)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lexicon::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
-/// The lecture's speech track (mono at [`AUDIO_RATE`], as long as the video) and its caption
-/// cues, from each slide's speech placed at its pages' times.
-fn soundtrack(slides: &[SlideOut], timeline: &timeline::Timeline) -> (Vec<f32>, Vec<Cue>) {
-    let rate = u64::from(AUDIO_RATE);
-    let at = |ms: u64| (ms * rate / 1000) as usize;
-    let mut pcm = vec![0f32; at(timeline.total_ms)];
-    let mut cues = Vec::new();
-    for (index, (out, span)) in slides.iter().zip(&timeline.slides).enumerate() {
-        let mut page_start = span.start_ms;
-        for (page, &ms) in out.speech.pages.iter().zip(&span.pages_ms) {
-            let base = at(page_start);
-            for chunk in &page.chunks {
-                let start = base + chunk.offset;
-                let end = (start + chunk.audio.samples.len()).min(pcm.len());
-                if start >= end {
-                    continue;
-                }
-                pcm[start..end].copy_from_slice(&chunk.audio.samples[..end - start]);
-                cues.push(Cue {
-                    slide: index,
-                    // Whole milliseconds: what WebVTT and the page can say.
-                    start: (start as f64 * 1000.0 / rate as f64).round() / 1000.0,
-                    end: (end as f64 * 1000.0 / rate as f64).round() / 1000.0,
-                    text: chunk.caption.clone(),
-                });
-            }
-            page_start += u64::from(ms);
-        }
-    }
-    (pcm, cues)
-}
-
-/// Times the stages of one slide, for `LECTUREGEN_LOG=debug`.
-struct StageClock {
-    last: Instant,
-    laps: Vec<(&'static str, f64)>,
-}
-
-impl StageClock {
-    fn start() -> Self {
-        Self {
-            last: Instant::now(),
-            laps: Vec::new(),
-        }
-    }
-
-    fn lap(&mut self, stage: &'static str) {
-        let now = Instant::now();
-        self.laps
-            .push((stage, (now - self.last).as_secs_f64() * 1000.0));
-        self.last = now;
-    }
-
-    fn laps(&self) -> String {
-        let parts: Vec<String> = self
-            .laps
-            .iter()
-            .map(|(stage, ms)| format!("{stage} {ms:.1} ms"))
-            .collect();
-        parts.join(", ")
-    }
-}
-
-/// File name of page `page` (0-based) of slide `index` (0-based).
-fn page_image(index: usize, page: usize) -> String {
-    if page == 0 {
-        format!("slides/{:03}.jpg", index + 1)
-    } else {
-        format!("slides/{:03}-{}.jpg", index + 1, page + 1)
-    }
-}
-
-fn jpeg(frame: &RgbImage) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(frame)?;
-    Ok(out)
-}
-
-/// Removes slide pictures of an earlier build that this build did not make.
-fn remove_unlisted(dir: &Path, keep: &BTreeSet<&str>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = format!("slides/{}", entry.file_name().to_string_lossy());
-        if !keep.contains(name.as_str()) {
-            let _ = std::fs::remove_file(entry.path());
-        }
     }
 }

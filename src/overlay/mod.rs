@@ -11,6 +11,7 @@ mod items;
 mod layout;
 mod paint;
 mod spec;
+mod text;
 
 use anyhow::Result;
 use cosmic_text::{Attrs, Color, Family, FontSystem, Style, SwashCache, Weight};
