@@ -15,12 +15,15 @@
 //! 3. [`background::generate`]: a [`background::BackgroundRequest`] -> an RGB picture, from a
 //!    pluggable [`background::Backend`] (the built-in model, Stable Diffusion, gradients),
 //!    cached by a stable key.
-//! 4. [`frame::compose`]: background + page -> the final frame, with a panel under text where
+//! 4. [`narration`]: beside the pictures, each slide's notes (or visible text) spoken by a
+//!    [`narration::Voice`], cached per caption chunk.
+//! 5. [`frame::compose`]: background + page -> the final frame, with a panel under text where
 //!    the background would make it illegible; it returns the panels it drew.
-//! 5. [`timeline::plan`]: how long each slide and page is on screen, and the chapter times.
-//! 6. [`video::write`]: encoded pictures + times -> an H.264 MP4 (one IDR picture per slide,
-//!    [`video::encode`]).
-//! 7. [`site::render_lecture`] and [`site::render_index`]: the lecture pages, chapters and the
+//! 6. [`timeline::plan`]: how long each slide and page is on screen (its speech, or the time
+//!    to read it), and the chapter times.
+//! 7. [`video::write`]: encoded pictures + times (+ the AAC speech track) -> an MP4 (one IDR
+//!    picture per slide, [`video::encode`]; speech by [`video::encode_aac`]).
+//! 8. [`site::render_lecture`] and [`site::render_index`]: the lecture pages, chapters and the
 //!    course index.
 //!
 //! [`build::Workspace`] orchestrates the stages over a [`project::Project`] and reports

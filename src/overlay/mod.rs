@@ -2,10 +2,10 @@
 //!
 //! In: a [`Slide`] and its lecture's [`Meta`]. Out: one or more [`Page`]s (more when the text does
 //! not fit at the smallest legible size: it continues on follow-on pages with the same title).
-//! The `slide.toml` template decides the boxes, sizes and colours ([`spec`]); the slide's blocks
-//! become a flat list of items ([`items`]); cosmic-text shapes the text (bidi, Arabic joining,
+//! The `slide.toml` template decides the boxes, sizes and colours (`spec.rs`); the slide's blocks
+//! become a flat list of items (`items.rs`); cosmic-text shapes the text (bidi, Arabic joining,
 //! kerning) and wraps it inside the boxes, and the items are sized and put on pages
-//! ([`layout`]); then each page is painted ([`paint`]). Nothing is drawn outside its box.
+//! (`layout.rs`); then each page is painted (`paint.rs`). Nothing is drawn outside its box.
 
 mod items;
 mod layout;
