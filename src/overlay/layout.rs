@@ -193,18 +193,32 @@ impl Draw<'_> {
         align: Align,
         (base, accent): (Rgb, Rgb),
     ) -> Buffer {
-        let mut buffer = Buffer::new(self.fs, Metrics::new(size, size * line_height));
+        let runs = spans
+            .iter()
+            .map(|s| (s.text.as_str(), attrs_for(s, base, accent)));
+        self.shaped(
+            runs,
+            Metrics::new(size, size * line_height),
+            width,
+            align,
+            base,
+        )
+    }
+
+    /// Runs of text shaped and wrapped in a buffer `width` wide.
+    fn shaped<'t>(
+        &mut self,
+        runs: impl Iterator<Item = (&'t str, Attrs<'t>)>,
+        metrics: Metrics,
+        width: f32,
+        align: Align,
+        base: Rgb,
+    ) -> Buffer {
+        let mut buffer = Buffer::new(self.fs, metrics);
         buffer.set_wrap(Wrap::WordOrGlyph);
         buffer.set_size(Some(width.max(1.0)), None);
         let default = Attrs::new().family(Family::Name(SANS)).color(color(base));
-        buffer.set_rich_text(
-            spans
-                .iter()
-                .map(|s| (s.text.as_str(), attrs_for(s, base, accent))),
-            &default,
-            Shaping::Advanced,
-            Some(align),
-        );
+        buffer.set_rich_text(runs, &default, Shaping::Advanced, Some(align));
         buffer.shape_until_scroll(self.fs, false);
         buffer
     }
@@ -270,17 +284,8 @@ impl Draw<'_> {
             .map(|f| f.formula.image.height() as f32)
             .fold(0.0f32, f32::max);
         let line_px = (size * line_height).max(tallest * 1.2);
-        let mut buffer = Buffer::new(self.fs, Metrics::new(size, line_px));
-        buffer.set_wrap(Wrap::WordOrGlyph);
-        buffer.set_size(Some(width.max(1.0)), None);
-        let default = Attrs::new().family(Family::Name(SANS)).color(color(base));
-        buffer.set_rich_text(
-            texts.iter().map(|(t, a)| (t.as_str(), a.clone())),
-            &default,
-            Shaping::Advanced,
-            Some(align),
-        );
-        buffer.shape_until_scroll(self.fs, false);
+        let runs = texts.iter().map(|(t, a)| (t.as_str(), a.clone()));
+        let buffer = self.shaped(runs, Metrics::new(size, line_px), width, align, base);
         (buffer, formulas)
     }
 
