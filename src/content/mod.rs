@@ -89,7 +89,23 @@ pub fn parse(
         ));
     }
     // Template syntax of the site generators is taken out before the markdown is read.
-    let (body, syntax_warnings) = syntax::strip(&text[front.body_start..]);
+    let course_root = options
+        .course_root
+        .canonicalize()
+        .unwrap_or_else(|_| options.course_root.clone());
+    let note_dir = source.file.parent().map(PathBuf::from).unwrap_or_default();
+    // mdBook includes: files inside the course, relative to the note.
+    let include = |rel: &str| -> Result<String, String> {
+        let path = note_dir.join(rel);
+        let path = path
+            .canonicalize()
+            .map_err(|_| format!("{} not found", path.display()))?;
+        if !path.starts_with(&course_root) {
+            return Err(format!("{} is outside the course folder", path.display()));
+        }
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let (body, syntax_warnings) = syntax::strip(&text[front.body_start..], &include);
     for (offset, message) in syntax_warnings {
         let (line, column) = line_col(text, front.body_start + offset);
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));

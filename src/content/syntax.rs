@@ -12,7 +12,9 @@
 //! - Hugo: shortcode tags `{{< name >}}`, `{{< /name >}}`, `{{% name %}}`, `{{% /name %}}` go,
 //!   the markdown between a pair stays; comments `{{/* ... */}}` go.
 //! - Zola: `{{ name(args) }}` goes; `{% name(args) %}` and `{% end %}` go, the body stays.
-//! - mdBook: `{{#include ...}}`, `{{#rustdoc_include ...}}` and the other `{{#...}}` go.
+//! - mdBook: `{{#include file:lines}}` and `{{#rustdoc_include file:lines}}` are replaced by
+//!   the lines they name (`:2:5`, `:2:`, `::5`, `:7`, `:anchor`), in code blocks too, as mdBook
+//!   does; the other `{{#...}}` go. (An include of n lines moves the line numbers after it.)
 //! - Quarto/pandoc: fenced div lines (`::: {.callout-note}`, `:::`) go, the content stays;
 //!   attribute blocks (`{.class}`, `{#id}`) after headings and spans go.
 
@@ -52,11 +54,42 @@ const LIQUID_TAGS: &[&str] = &[
     "endraw",
 ];
 
-/// The body with template syntax removed, and `(byte offset, message)` warnings.
-pub(super) fn strip(body: &str) -> (String, Vec<(usize, String)>) {
-    let protected = protected(body);
-    let mut cuts: Vec<Range<usize>> = Vec::new();
+/// The body with template syntax removed and mdBook includes resolved by `include` (which
+/// reads a path relative to the note), and `(byte offset, message)` warnings.
+pub(super) fn strip(
+    body: &str,
+    include: &dyn Fn(&str) -> Result<String, String>,
+) -> (String, Vec<(usize, String)>) {
     let mut warnings = Vec::new();
+    // Includes first: mdBook resolves them inside code blocks too, where they mostly are.
+    let mut includes: Vec<(Range<usize>, String)> = Vec::new();
+    let mut from = 0;
+    while let Some(i) = body[from..].find("{{#") {
+        let at = from + i;
+        let rest = &body[at + 3..];
+        let directive = ["include ", "rustdoc_include "]
+            .into_iter()
+            .find(|d| rest.starts_with(d));
+        let (Some(directive), Some(end)) = (directive, rest.find("}}")) else {
+            from = at + 3;
+            continue;
+        };
+        let spec = rest[directive.len()..end].trim();
+        let text = match include_lines(spec, include) {
+            Ok(text) => text,
+            Err(e) => {
+                warnings.push((at, format!("`{{{{#{}{spec}}}}}`: {e}", directive)));
+                String::new()
+            }
+        };
+        let until = at + 3 + end + 2;
+        includes.push((at..until, text));
+        from = until;
+    }
+    let mut protected = protected(body);
+    protected.extend(includes.iter().map(|(r, _)| r.clone()));
+    protected.sort_by_key(|r| r.start);
+    let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut next_protected = 0;
     let mut at = 0;
     while at < body.len() {
@@ -167,16 +200,77 @@ pub(super) fn strip(body: &str) -> (String, Vec<(usize, String)>) {
         }
         at += next_char(rest);
     }
+    // Line breaks of what is cut stay, so line numbers after a cut are still the file's.
+    let mut edits: Vec<(Range<usize>, String)> = cuts
+        .into_iter()
+        .map(|cut| {
+            let breaks = body[cut.clone()].chars().filter(|&c| c == '\n').collect();
+            (cut, breaks)
+        })
+        .chain(includes)
+        .collect();
+    edits.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(body.len());
     let mut from = 0;
-    for cut in &cuts {
-        out.push_str(&body[from..cut.start]);
-        // Line breaks stay, so line numbers after the cut are still the file's.
-        out.extend(body[cut.clone()].chars().filter(|&c| c == '\n'));
-        from = cut.end;
+    for (range, text) in &edits {
+        if range.start < from {
+            continue;
+        }
+        out.push_str(&body[from..range.start]);
+        out.push_str(text);
+        from = range.end;
     }
     out.push_str(&body[from..]);
     (out, warnings)
+}
+
+/// The lines of an mdBook include spec: `path`, `path:7`, `path:2:5`, `path:2:`, `path::5`
+/// or `path:anchor` (the lines between `ANCHOR: anchor` and `ANCHOR_END: anchor`). Anchor
+/// marker lines are never shown.
+fn include_lines(
+    spec: &str,
+    include: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<String, String> {
+    let mut parts = spec.split(':');
+    let path = parts.next().unwrap_or("").trim();
+    let range: Vec<&str> = parts.collect();
+    let text = include(path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let number = |s: &str| s.trim().parse::<usize>().ok();
+    let chosen: Vec<&str> = match range.as_slice() {
+        [] => lines,
+        [one] => match number(one) {
+            Some(n) => lines.get(n.saturating_sub(1)..n).unwrap_or(&[]).to_vec(),
+            None => {
+                let name = one.trim();
+                let start = lines
+                    .iter()
+                    .position(|l| anchor(l, "ANCHOR:") == Some(name))
+                    .ok_or_else(|| format!("no anchor `{name}` in {path}"))?;
+                let end = lines[start..]
+                    .iter()
+                    .position(|l| anchor(l, "ANCHOR_END:") == Some(name))
+                    .map_or(lines.len(), |e| start + e);
+                lines[start + 1..end].to_vec()
+            }
+        },
+        [a, b, ..] => {
+            let first = number(a).unwrap_or(1).max(1);
+            let last = number(b).unwrap_or(lines.len()).min(lines.len());
+            lines.get(first - 1..last).unwrap_or(&[]).to_vec()
+        }
+    };
+    let kept: Vec<&str> = chosen
+        .into_iter()
+        .filter(|l| anchor(l, "ANCHOR:").is_none() && anchor(l, "ANCHOR_END:").is_none())
+        .collect();
+    Ok(kept.join("\n"))
+}
+
+/// The name of an anchor marker line (`// ANCHOR: name`), if `line` is one.
+fn anchor<'l>(line: &'l str, marker: &str) -> Option<&'l str> {
+    let at = line.find(marker)?;
+    Some(line[at + marker.len()..].trim())
 }
 
 fn next_char(rest: &str) -> usize {

@@ -91,3 +91,30 @@ fn unknown_template_syntax_is_left_out_with_a_warning_naming_its_line() {
     assert!(warnings.contains("content/notes.md:5:8"), "{warnings}");
     assert!(warnings.contains("content/notes.md:7:1"), "{warnings}");
 }
+
+#[test]
+fn mdbook_includes_show_the_lines_they_name() {
+    let course = crate::support::Course::new();
+    course.file(
+        "listings/main.rs",
+        "// ANCHOR: all\nfn main() {\n    // ANCHOR: body\n    println!(\"hi\");\n    // ANCHOR_END: body\n}\n// ANCHOR_END: all\n",
+    );
+    let note = "# Book\n\n## Lines\n\n```rust\n{{#include ../listings/main.rs:2:3}}\n```\n\n\
+                ## Anchor\n\n```rust\n{{#rustdoc_include ../listings/main.rs:body}}\n```\n\n\
+                ## Missing\n\n```rust\n{{#include ../listings/none.rs}}\n```\n\n\
+                ## Outside\n\n```rust\n{{#include ../../../../../../etc/hostname}}\n```\n";
+    let lecture = crate::support::parse_in(&course.root, "book.md", note.as_bytes()).unwrap();
+    let code = |i: usize| match &lecture.slides[i].blocks[0] {
+        Block::Code { text, .. } => text.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code(1), "fn main() {");
+    assert_eq!(code(2), "    println!(\"hi\");");
+    let warnings = lecture.warnings.join("\n");
+    assert!(warnings.contains("none.rs not found"), "{warnings}");
+    assert!(
+        warnings.contains("outside the course") || warnings.contains("not found"),
+        "{warnings}"
+    );
+    assert!(!drawn(&lecture).contains("{{#"), "{}", drawn(&lecture));
+}
