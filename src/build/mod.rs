@@ -156,8 +156,8 @@ pub struct Workspace {
     encoder: EncoderSettings,
     /// Digest of everything besides the slide itself that shapes a slide's picture.
     frame_inputs: String,
-    /// The voices: the course's and the others a lecture may ask for.
-    speakers: Vec<(VoiceName, Speaker)>,
+    /// The voices, each set up when a lecture first asks for it (finding espeak-ng runs it).
+    speakers: [(VoiceName, std::sync::OnceLock<Speaker>); 3],
     lexicon: Lexicon,
 }
 
@@ -171,16 +171,8 @@ impl Workspace {
         let backend =
             background::backend(project.config.build.backend, &project.config, &project.root)?;
         let lexicon = load_lexicon(&project.root)?;
-        let scratch = cache_dir.join("tmp");
         let speakers = [VoiceName::Espeak, VoiceName::Command, VoiceName::None]
-            .into_iter()
-            .map(|name| {
-                (
-                    name,
-                    narration::speaker(name, &project.config.narration, scratch.clone()),
-                )
-            })
-            .collect();
+            .map(|name| (name, std::sync::OnceLock::new()));
         let mut workspace = Self {
             encoder: encoder_settings(&project),
             cache: Cache::new(&cache_dir),
@@ -236,12 +228,17 @@ impl Workspace {
             .meta
             .voice
             .unwrap_or(self.project.config.narration.voice);
-        match self
+        let speaker = self
             .speakers
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, s)| s)
-        {
+            .map(|(_, s)| {
+                s.get_or_init(|| {
+                    let scratch = self.cache.dir().join("tmp");
+                    narration::speaker(name, &self.project.config.narration, scratch)
+                })
+            });
+        match speaker {
             Some(Speaker::Ready(voice)) => Some(voice.as_ref()),
             Some(Speaker::Missing(message)) => {
                 warn(message);
