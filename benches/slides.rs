@@ -38,12 +38,14 @@ fn main() {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: 70,
+        host: false,
     };
-    let lectures: Vec<_> = content::discover(&root.join("content"), &root)
-        .expect("content")
-        .iter()
-        .map(|s| content::load(s, &options).expect("lecture"))
-        .collect();
+    let lectures: Vec<_> =
+        content::discover(&root.join("content"), &root, &content::Selection::All)
+            .expect("content")
+            .iter()
+            .map(|s| content::load(s, &options).expect("lecture"))
+            .collect();
     let encoder = EncoderSettings {
         width: 1920,
         height: 1080,

@@ -166,9 +166,12 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: 70,
+        host: false,
     };
     let mut frames = Vec::new();
-    for source in content::discover(&root.join("content"), root).expect("content") {
+    for source in
+        content::discover(&root.join("content"), root, &content::Selection::All).expect("content")
+    {
         let lecture = content::load(&source, &options).expect("lecture");
         for slide in &lecture.slides {
             let pages = overlay::render(&renderer, &lecture.meta, slide).expect("overlay");

@@ -24,7 +24,8 @@
 //! 7. [`video::write`]: encoded pictures + times (+ the AAC speech track) -> an MP4 (one IDR
 //!    picture per slide, [`video::encode`]; speech by [`video::encode_aac`]).
 //! 8. [`site::render_lecture`] and [`site::render_index`]: the lecture pages, chapters and the
-//!    course index.
+//!    course index; or, for a site another generator builds ([`host`]), the media, the
+//!    [`site::manifest`] and the [`site::player`] its pages embed.
 //!
 //! [`build::Workspace`] orchestrates the stages over a [`project::Project`] and reports
 //! progress through [`report::Reporter`]; its keys ([`cache::key_of`]) make a rebuild redo only
@@ -44,6 +45,7 @@ pub mod fonts;
 pub mod frame;
 pub mod fsutil;
 pub mod highlight;
+pub mod host;
 pub mod labels;
 pub mod math;
 pub mod media;

@@ -33,9 +33,17 @@ impl Project {
         self.resolve(&self.config.build.content_dir)
     }
 
-    /// The folder the site is written to.
+    /// The folder the site is written to: lecturegen's own site, or a host site's media.
     pub fn output_dir(&self) -> PathBuf {
-        self.resolve(&self.config.build.output_dir)
+        match self.config.site.media_dir() {
+            Some(media) => self.resolve(&media),
+            None => self.resolve(&self.config.build.output_dir),
+        }
+    }
+
+    /// Where `lectures.json` goes: a host site's data folder (own site: none).
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        self.config.site.data_dir().map(|d| self.resolve(&d))
     }
 
     /// The cache folder.
@@ -46,6 +54,20 @@ impl Project {
     /// The folder of template overrides.
     pub fn templates_dir(&self) -> PathBuf {
         self.resolve(&self.config.build.templates_dir)
+    }
+
+    /// Folders of a host site that lecturegen never reads: the generator's own output and
+    /// caches, and the folder lecturegen writes `lectures.json` to.
+    pub fn ignored(&self) -> Vec<PathBuf> {
+        let site = &self.config.site;
+        let mut dirs: Vec<PathBuf> = site
+            .generator
+            .build_dirs()
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        dirs.extend(site.data_dir());
+        dirs
     }
 
     /// The course's paths, with symlinks resolved where the folders exist (for `watch`).
@@ -60,6 +82,7 @@ impl Project {
             fonts: self.config.fonts.dirs.iter().map(|d| rooted(d)).collect(),
             output: canonical(&self.output_dir()),
             cache: rooted(&self.config.build.cache_dir),
+            ignored: self.ignored().iter().map(|d| rooted(d)).collect(),
             reads: BTreeSet::new(),
             root,
         }
@@ -85,6 +108,8 @@ pub struct Paths {
     pub output: PathBuf,
     /// The cache: never a source of changes.
     pub cache: PathBuf,
+    /// A host site's build output, caches and data folder: never a source of changes.
+    pub ignored: Vec<PathBuf>,
     /// Files outside the content folder that the last build read (pictures the notes show
     /// from elsewhere in the course). Every other file outside the folders above is not read.
     pub reads: BTreeSet<PathBuf>,

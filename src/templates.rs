@@ -4,6 +4,7 @@
 //! - `slide.toml` lays out a slide: where the title, subtitle and body boxes go, type sizes,
 //!   colours and panels. Rust shapes and draws the text inside those boxes.
 //! - `lecture.html`, `index.html` and `style.css` make the site.
+//! - `embed.html`, `player.css` and `player.js` make the player a host site's page embeds.
 
 use std::path::Path;
 
@@ -16,10 +17,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("lecture.html", include_str!("../templates/lecture.html")),
     ("index.html", include_str!("../templates/index.html")),
     ("style.css", include_str!("../templates/style.css")),
+    ("embed.html", include_str!("../templates/embed.html")),
+    ("player.css", include_str!("../templates/player.css")),
+    ("player.js", include_str!("../templates/player.js")),
 ];
 
 /// Templates that make the site, not slides: editing them never re-renders a slide.
-pub const SITE: &[&str] = &["lecture.html", "index.html", "style.css"];
+pub const SITE: &[&str] = &[
+    "lecture.html",
+    "index.html",
+    "style.css",
+    "embed.html",
+    "player.css",
+    "player.js",
+];
 
 /// The compiled templates of a course.
 pub struct Templates {

@@ -51,7 +51,10 @@ pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
         return Some(Change::Config);
     }
     let rel = path.strip_prefix(&layout.root).ok()?;
-    if path.starts_with(&layout.output) || path.starts_with(&layout.cache) {
+    if path.starts_with(&layout.output)
+        || path.starts_with(&layout.cache)
+        || layout.ignored.iter().any(|d| path.starts_with(d))
+    {
         return None;
     }
     let hidden = rel.components().any(|c| {
@@ -253,6 +256,7 @@ impl Watcher {
                 || name.starts_with('.')
                 || canonical(&path) == self.layout.output
                 || canonical(&path) == self.layout.cache
+                || self.layout.ignored.contains(&canonical(&path))
                 || self.watched.contains(&path);
             if skip {
                 continue;

@@ -98,6 +98,8 @@ pub struct Summary {
     pub narrated: usize,
     /// Warnings reported.
     pub warnings: usize,
+    /// What each lecture published (its last good build for one that failed now).
+    pub entries: Vec<IndexEntry>,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -250,7 +252,19 @@ impl Workspace {
 
     /// The lectures of the course's content folder.
     pub fn discover(&self) -> Result<Vec<LectureSource>> {
-        content::discover(&self.project.content_dir(), &self.project.root)
+        let project = &self.project;
+        let selection = if project.config.site.generator.is_host() {
+            let mut skip: Vec<PathBuf> = project
+                .ignored()
+                .iter()
+                .map(|d| project.resolve(d))
+                .collect();
+            skip.extend([project.output_dir(), project.cache_dir()]);
+            content::Selection::Marked { skip }
+        } else {
+            content::Selection::All
+        };
+        content::discover(&project.content_dir(), &project.root, &selection)
     }
 
     /// Builds `sources` (the course's lectures, from [`discover`](Self::discover) or from
@@ -265,7 +279,8 @@ impl Workspace {
         let started = Instant::now();
         let project = &self.project;
         let output = project.output_dir();
-        check_output_location(&project.root, &project.content_dir(), &output)?;
+        let host = project.config.site.generator.is_host();
+        check_output_location(&project.root, &project.content_dir(), &output, host)?;
         reporter.lectures(sources.len());
         std::fs::create_dir_all(&output)
             .with_context(|| format!("creating {}", output.display()))?;
@@ -291,7 +306,10 @@ impl Workspace {
         let mut entries = Vec::new();
         for source in sources {
             let previous = self.records.load(&source.slug);
-            let in_place = output.join(&source.slug).join("index.html").is_file();
+            let in_place = output
+                .join(&source.slug)
+                .join(site::last_written(host))
+                .is_file();
             if in_place && !scope.includes(source, &previous) {
                 if let Some(entry) = previous.entry {
                     summary.skipped += 1;
@@ -328,10 +346,22 @@ impl Workspace {
                 self.records.remove(&slug, &output)?;
             }
         }
-        for (name, bytes) in site::render_index(&self.templates, &project.config, &entries)? {
-            write_if_changed(&output.join(name), &bytes)?;
+        if let Some(data_dir) = project.data_dir() {
+            for (template, name) in site::PLAYER_FILES {
+                let text = self.templates.render(template, &tera::Context::new())?;
+                write_if_changed(&output.join(name), text.as_bytes())?;
+            }
+            let manifest = site::manifest(&entries, &project.config.site.media_url())?;
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            write_if_changed(&data_dir.join(site::MANIFEST), &manifest)?;
+        } else {
+            for (name, bytes) in site::render_index(&self.templates, &project.config, &entries)? {
+                write_if_changed(&output.join(name), &bytes)?;
+            }
         }
         crate::media::save_digests(self.cache.dir());
+        summary.entries = entries;
         summary.backgrounds_generated = ctx.backgrounds_generated.into_inner();
         summary.backgrounds_cached = ctx.backgrounds_cached.into_inner();
         summary.encoded = ctx.encoded.into_inner();
@@ -369,11 +399,12 @@ pub fn build(project: &Project, reporter: &dyn Reporter) -> Result<Summary> {
     workspace.build(&sources, &Scope::All, reporter)
 }
 
-/// Refuses an output folder that would overwrite the notes or the course itself.
-fn check_output_location(root: &Path, content: &Path, output: &Path) -> Result<()> {
+/// Refuses an output folder that would overwrite the notes or the course itself. A host site's
+/// media folder may lie among its pages (`src/lectures` of an mdBook): discovery skips it.
+fn check_output_location(root: &Path, content: &Path, output: &Path, host: bool) -> Result<()> {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let (root, content, output) = (canon(root), canon(content), canon(output));
-    if output == root || content.starts_with(&output) || output.starts_with(&content) {
+    if output == root || content.starts_with(&output) || (!host && output.starts_with(&content)) {
         bail!(
             "output folder {} overlaps the course or its content folder: choose another --out",
             output.display()
@@ -426,6 +457,7 @@ impl Run<'_> {
             default_lang: config.course.lang.clone(),
             default_author: config.course.author.clone(),
             max_words_per_page: config.layout.max_words_per_page,
+            host: config.site.generator.is_host(),
         };
         let lecture = content::load(source, &options)?;
         for w in &lecture.warnings {
@@ -561,6 +593,7 @@ impl Run<'_> {
             duration: timeline.seconds(),
         };
         let chapters = site::chapters(&lecture, &timeline, &first_pages, &cues);
+        let host = config.site.generator.is_host();
         for (name, bytes) in site::render_lecture(
             &self.ws.templates,
             config,
@@ -568,16 +601,27 @@ impl Run<'_> {
             &chapters,
             &media,
             &cues,
+            !host,
         )? {
             write_if_changed(&out_dir.join(name), &bytes)?;
         }
         if cues.is_empty() {
             let _ = std::fs::remove_file(out_dir.join(site::CAPTIONS));
         }
-        let entry = IndexEntry::of(&source.slug, &lecture, timeline.seconds());
+        let in_folder = |file: &str| format!("{}/{file}", source.slug);
+        let files = site::MediaFiles {
+            video: in_folder(&media.video),
+            poster: in_folder(&media.poster),
+            chapters_vtt: in_folder("chapters.vtt"),
+            captions_vtt: (!cues.is_empty()).then(|| in_folder(site::CAPTIONS)),
+            width: media.width,
+            height: media.height,
+        };
+        let entry = IndexEntry::of(&lecture, &chapters, files, timeline.seconds());
         record.entry = Some(entry.clone());
         let mut deps: Vec<PathBuf> = lecture.slides.iter().flat_map(Slide::files).collect();
         deps.extend(lecture.assets.iter().map(|a| a.source.clone()));
+        deps.extend(lecture.includes.iter().cloned());
         deps.sort();
         deps.dedup();
         record.deps = deps.clone();

@@ -2,6 +2,7 @@
 
 mod backgrounds;
 mod build;
+mod host;
 mod models;
 mod new;
 mod progress;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use lecturegen::config::{BackendName, Config, Overrides, VoiceName};
+use lecturegen::config::{BackendName, Config, Generator, Overrides, VoiceName};
 use lecturegen::project::Project;
 
 /// Turn a folder of markdown lecture notes into lecture videos and a static course site.
@@ -40,11 +41,37 @@ enum Command {
     Backgrounds(backgrounds::Args),
     /// Train the built-in background model and write its weights.
     TrainBuiltin(backgrounds::TrainArgs),
+    /// Set up a site another generator builds (mdbook, hugo, jekyll, zola, quarto) to publish
+    /// lectures: writes lecturegen.toml and the generator's snippet; prints what it changed.
+    Integrate {
+        /// The site's generator.
+        #[arg(value_parser = generator_name)]
+        generator: Generator,
+        /// The site's folder.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// The mdBook preprocessor (book.toml: `[preprocessor.lecturegen] command = "lecturegen
+    /// mdbook"`): chapters with a `{{#lecture}}` line get their lecture video.
+    Mdbook {
+        #[command(subcommand)]
+        supports: Option<MdbookCommand>,
+    },
     /// List the background backends, what each needs and whether its weights are found.
     Models {
         /// Course folder (its lecturegen.toml may name a weights folder).
         #[arg(long, default_value = ".")]
         root: PathBuf,
+    },
+}
+
+/// What mdBook asks a preprocessor besides running it.
+#[derive(Debug, Subcommand)]
+enum MdbookCommand {
+    /// Exit 0 when the preprocessor runs for RENDERER (only `html`), 1 otherwise.
+    Supports {
+        /// mdBook's renderer.
+        renderer: String,
     },
 }
 
@@ -95,6 +122,11 @@ fn backend_name(name: &str) -> Result<BackendName, String> {
     name.parse()
 }
 
+/// A generator's name, with the list in its error.
+fn generator_name(name: &str) -> Result<Generator, String> {
+    name.parse()
+}
+
 /// `--voice NAME`.
 fn voice_name(name: &str) -> Result<VoiceName, String> {
     name.parse()
@@ -124,6 +156,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => watch::serve(&args),
         Command::Models { root } => models::run(&root),
+        Command::Integrate { generator, root } => host::integrate(generator, &root),
+        Command::Mdbook { supports } => host::mdbook(match &supports {
+            Some(MdbookCommand::Supports { renderer }) => Some(renderer),
+            None => None,
+        }),
         Command::Backgrounds(args) => backgrounds::run(&args),
         Command::TrainBuiltin(args) => backgrounds::train(&args),
     }

@@ -23,6 +23,7 @@ const KNOWN: &[&str] = &[
     "slide_level",
     "narration",
     "voice",
+    "lecture",
 ];
 
 /// Marp's global directives and common deck keys: understood as belonging to other tools, so
@@ -46,6 +47,44 @@ const FOREIGN: &[&str] = &[
     "image",
     "tags",
     "transition",
+    // Keys of the site generators' own front matter (Jekyll, Hugo, Zola, Quarto, mdBook
+    // themes): real notes carry them, and they say nothing about slides.
+    "layout",
+    "permalink",
+    "categories",
+    "draft",
+    "weight",
+    "slug",
+    "aliases",
+    "summary",
+    "excerpt",
+    "toc",
+    "nav_order",
+    "parent",
+    "grand_parent",
+    "has_children",
+    "published",
+    "lastmod",
+    "publishDate",
+    "expiryDate",
+    "linkTitle",
+    "menu",
+    "type",
+    "url",
+    "series",
+    "sidebar",
+    "format",
+    "execute",
+    "jupyter",
+    "bibliography",
+    "template",
+    "extra",
+    "taxonomies",
+    "in_search_index",
+    "sort_by",
+    "order",
+    "redirect_to",
+    "redirect_from",
 ];
 
 /// The lecture's metadata, with defaults filled in.
@@ -190,6 +229,20 @@ fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
         serde_yaml::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// Whether a page of a host site is a lecture: `lecture: true` in its front matter.
+pub(super) fn marked(text: &str) -> bool {
+    let from = usize::from(text.starts_with('\u{feff}')) * 3;
+    let Ok(front) = split(text, from) else {
+        return false;
+    };
+    let Ok(table) = front.table(text) else {
+        return false;
+    };
+    table.iter().any(|(k, v)| {
+        k == "lecture" && matches!(v, Value::Text(t) if matches!(t.trim(), "true" | "yes" | "on"))
+    })
 }
 
 /// Finds the front matter fences at `from` (after a byte-order mark).

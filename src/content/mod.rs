@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 pub use crate::diag::line_col;
 use crate::diag::Diagnostic;
-pub use discover::discover;
+pub use discover::{discover, is_marker_line, marked_source, Selection};
 pub use model::*;
 
 /// How to read the notes.
@@ -33,6 +33,9 @@ pub struct LoadOptions {
     pub default_author: String,
     /// Words of prose on one slide picture (notes without headings are grouped by it).
     pub max_words_per_page: usize,
+    /// The notes are pages of a host site: their front matter is the host's, so keys
+    /// lecturegen does not know are not reported.
+    pub host: bool,
 }
 
 /// Reads and parses one lecture.
@@ -81,7 +84,7 @@ pub fn parse(
         .map_err(|(offset, message)| error_at(text, offset, message))?;
     let (mut meta, unknown) = frontmatter::parse(&front, text, options)
         .map_err(|(offset, message)| error_at(text, offset, message))?;
-    for key in &unknown {
+    for key in unknown.iter().filter(|_| !options.host) {
         warnings.push(format!(
             "{}:{}:1: front matter: unknown key `{key}` ignored",
             source.display,
@@ -95,6 +98,7 @@ pub fn parse(
         .unwrap_or_else(|_| options.course_root.clone());
     let note_dir = source.file.parent().map(PathBuf::from).unwrap_or_default();
     // mdBook includes: files inside the course, relative to the note.
+    let includes = std::cell::RefCell::new(Vec::new());
     let include = |rel: &str| -> Result<String, String> {
         let path = note_dir.join(rel);
         let path = path
@@ -103,6 +107,7 @@ pub fn parse(
         if !path.starts_with(&course_root) {
             return Err(format!("{} is outside the course folder", path.display()));
         }
+        includes.borrow_mut().push(path.clone());
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
     let (body, syntax_warnings) = syntax::strip(&text[front.body_start..], &include);
@@ -118,6 +123,7 @@ pub fn parse(
         meta,
         slides: parsed.slides,
         assets: parsed.assets,
+        includes: includes.into_inner(),
         warnings,
     })
 }

@@ -52,6 +52,9 @@ pub struct Lecture {
     pub slides: Vec<Slide>,
     /// Files the site must copy next to the lecture page.
     pub assets: Vec<Asset>,
+    /// Files the notes include (mdBook's `{{#include}}`), canonical paths: an edit to one
+    /// rebuilds the lecture.
+    pub includes: Vec<PathBuf>,
     /// Problems that did not stop the lecture, each naming file and line.
     pub warnings: Vec<String>,
 }
@@ -146,6 +149,52 @@ impl Slide {
             format!("Slide {}", self.index + 1)
         } else {
             self.title.clone()
+        }
+    }
+
+    /// What the slide shows, as plain text: one line per paragraph, list item, code line or
+    /// table row (cells separated by ` | `); pictures by their alt text, formulas by their
+    /// readable form.
+    pub fn text(&self) -> String {
+        let mut lines = Vec::new();
+        for block in &self.blocks {
+            block_text(block, &mut lines);
+        }
+        lines.join("\n")
+    }
+}
+
+fn spans_text(spans: &[Span]) -> String {
+    spans.iter().map(|s| s.text.as_str()).collect()
+}
+
+fn block_text(block: &Block, lines: &mut Vec<String>) {
+    match block {
+        Block::Paragraph(spans) | Block::Heading(_, spans) => lines.push(spans_text(spans)),
+        Block::List { items, .. } => {
+            for item in items {
+                for b in item {
+                    block_text(b, lines);
+                }
+            }
+        }
+        Block::Quote(blocks) => {
+            for b in blocks {
+                block_text(b, lines);
+            }
+        }
+        Block::Code { text, .. } => lines.extend(text.lines().map(str::to_string)),
+        Block::Image { alt, .. } => {
+            if !alt.trim().is_empty() {
+                lines.push(alt.clone());
+            }
+        }
+        Block::Math { tex, .. } => lines.push(crate::math::to_unicode(tex)),
+        Block::Table { head, rows, .. } => {
+            for row in std::iter::once(head).chain(rows) {
+                let cells: Vec<String> = row.iter().map(|c| spans_text(c)).collect();
+                lines.push(cells.join(" | "));
+            }
         }
     }
 }

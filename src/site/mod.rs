@@ -5,6 +5,7 @@
 //! (`index.html`, `style.css`), as bytes for the caller to write. All links are relative, so the
 //! site works from any sub-path and from `file://`.
 
+mod embed;
 mod vtt;
 
 use anyhow::Result;
@@ -14,6 +15,9 @@ use crate::config::Config;
 use crate::content::Lecture;
 use crate::templates::Templates;
 use crate::timeline::Timeline;
+pub use embed::{
+    manifest, player, ChapterSpan, MediaFiles, Published, SlideText, MANIFEST, PLAYER_FILES,
+};
 pub use vtt::{captions_vtt, chapters_vtt, clock};
 
 /// One chapter of a lecture video: one slide (with its follow-on pages).
@@ -66,6 +70,16 @@ pub struct Cue {
 /// File name of the captions of a narrated lecture.
 pub const CAPTIONS: &str = "captions.vtt";
 
+/// The file written last in a built lecture's folder: when it is there, the lecture's other
+/// files are too (its page in lecturegen's own site, its chapters track in a host site).
+pub fn last_written(host: bool) -> &'static str {
+    if host {
+        "chapters.vtt"
+    } else {
+        "index.html"
+    }
+}
+
 /// What the course index shows of a lecture; kept between builds so a lecture that fails now
 /// still appears with its last good output.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -88,6 +102,18 @@ pub struct IndexEntry {
     pub dir: String,
     /// Language tag.
     pub lang: String,
+    /// The notes, relative to the course root.
+    #[serde(default)]
+    pub page: String,
+    /// The lecture's files, relative to the output (media) folder.
+    #[serde(default)]
+    pub media: MediaFiles,
+    /// Chapter spans.
+    #[serde(default)]
+    pub chapters: Vec<ChapterSpan>,
+    /// Each slide's text.
+    #[serde(default)]
+    pub text: Vec<SlideText>,
 }
 
 /// Generated media of a lecture, as linked from its page.
@@ -159,10 +185,12 @@ pub fn chapters(
 }
 
 impl IndexEntry {
-    /// What the course index shows of `lecture`, which lasts `duration` seconds.
-    pub fn of(slug: &str, lecture: &Lecture, duration: f64) -> Self {
+    /// What the course index and a host site's manifest show of `lecture`: its chapters, and
+    /// its media as written (relative to the output folder).
+    pub fn of(lecture: &Lecture, chapters: &[Chapter], media: MediaFiles, duration: f64) -> Self {
+        let slug = &lecture.source.slug;
         Self {
-            slug: slug.to_string(),
+            slug: slug.clone(),
             title: lecture.meta.title.clone(),
             subtitle: lecture.meta.subtitle.clone(),
             author: lecture.meta.author.clone(),
@@ -171,11 +199,31 @@ impl IndexEntry {
             slides: lecture.slides.len(),
             dir: lecture.meta.dir.as_str().into(),
             lang: lecture.meta.lang.clone(),
+            page: lecture.source.display.clone(),
+            media,
+            chapters: chapters
+                .iter()
+                .map(|c| ChapterSpan {
+                    start: c.start,
+                    end: c.end,
+                    title: c.title.clone(),
+                })
+                .collect(),
+            text: lecture
+                .slides
+                .iter()
+                .map(|s| SlideText {
+                    number: s.index + 1,
+                    title: s.display_title(),
+                    text: s.text(),
+                })
+                .collect(),
         }
     }
 }
 
-/// `index.html` and `chapters.vtt` of one lecture.
+/// The tracks of one lecture (`chapters.vtt`, and `captions.vtt` when narrated), then its
+/// `index.html` when lecturegen makes the site (`page`).
 pub fn render_lecture(
     templates: &Templates,
     config: &Config,
@@ -183,7 +231,15 @@ pub fn render_lecture(
     chapters: &[Chapter],
     media: &Media,
     cues: &[Cue],
+    page: bool,
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut files = vec![("chapters.vtt", chapters_vtt(chapters).into_bytes())];
+    if !cues.is_empty() {
+        files.push((CAPTIONS, captions_vtt(cues).into_bytes()));
+    }
+    if !page {
+        return Ok(files);
+    }
     let mut context = tera::Context::new();
     context.insert("course", &config.course);
     context.insert("lecture", &lecture.meta);
@@ -196,13 +252,7 @@ pub fn render_lecture(
         concat!("lecturegen ", env!("CARGO_PKG_VERSION")),
     );
     let html = templates.render("lecture.html", &context)?;
-    let mut files = vec![
-        ("index.html", html.into_bytes()),
-        ("chapters.vtt", chapters_vtt(chapters).into_bytes()),
-    ];
-    if !cues.is_empty() {
-        files.push((CAPTIONS, captions_vtt(cues).into_bytes()));
-    }
+    files.push(("index.html", html.into_bytes()));
     Ok(files)
 }
 

@@ -243,7 +243,7 @@ fn warnings_name_file_and_line() {
     let course = Course::new();
     course.file(
         "content/a.md",
-        "---\ntitle: A\nlayout: post\n---\n\n# One\n\n<!-- duration: soon -->\ntext\n",
+        "---\ntitle: A\ncolour: blue\n---\n\n# One\n\n<!-- duration: soon -->\ntext\n",
     );
     let (summary, report) = course.build();
     assert_eq!(summary.failed, 0);
@@ -251,7 +251,7 @@ fn warnings_name_file_and_line() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.starts_with("content/a.md:2:1:") && w.contains("`layout`")),
+            .any(|w| w.starts_with("content/a.md:2:1:") && w.contains("`colour`")),
         "{warnings:?}"
     );
     assert!(

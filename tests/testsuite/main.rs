@@ -12,6 +12,7 @@ mod content;
 mod diffusion;
 mod golden;
 mod hardening;
+mod hosts;
 mod narration;
 mod prose;
 mod serve;

@@ -173,6 +173,7 @@ pub fn options(root: &Path) -> LoadOptions {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: 70,
+        host: false,
     }
 }
 

@@ -18,6 +18,7 @@ fn layout() -> Paths {
         fonts: vec![root.join("fonts")],
         output: root.join("output"),
         cache: root.join(".lecturegen"),
+        ignored: vec![root.join("public")],
         reads: Default::default(),
         root,
     }
@@ -29,6 +30,13 @@ fn classifies_each_kind_of_path() {
     let c = |p: &str| classify(Path::new(p), &l);
     assert_eq!(c("/c/lecturegen.toml"), Some(Change::Config));
     assert_eq!(c("/c/lexicon.toml"), Some(Change::Config));
+    // A host site whose pages are at its root (Jekyll, Quarto): its build folder is not read.
+    let host = Paths {
+        content: PathBuf::from("/c"),
+        ..layout()
+    };
+    assert_eq!(classify(Path::new("/c/public/index.html"), &host), None);
+    assert!(classify(Path::new("/c/about.md"), &host).is_some());
     assert_eq!(
         c("/c/templates/slide.toml"),
         Some(Change::Template("slide.toml".into()))

@@ -1,0 +1,188 @@
+//! What a host site gets: the player its pages embed, and `lectures.json`.
+//!
+//! In: the [`IndexEntry`] of each built lecture (kept between builds, so a lecture that fails
+//! now is still published with its last good media). Out: the manifest's bytes, and the
+//! player's HTML for one page, every URL relative to that page so the site works under any
+//! base path.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use super::IndexEntry;
+use crate::templates::Templates;
+
+/// File name of the manifest.
+pub const MANIFEST: &str = "lectures.json";
+
+/// The player's style and script, written to the media folder.
+pub const PLAYER_FILES: [(&str, &str); 2] = [
+    ("player.css", "lecturegen.css"),
+    ("player.js", "lecturegen.js"),
+];
+
+/// Where a built lecture's files are, relative to the media folder (`slug/lecture.mp4?v=...`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MediaFiles {
+    /// The MP4, versioned.
+    pub video: String,
+    /// The poster, versioned.
+    pub poster: String,
+    /// The chapters track.
+    pub chapters_vtt: String,
+    /// The captions track of a narrated lecture.
+    pub captions_vtt: Option<String>,
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+}
+
+/// One chapter's span, as the manifest and the player list it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChapterSpan {
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// Title.
+    pub title: String,
+}
+
+/// A slide's words, for search and for tools that read the manifest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SlideText {
+    /// 1-based slide number.
+    pub number: usize,
+    /// Title.
+    pub title: String,
+    /// What the slide shows, as plain text.
+    pub text: String,
+}
+
+/// A lecture in `lectures.json`: every URL relative to the site's root.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Published {
+    /// The lecture's id (its folder in the media folder).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The page it is built from, relative to the site's root.
+    pub source: String,
+    /// Language tag.
+    pub lang: String,
+    /// `ltr` or `rtl`.
+    pub dir: String,
+    /// Length, seconds.
+    pub duration: f64,
+    /// Length as `m:ss`.
+    pub duration_label: String,
+    /// The MP4.
+    pub video: String,
+    /// The poster.
+    pub poster: String,
+    /// The chapters track.
+    pub chapters_vtt: String,
+    /// The captions track, when narrated.
+    pub captions_vtt: Option<String>,
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+    /// Chapters with their start as `m:ss`.
+    pub chapters: Vec<PublishedChapter>,
+    /// Each slide's text.
+    pub slides: Vec<SlideText>,
+}
+
+/// A chapter in the manifest.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublishedChapter {
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// Title.
+    pub title: String,
+    /// Start as `m:ss`.
+    pub start_label: String,
+}
+
+impl Published {
+    /// `entry` with its media URLs under `prefix` (the media folder's URL, ending in `/`).
+    pub fn of(entry: &IndexEntry, prefix: &str) -> Self {
+        let url = |file: &str| format!("{prefix}{file}");
+        Self {
+            id: entry.slug.clone(),
+            title: entry.title.clone(),
+            source: entry.page.clone(),
+            lang: entry.lang.clone(),
+            dir: entry.dir.clone(),
+            duration: entry.duration,
+            duration_label: super::clock(entry.duration),
+            video: url(&entry.media.video),
+            poster: url(&entry.media.poster),
+            chapters_vtt: url(&entry.media.chapters_vtt),
+            captions_vtt: entry.media.captions_vtt.as_deref().map(url),
+            width: entry.media.width,
+            height: entry.media.height,
+            chapters: entry
+                .chapters
+                .iter()
+                .map(|c| PublishedChapter {
+                    start: c.start,
+                    end: c.end,
+                    title: c.title.clone(),
+                    start_label: super::clock(c.start),
+                })
+                .collect(),
+            slides: entry.text.clone(),
+        }
+    }
+}
+
+/// The manifest: `{generator, media_url, lectures: {id: lecture}}`.
+pub fn manifest(entries: &[IndexEntry], media_url: &str) -> Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Manifest<'a> {
+        generator: &'a str,
+        media_url: &'a str,
+        lectures: BTreeMap<&'a str, Published>,
+    }
+    let manifest = Manifest {
+        generator: concat!("lecturegen ", env!("CARGO_PKG_VERSION")),
+        media_url,
+        lectures: entries
+            .iter()
+            .filter(|e| !e.media.video.is_empty())
+            .map(|e| (e.slug.as_str(), Published::of(e, media_url)))
+            .collect(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&manifest)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// The player for a page `depth` folders below the site's root: its HTML, without blank lines
+/// (so it stays one HTML block inside markdown).
+pub fn player(
+    templates: &Templates,
+    entry: &IndexEntry,
+    media_url: &str,
+    depth: usize,
+) -> Result<String> {
+    let to_media = format!("{}{media_url}", "../".repeat(depth));
+    let mut context = tera::Context::new();
+    context.insert("lecture", &Published::of(entry, &to_media));
+    context.insert("assets", &to_media);
+    context.insert("labels", &crate::labels::for_lang(&entry.lang));
+    let html = templates.render("embed.html", &context)?;
+    let mut out: String = html
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+    Ok(out)
+}

@@ -1,0 +1,390 @@
+//! Host sites: the mdBook preprocessor's protocol on mdBook's own JSON (0.4 and 0.5 shapes),
+//! `integrate`, lecture pages selected by their marker, host front matter passing silently,
+//! the manifest and the embedded player.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use lecturegen::host::{integrate, mdbook};
+use serde_json::Value;
+
+use crate::support::{Collect, Course, TEST_CONFIG};
+
+/// The fixture book with a test configuration in host mode.
+fn book() -> Course {
+    let course = Course::fixture("book");
+    course.file(
+        "lecturegen.toml",
+        &format!("{TEST_CONFIG}\n[site]\ngenerator = \"mdbook\"\n"),
+    );
+    course
+}
+
+/// mdBook's input for the fixture book, as mdBook `version` ("0.4" or "0.5") writes it.
+fn input(course: &Course, version: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(
+        crate::support::fixtures().join(format!("mdbook/book-{version}.json")),
+    )
+    .unwrap();
+    text.replace("@ROOT@", course.root.to_str().unwrap())
+        .into_bytes()
+}
+
+fn chapters(book: &Value) -> Vec<&Value> {
+    fn walk<'a>(items: &'a Value, out: &mut Vec<&'a Value>) {
+        for item in items.as_array().into_iter().flatten() {
+            if let Some(chapter) = item.get("Chapter") {
+                out.push(chapter);
+                walk(&chapter["sub_items"], out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&book["items"], &mut out);
+    walk(&book["sections"], &mut out);
+    out
+}
+
+#[test]
+fn mdbook_round_trip_changes_only_the_marker_line_in_both_shapes() {
+    for (version, key) in [("0.5", "items"), ("0.4", "sections")] {
+        let course = book();
+        let raw = input(&course, version);
+        let collect = Collect::default();
+        let outcome = mdbook::preprocess(&raw, &collect).unwrap();
+        assert_eq!(outcome.players, 1, "{version}");
+        assert!(collect.warnings().is_empty(), "{:?}", collect.warnings());
+        let before: Value = serde_json::from_slice::<Value>(&raw).unwrap()[1].clone();
+        let after: Value = serde_json::from_slice(&outcome.book).unwrap();
+        // The shape read is the shape written: same keys, same chapters in the same order.
+        assert!(after.get(key).is_some(), "{version}: {after}");
+        assert_eq!(
+            before.as_object().unwrap().keys().collect::<Vec<_>>(),
+            after.as_object().unwrap().keys().collect::<Vec<_>>()
+        );
+        let (old, new) = (chapters(&before), chapters(&after));
+        assert_eq!(old.len(), 3);
+        assert_eq!(old.len(), new.len());
+        for (o, n) in old.iter().zip(&new) {
+            let mut o2 = (*o).clone();
+            let mut n2 = (*n).clone();
+            for field in ["content", "sub_items"] {
+                o2[field] = Value::Null;
+                n2[field] = Value::Null;
+            }
+            assert_eq!(o2, n2, "{version}: only content may change");
+            let (oc, nc) = (
+                o["content"].as_str().unwrap(),
+                n["content"].as_str().unwrap(),
+            );
+            if !oc.contains("{{#lecture}}") {
+                assert_eq!(oc, nc, "{version}: a chapter without a marker is untouched");
+                continue;
+            }
+            // The marker line is replaced by the player, every other line kept as it was.
+            let start = nc.find("<figure class=\"lecturegen\"").unwrap();
+            let end = nc.find("</figure>").unwrap() + "</figure>".len();
+            let rest = format!("{}{}", &nc[..start], &nc[end..]);
+            let kept: Vec<&str> = rest.lines().filter(|l| !l.is_empty()).collect();
+            let wanted: Vec<&str> = oc
+                .lines()
+                .filter(|l| !l.is_empty() && l.trim() != "{{#lecture}}")
+                .collect();
+            assert_eq!(kept, wanted, "{version}");
+            // Tera escapes `/` in attributes as `&#x2F;`, which browsers read as `/`.
+            let player = nc[start..end].replace("&#x2F;", "/");
+            let player = player.as_str();
+            // The chapter is one folder down: media URLs climb one level, and every track and
+            // the poster point into the media folder.
+            assert!(!player.contains("\n\n"), "one HTML block: {player}");
+            for needle in [
+                "preload=\"metadata\"",
+                "poster=\"../lectures/diffusion-sampling/poster.jpg?v=",
+                "src=\"../lectures/diffusion-sampling/lecture.mp4?v=",
+                "<track kind=\"chapters\" src=\"../lectures/diffusion-sampling/chapters.vtt\"",
+                "href=\"../lectures/lecturegen.css\"",
+                "src=\"../lectures/lecturegen.js\"",
+                "download",
+                "data-start=",
+                "Step by step",
+            ] {
+                assert!(player.contains(needle), "{version}: {needle} in {player}");
+            }
+            assert!(
+                !player.contains("http"),
+                "no absolute URL, no CDN: {player}"
+            );
+        }
+        for file in [
+            "lecture.mp4",
+            "poster.jpg",
+            "chapters.vtt",
+            "slides/001.jpg",
+        ] {
+            let path = course.path(&format!("src/lectures/diffusion-sampling/{file}"));
+            assert!(path.is_file(), "{}", path.display());
+        }
+        assert!(course.path("src/lectures/lecturegen.js").is_file());
+        assert!(!course.path("src/lectures/index.html").exists());
+        // The manifest: the lecture, its page, chapters and each slide's text (the included
+        // code resolved).
+        let manifest: Value =
+            serde_json::from_str(&course.read("src/lectures/lectures.json")).unwrap();
+        let lecture = &manifest["lectures"]["diffusion-sampling"];
+        assert_eq!(lecture["source"], "src/diffusion/sampling.md");
+        assert!(lecture["video"]
+            .as_str()
+            .unwrap()
+            .starts_with("lectures/diffusion-sampling/lecture.mp4?v="));
+        assert_eq!(lecture["chapters"].as_array().unwrap().len(), 4);
+        assert!(lecture["duration"].as_f64().unwrap() > 4.0);
+        let text = lecture["slides"].to_string();
+        assert!(text.contains("x - t * noise"), "{text}");
+        assert!(!text.contains("{{#"), "{text}");
+    }
+}
+
+#[test]
+fn mdbook_no_change_call_loads_and_writes_nothing() {
+    let course = book();
+    let raw = input(&course, "0.5");
+    let first = mdbook::preprocess(&raw, &Collect::default()).unwrap();
+    assert!(!first.unchanged);
+    let video = course.path("src/lectures/diffusion-sampling/lecture.mp4");
+    let written = std::fs::metadata(&video).unwrap().modified().unwrap();
+    let second = mdbook::preprocess(&raw, &Collect::default()).unwrap();
+    assert!(second.unchanged, "nothing changed: answered from the stamp");
+    assert_eq!(first.book, second.book);
+    assert_eq!(
+        std::fs::metadata(&video).unwrap().modified().unwrap(),
+        written
+    );
+    // An edit to the chapter's file is seen, and the manifest says what it says now.
+    let notes = course.read("src/diffusion/sampling.md");
+    course.file(
+        "src/diffusion/sampling.md",
+        &notes.replace("A good scheduler", "A well tuned scheduler"),
+    );
+    let third = mdbook::preprocess(&raw, &Collect::default()).unwrap();
+    assert!(!third.unchanged);
+    assert!(course
+        .read("src/lectures/lectures.json")
+        .contains("A well tuned scheduler"));
+    // So is an edit to a file the chapter includes.
+    course.file("code/step.rs", "fn step() -> u8 { 7 }\n");
+    let fourth = mdbook::preprocess(&raw, &Collect::default()).unwrap();
+    assert!(!fourth.unchanged);
+    assert!(course
+        .read("src/lectures/lectures.json")
+        .contains("fn step() -> u8"));
+    // Deleted media are made again even though the notes did not change.
+    std::fs::remove_dir_all(course.path("src/lectures")).unwrap();
+    let fifth = mdbook::preprocess(&raw, &Collect::default()).unwrap();
+    assert!(!fifth.unchanged);
+    assert!(video.is_file());
+}
+
+#[test]
+fn mdbook_warns_on_an_untested_version_and_notes_a_failed_lecture() {
+    let course = book();
+    let raw = String::from_utf8(input(&course, "0.5")).unwrap().replace(
+        "\"mdbook_version\": \"0.5.4\"",
+        "\"mdbook_version\": \"0.9.0\"",
+    );
+    course.file(
+        "src/diffusion/sampling.md",
+        "---\ntitle: [broken\n---\n\n{{#lecture}}\n\n# A\n",
+    );
+    let collect = Collect::default();
+    let outcome = mdbook::preprocess(raw.as_bytes(), &collect).unwrap();
+    assert!(
+        collect.warnings().iter().any(|w| w.contains("0.9.0")),
+        "{:?}",
+        collect.warnings()
+    );
+    // The broken chapter is reported with its file and line, and the book still builds: the
+    // marker becomes a note instead of a player.
+    assert_eq!(outcome.failed, 1);
+    let errors = collect.errors().join("\n");
+    assert!(errors.contains("src/diffusion/sampling.md:2"), "{errors}");
+    let book: Value = serde_json::from_slice(&outcome.book).unwrap();
+    let content = chapters(&book)[2]["content"].as_str().unwrap().to_string();
+    assert!(content.contains("lecturegen-missing"), "{content}");
+}
+
+#[test]
+fn mdbook_supports_only_html() {
+    let run = |renderer: &str| {
+        Command::new(env!("CARGO_BIN_EXE_lecturegen"))
+            .args(["mdbook", "supports", renderer])
+            .stdin(Stdio::null())
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(run("html"), Some(0));
+    assert_eq!(run("test"), Some(1));
+    assert_eq!(run("markdown"), Some(1));
+}
+
+#[test]
+fn mdbook_preprocessor_binary_writes_only_the_book_to_stdout() {
+    let course = book();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lecturegen"))
+        .arg("mdbook")
+        .current_dir(&course.root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&input(&course, "0.4"))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let book: Value = serde_json::from_slice(&out.stdout).expect("stdout is the book JSON only");
+    assert!(book.get("sections").is_some());
+    assert!(book.get("__non_exhaustive").is_some());
+}
+
+/// Every file under `root`, with its bytes.
+fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn integrate_mdbook_twice_gives_the_same_files() {
+    let course = Course::fixture("book");
+    std::fs::remove_file(course.path("lecturegen.toml")).unwrap();
+    course.file(".gitignore", "book\n");
+    let changes =
+        integrate::integrate(lecturegen::config::Generator::Mdbook, &course.root).unwrap();
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    let once = snapshot(&course.root);
+    let again = integrate::integrate(lecturegen::config::Generator::Mdbook, &course.root).unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(once, snapshot(&course.root));
+    let toml = course.read("book.toml");
+    assert!(toml.contains("[preprocessor.lecturegen]\ncommand = \"lecturegen mdbook\""));
+    assert!(
+        toml.starts_with("[book]\ntitle = \"Generative models\""),
+        "kept as it was"
+    );
+    let ignore = course.read(".gitignore");
+    assert!(ignore.starts_with("book\n") && ignore.contains("/src/lectures/\n"));
+    let config = lecturegen::config::Config::load(&course.root).unwrap();
+    assert_eq!(config.site.generator, lecturegen::config::Generator::Mdbook);
+    assert_eq!(config.build.content_dir, Path::new("src"));
+    // A course of lecturegen's own gets the generator added, its settings kept.
+    let own = Course::new();
+    own.file("book.toml", "[book]\ntitle = \"x\"\n");
+    integrate::integrate(lecturegen::config::Generator::Mdbook, &own.root).unwrap();
+    let config = lecturegen::config::Config::load(&own.root).unwrap();
+    assert_eq!(config.site.generator, lecturegen::config::Generator::Mdbook);
+    assert_eq!(config.video.width, 320);
+    // Another host generator is not silently replaced.
+    let err = integrate::integrate(lecturegen::config::Generator::Hugo, &own.root).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("generator = \"mdbook\""),
+        "{err:#}"
+    );
+}
+
+const HUGO_PAGE: &str = "---\ntitle: Diffusion\nlayout: lecture\nweight: 3\ndraft: false\n\
+permalink: /diffusion/\nlecture: true\ntags: [ml]\nnav_exclude: true\n---\n\n\
+{{< lecture >}}\n\n# Noise\n\nWe start from noise.\n\n# Steps\n\nThen we remove it.\n";
+
+#[test]
+fn host_mode_builds_only_marked_pages_into_the_media_folder() {
+    let course = Course::new();
+    course.file(
+        "lecturegen.toml",
+        &format!("{TEST_CONFIG}\n[site]\ngenerator = \"hugo\"\n"),
+    );
+    course.file("content/posts/diffusion/index.md", HUGO_PAGE);
+    course.file(
+        "content/about.md",
+        "---\ntitle: About\nlayout: page\n---\n\nNot a lecture.\n",
+    );
+    course.file("content/_index.md", "---\ntitle: Home\n---\n");
+    course.file("public/posts/old.md", HUGO_PAGE);
+    let (summary, collect) = course.build();
+    assert_eq!(summary.lectures, 1, "{summary:?}");
+    assert_eq!(summary.built, 1);
+    // The host's front matter (layout, weight, permalink, a theme's nav_exclude) passes silently.
+    assert!(collect.warnings().is_empty(), "{:?}", collect.warnings());
+    for file in ["lecture.mp4", "poster.jpg", "chapters.vtt"] {
+        assert!(course
+            .path(&format!("static/lectures/posts-diffusion/{file}"))
+            .is_file());
+    }
+    assert!(!course.path("output").exists(), "no course site of its own");
+    assert!(!course.path("static/lectures/index.html").exists());
+    let manifest: Value = serde_json::from_str(&course.read("data/lectures.json")).unwrap();
+    assert_eq!(manifest["media_url"], "lectures/");
+    let lecture = &manifest["lectures"]["posts-diffusion"];
+    assert_eq!(lecture["source"], "content/posts/diffusion/index.md");
+    assert!(lecture["poster"]
+        .as_str()
+        .unwrap()
+        .starts_with("lectures/posts-diffusion/poster.jpg?v="));
+    let titles: Vec<&str> = lecture["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Diffusion", "Noise", "Steps"]);
+    assert!(!lecture["slides"].to_string().contains("{{<"));
+    // A second build changes nothing on disk: the host's watcher sees no write.
+    let before = snapshot(&course.path("static"));
+    let manifest_time = std::fs::metadata(course.path("data/lectures.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (again, _) = course.build();
+    assert!(again.nothing_rendered());
+    assert_eq!(before, snapshot(&course.path("static")));
+    assert_eq!(
+        std::fs::metadata(course.path("data/lectures.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        manifest_time
+    );
+}
+
+#[test]
+fn own_site_still_warns_on_unknown_front_matter_keys() {
+    let course = Course::new();
+    course.file(
+        "content/a.md",
+        "---\ntitle: A\nlayout: post\ncolour_scheme: blue\n---\n\n# One\n\ntext\n",
+    );
+    let (_, collect) = course.build();
+    let warnings = collect.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("colour_scheme"), "{warnings:?}");
+}
