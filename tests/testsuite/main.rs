@@ -10,6 +10,7 @@ mod builtin;
 mod cdp;
 mod content;
 mod diffusion;
+mod embed;
 mod golden;
 mod hardening;
 mod hosts;
