@@ -29,6 +29,57 @@ for version in 0.5.4 0.4.52; do
     cargo test --release -q --test testsuite real_mdbook -- --ignored
 done
 
+# Site syntax is never drawn: a note with Liquid, Hugo, Zola and pandoc syntax, its slide
+# pictures read back with tesseract (when installed).
+if command -v tesseract >/dev/null; then
+  work=$(mktemp -d)
+  mkdir -p "$work/content"
+  printf '[build]\nbackend = "none"\n[narration]\nvoice = "none"\n[video]\nwidth = 1280\nheight = 720\n[fonts]\nsystem = false\n' > "$work/lecturegen.toml"
+  cat > "$work/content/syntax.md" <<'NOTE'
+---
+title: Site syntax
+layout: lecture
+permalink: /syntax/
+---
+
+# Liquid
+
+{% comment %}
+This whole comment is hidden.
+{% endcomment %}
+Welcome to {{ site.title }} notes.
+{% include figure.html %}
+
+# Hugo
+
+{{< youtube abc >}}
+{{% note %}}
+Shortcodes keep their inner words.
+{{% /note %}}
+
+# Pandoc
+
+::: {.callout-note}
+Callouts keep their words too.
+:::
+
+# Zola
+
+{{ lecture() }}
+Plain words stay.
+NOTE
+  "$bin" build -q --root "$work" || true
+  text=$(for f in "$work"/output/syntax/slides/*.jpg; do tesseract "$f" - 2>/dev/null; done)
+  for word in "inner words" "Callouts keep" "Plain words" "Welcome to"; do
+    echo "$text" | grep -q "$word" || { echo "OCR: '$word' not read off the slides"; exit 1; }
+  done
+  if echo "$text" | grep -E '\{%|%\}|\{\{|\}\}|:::|comment|youtube|include'; then
+    echo "OCR: site syntax drawn on a slide"; exit 1
+  fi
+  echo "OCR: $(ls "$work"/output/syntax/slides/*.jpg | wc -l) slide pictures read back, no site syntax on them"
+  rm -rf "$work"
+fi
+
 # Measurements on the fixture book with the default backend (builtin) and voice (espeak).
 now() { date +%s.%N; }
 mean_ms() { # command... : mean wall time of $runs runs, ms
