@@ -83,6 +83,7 @@ impl Project {
             output: canonical(&self.output_dir()),
             cache: rooted(&self.config.build.cache_dir),
             ignored: self.ignored().iter().map(|d| rooted(d)).collect(),
+            host: self.config.site.generator.is_host(),
             reads: BTreeSet::new(),
             root,
         }
@@ -110,6 +111,10 @@ pub struct Paths {
     pub cache: PathBuf,
     /// A host site's build output, caches and data folder: never a source of changes.
     pub ignored: Vec<PathBuf>,
+    /// A host site: in the notes folder only pages (`.md`, `.markdown`, `.qmd`) and the files
+    /// lectures read are sources; the rest (stylesheets, the host's config, its scratch files)
+    /// belongs to the host.
+    pub host: bool,
     /// Files outside the content folder that the last build read (pictures the notes show
     /// from elsewhere in the course). Every other file outside the folders above is not read.
     pub reads: BTreeSet<PathBuf>,

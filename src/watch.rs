@@ -76,7 +76,11 @@ pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
     if layout.fonts.iter().any(|f| path.starts_with(f)) {
         return Some(Change::Font);
     }
-    (path.starts_with(&layout.content) || layout.reads.contains(path))
+    let page = !layout.host
+        || path
+            .extension()
+            .is_some_and(|e| e == "md" || e == "markdown" || e == "qmd");
+    ((page && path.starts_with(&layout.content)) || layout.reads.contains(path))
         .then(|| Change::Content(path.to_path_buf()))
 }
 

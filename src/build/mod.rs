@@ -351,7 +351,8 @@ impl Workspace {
                 let text = self.templates.render(template, &tera::Context::new())?;
                 write_if_changed(&output.join(name), text.as_bytes())?;
             }
-            let manifest = site::manifest(&entries, &project.config.site.media_url())?;
+            let manifest =
+                site::manifest(&self.templates, &entries, &project.config.site.media_url())?;
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("creating {}", data_dir.display()))?;
             write_if_changed(&data_dir.join(site::MANIFEST), &manifest)?;
@@ -617,7 +618,8 @@ impl Run<'_> {
             width: media.width,
             height: media.height,
         };
-        let entry = IndexEntry::of(&lecture, &chapters, files, timeline.seconds());
+        let page = crate::project::relative(&source.file, &project.content_dir());
+        let entry = IndexEntry::of(&lecture, page, &chapters, files, timeline.seconds());
         record.entry = Some(entry.clone());
         let mut deps: Vec<PathBuf> = lecture.slides.iter().flat_map(Slide::files).collect();
         deps.extend(lecture.assets.iter().map(|a| a.source.clone()));

@@ -123,7 +123,13 @@ fn run(
         let started = Instant::now();
         let (errors, summary) = rebuild(args, &mut workspace, Some(&batch), &progress);
         let what = batch.describe(watcher.layout());
-        eprintln!("{}", status_line(&what, started, summary.as_ref(), &errors));
+        // In a host site most pages are not lectures: an edit to one is not news.
+        let quiet = watcher.layout().host
+            && errors.is_empty()
+            && summary.as_ref().is_some_and(|s| s.changed.is_empty());
+        if !quiet {
+            eprintln!("{}", status_line(&what, started, summary.as_ref(), &errors));
+        }
         live.publish(changed(summary.as_ref()), errors);
         // The output or cache folder moved (lecturegen.toml edited): watch the new layout.
         if let Some(ws) = &workspace {

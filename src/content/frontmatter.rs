@@ -231,18 +231,37 @@ fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
     }
 }
 
-/// Whether a page of a host site is a lecture: `lecture: true` in its front matter.
+/// Whether a page of a host site is a lecture: `lecture: true` in its front matter, or under
+/// its `extra` table (Zola accepts page keys of its own only there).
 pub(super) fn marked(text: &str) -> bool {
     let from = usize::from(text.starts_with('\u{feff}')) * 3;
     let Ok(front) = split(text, from) else {
         return false;
     };
-    let Ok(table) = front.table(text) else {
-        return false;
-    };
-    table.iter().any(|(k, v)| {
-        k == "lecture" && matches!(v, Value::Text(t) if matches!(t.trim(), "true" | "yes" | "on"))
-    })
+    let body = &text[front.start..front.end];
+    let yes = |s: &str| matches!(s.trim(), "true" | "yes" | "on");
+    match front.kind {
+        Kind::None => false,
+        Kind::Yaml => {
+            let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(body) else {
+                return false;
+            };
+            let flag =
+                |v: Option<&serde_yaml::Value>| v.and_then(scalar_text).is_some_and(|s| yes(&s));
+            flag(value.get("lecture")) || flag(value.get("extra").and_then(|e| e.get("lecture")))
+        }
+        Kind::Toml => {
+            let Ok(table) = toml::from_str::<toml::Table>(body) else {
+                return false;
+            };
+            let flag = |v: Option<&toml::Value>| match v {
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(toml::Value::String(s)) => yes(s),
+                _ => false,
+            };
+            flag(table.get("lecture")) || flag(table.get("extra").and_then(|e| e.get("lecture")))
+        }
+    }
 }
 
 /// Finds the front matter fences at `from` (after a byte-order mark).

@@ -20,8 +20,13 @@ pub fn integrate(generator: Generator, root: &Path) -> Result<Vec<String>> {
         bail!("no folder at {}", root.display());
     }
     let mut changes = Vec::new();
-    if generator == Generator::Mdbook {
-        mdbook(root, &mut changes)?;
+    match generator {
+        Generator::Mdbook => mdbook(root, &mut changes)?,
+        Generator::Quarto => quarto(root, &mut changes)?,
+        _ => {}
+    }
+    for (file, text) in snippets(generator) {
+        snippet(root, file, &text, &mut changes)?;
     }
     config(generator, root, &mut changes)?;
     let mut ignored = vec!["/.lecturegen/".to_string()];
@@ -32,6 +37,126 @@ pub fn integrate(generator: Generator, root: &Path) -> Result<Vec<String>> {
     }
     gitignore(root, &ignored, &mut changes)?;
     Ok(changes)
+}
+
+/// The files that put the player in a page, per generator: (path, contents).
+fn snippets(generator: Generator) -> Vec<(&'static str, String)> {
+    match generator {
+        Generator::Lecturegen | Generator::Mdbook => Vec::new(),
+        Generator::Hugo => vec![(
+            "layouts/shortcodes/lecture.html",
+            include_str!("snippets/hugo.html").into(),
+        )],
+        Generator::Jekyll => vec![(
+            "_includes/lecture.html",
+            include_str!("snippets/jekyll.html").into(),
+        )],
+        Generator::Zola => vec![(
+            "templates/shortcodes/lecture.html",
+            include_str!("snippets/zola.html")
+                .replace("data/", &format!("{}/", generator.data_dir())),
+        )],
+        Generator::Quarto => vec![
+            (
+                "_extensions/lecturegen/_extension.yml",
+                include_str!("snippets/quarto-extension.yml").into(),
+            ),
+            (
+                "_extensions/lecturegen/lecture.lua",
+                include_str!("snippets/quarto-lecture.lua").replace("@DATA@", generator.data_dir()),
+            ),
+        ],
+    }
+}
+
+/// Writes a snippet that is missing; one the site already has is kept (it may be edited).
+fn snippet(root: &Path, rel: &str, text: &str, changes: &mut Vec<String>) -> Result<()> {
+    let path = root.join(rel);
+    if path.exists() {
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+            eprintln!(
+                "note: {rel} differs from lecturegen's: kept (delete it to get the current one)"
+            );
+        }
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    write_atomic(&path, text.as_bytes())?;
+    changes.push(format!("{rel}: written"));
+    Ok(())
+}
+
+/// Quarto: `lecturegen build` as the project's pre-render step, and the media folder as a
+/// resource so Quarto copies it into `_site` (a shortcode's raw HTML does not make Quarto copy
+/// the files it names).
+fn quarto(root: &Path, changes: &mut Vec<String>) -> Result<()> {
+    let path = root.join("_quarto.yml");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {}: `integrate quarto` runs in a Quarto project's folder (use --root)",
+            path.display()
+        )
+    })?;
+    let media = Generator::Quarto.media_dir();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let project = match lines.iter().position(|l| l.trim_end() == "project:") {
+        Some(at) => at,
+        None => {
+            lines.insert(0, "project:".into());
+            0
+        }
+    };
+    // The keys directly under `project:` (indented, up to the next top-level key).
+    let end = lines[project + 1..]
+        .iter()
+        .position(|l| !l.is_empty() && !l.starts_with([' ', '\t', '#']))
+        .map_or(lines.len(), |i| project + 1 + i);
+    let has = |key: &str| {
+        lines[project + 1..end]
+            .iter()
+            .any(|l| l.trim_start().starts_with(key))
+    };
+    let mut added = Vec::new();
+    if !text.contains("lecturegen build") {
+        if has("pre-render:") {
+            bail!(
+                "{}: project already has a pre-render step; add `lecturegen build --quiet` to it",
+                path.display()
+            );
+        }
+        added.push("  pre-render: lecturegen build --quiet".to_string());
+    }
+    if !lines[project + 1..end]
+        .iter()
+        .any(|l| l.contains(&format!("{media}/")))
+    {
+        if has("resources:") {
+            bail!(
+                "{}: project already lists resources; add \"{media}/\" to them",
+                path.display()
+            );
+        }
+        added.push(format!("  resources:\n    - \"{media}/\""));
+    }
+    if added.is_empty() {
+        return Ok(());
+    }
+    for line in added.iter().rev() {
+        lines.insert(project + 1, line.clone());
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    write_atomic(&path, out.as_bytes())?;
+    for line in added {
+        changes.push(format!(
+            "_quarto.yml: project: {}",
+            line.trim().replace("\n   ", "")
+        ));
+    }
+    Ok(())
 }
 
 /// `lecturegen.toml` naming the generator.

@@ -162,7 +162,11 @@ pub fn preprocess(input: &[u8], reporter: &dyn Reporter) -> Result<Outcome> {
             .as_str()
             .map_or(0, |p| Path::new(p).components().count().saturating_sub(1));
         let html = match entry {
-            Some(entry) => match site::player(&templates, entry, &media_url, depth) {
+            Some(entry) => match site::player(
+                &templates,
+                entry,
+                &format!("{}{media_url}", "../".repeat(depth)),
+            ) {
                 Ok(html) => html,
                 Err(e) => {
                     failure.get_or_insert(e);

@@ -2,8 +2,8 @@
 //!
 //! In: the [`IndexEntry`] of each built lecture (kept between builds, so a lecture that fails
 //! now is still published with its last good media). Out: the manifest's bytes, and the
-//! player's HTML for one page, every URL relative to that page so the site works under any
-//! base path.
+//! player's HTML for one page, every URL relative to that page (or, in the manifest, to a
+//! [`BASE`] the host's snippet fills in) so the site works under any base path.
 
 use std::collections::BTreeMap;
 
@@ -70,6 +70,8 @@ pub struct Published {
     pub title: String,
     /// The page it is built from, relative to the site's root.
     pub source: String,
+    /// The page, relative to the notes folder (how the host's templates know it).
+    pub page: String,
     /// Language tag.
     pub lang: String,
     /// `ltr` or `rtl`.
@@ -94,7 +96,13 @@ pub struct Published {
     pub chapters: Vec<PublishedChapter>,
     /// Each slide's text.
     pub slides: Vec<SlideText>,
+    /// The player's HTML, its URLs starting with [`BASE`]: a host's snippet replaces that with
+    /// the URL of the site's root (ending in `/`). Empty inside the player itself.
+    pub player: String,
 }
+
+/// What the player's URLs in the manifest start with, for the host's snippet to replace.
+pub const BASE: &str = "@BASE@";
 
 /// A chapter in the manifest.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -116,7 +124,8 @@ impl Published {
         Self {
             id: entry.slug.clone(),
             title: entry.title.clone(),
-            source: entry.page.clone(),
+            source: entry.source.clone(),
+            page: entry.page.clone(),
             lang: entry.lang.clone(),
             dir: entry.dir.clone(),
             duration: entry.duration,
@@ -138,44 +147,43 @@ impl Published {
                 })
                 .collect(),
             slides: entry.text.clone(),
+            player: String::new(),
         }
     }
 }
 
-/// The manifest: `{generator, media_url, lectures: {id: lecture}}`.
-pub fn manifest(entries: &[IndexEntry], media_url: &str) -> Result<Vec<u8>> {
+/// The manifest: `{generator, media_url, lectures: {id: lecture}}`, each lecture with its
+/// player.
+pub fn manifest(templates: &Templates, entries: &[IndexEntry], media_url: &str) -> Result<Vec<u8>> {
     #[derive(Serialize)]
     struct Manifest<'a> {
         generator: &'a str,
         media_url: &'a str,
         lectures: BTreeMap<&'a str, Published>,
     }
+    let mut lectures = BTreeMap::new();
+    for entry in entries.iter().filter(|e| !e.media.video.is_empty()) {
+        let mut published = Published::of(entry, media_url);
+        published.player = player(templates, entry, &format!("{BASE}{media_url}"))?;
+        lectures.insert(entry.slug.as_str(), published);
+    }
     let manifest = Manifest {
         generator: concat!("lecturegen ", env!("CARGO_PKG_VERSION")),
         media_url,
-        lectures: entries
-            .iter()
-            .filter(|e| !e.media.video.is_empty())
-            .map(|e| (e.slug.as_str(), Published::of(e, media_url)))
-            .collect(),
+        lectures,
     };
     let mut bytes = serde_json::to_vec_pretty(&manifest)?;
     bytes.push(b'\n');
     Ok(bytes)
 }
 
-/// The player for a page `depth` folders below the site's root: its HTML, without blank lines
-/// (so it stays one HTML block inside markdown).
-pub fn player(
-    templates: &Templates,
-    entry: &IndexEntry,
-    media_url: &str,
-    depth: usize,
-) -> Result<String> {
-    let to_media = format!("{}{media_url}", "../".repeat(depth));
+/// The player of `entry`, its URLs starting with `to_media` (the media folder's URL from the
+/// page: `../lectures/` for a page one folder down). Without blank lines, so it stays one HTML
+/// block inside markdown.
+pub fn player(templates: &Templates, entry: &IndexEntry, to_media: &str) -> Result<String> {
     let mut context = tera::Context::new();
-    context.insert("lecture", &Published::of(entry, &to_media));
-    context.insert("assets", &to_media);
+    context.insert("lecture", &Published::of(entry, to_media));
+    context.insert("assets", to_media);
     context.insert("labels", &crate::labels::for_lang(&entry.lang));
     let html = templates.render("embed.html", &context)?;
     let mut out: String = html

@@ -16,7 +16,7 @@ use crate::content::Lecture;
 use crate::templates::Templates;
 use crate::timeline::Timeline;
 pub use embed::{
-    manifest, player, ChapterSpan, MediaFiles, Published, SlideText, MANIFEST, PLAYER_FILES,
+    manifest, player, ChapterSpan, MediaFiles, Published, SlideText, BASE, MANIFEST, PLAYER_FILES,
 };
 pub use vtt::{captions_vtt, chapters_vtt, clock};
 
@@ -104,6 +104,10 @@ pub struct IndexEntry {
     pub lang: String,
     /// The notes, relative to the course root.
     #[serde(default)]
+    pub source: String,
+    /// The notes, relative to the notes folder: the path a host generator knows the page by
+    /// (Hugo's `.File.Path`, Zola's `page.relative_path`, Jekyll's `page.path`).
+    #[serde(default)]
     pub page: String,
     /// The lecture's files, relative to the output (media) folder.
     #[serde(default)]
@@ -187,7 +191,13 @@ pub fn chapters(
 impl IndexEntry {
     /// What the course index and a host site's manifest show of `lecture`: its chapters, and
     /// its media as written (relative to the output folder).
-    pub fn of(lecture: &Lecture, chapters: &[Chapter], media: MediaFiles, duration: f64) -> Self {
+    pub fn of(
+        lecture: &Lecture,
+        page: String,
+        chapters: &[Chapter],
+        media: MediaFiles,
+        duration: f64,
+    ) -> Self {
         let slug = &lecture.source.slug;
         Self {
             slug: slug.clone(),
@@ -199,7 +209,8 @@ impl IndexEntry {
             slides: lecture.slides.len(),
             dir: lecture.meta.dir.as_str().into(),
             lang: lecture.meta.lang.clone(),
-            page: lecture.source.display.clone(),
+            source: lecture.source.display.clone(),
+            page,
             media,
             chapters: chapters
                 .iter()

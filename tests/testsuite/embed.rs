@@ -291,3 +291,125 @@ fn real_mdbook_builds_serves_and_plays() {
     let chapters = check_player(&mut browser, &url, true);
     assert_eq!(chapters, 4);
 }
+
+/// Whether the site generator `program` runs; in CI its absence is a failure (`.ci/run`
+/// installs it), elsewhere a loud skip.
+fn generator(program: &str, version: &str) -> bool {
+    let found = Command::new(program)
+        .arg(version)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is missing in CI: .ci/run installs it"
+        );
+        eprintln!("\n!!!!!!!!\nSKIPPED {program} test: {program} not found (apt-get install {program}).\n!!!!!!!!\n");
+    }
+    found
+}
+
+/// The tone voice (a deterministic stand-in for a TTS program, run as one): narrated lectures
+/// with both tracks, without depending on espeak-ng's voice data.
+fn narrated_config(course: &Course) -> String {
+    let script = crate::support::fixtures().join("voice/tone.py");
+    TEST_CONFIG.replace(
+        "voice = \"none\"",
+        &format!(
+            "voice = \"command\"\ncommand = [\"python3\", {:?}, \"{{text}}\", \"{{wav}}\", \"{{lang}}\", {:?}]",
+            script.to_string_lossy(),
+            course.path("said.log").to_string_lossy()
+        ),
+    )
+}
+
+/// A real host site: `lecturegen integrate`, `lecturegen build`, then the generator's build
+/// (`build` argv) into `site` (its output folder); the built page holds the player with both
+/// tracks, the media are in the output, and Chromium plays the video from that output served
+/// under the site's base path `/course/`.
+fn real_host(fixture: &str, generator_name: &str, build: &[&str], site: &str, page: &str) {
+    let Some(chromium) = cdp::find() else {
+        eprintln!("\n!!!!!!!!\nSKIPPED {generator_name} browser test: no Chromium.\n!!!!!!!!\n");
+        return;
+    };
+    let course = Course::fixture(fixture);
+    std::fs::remove_file(course.path("lecturegen.toml")).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(&course.root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let lecturegen = env!("CARGO_BIN_EXE_lecturegen");
+    run(lecturegen, &["integrate", generator_name]);
+    let config = course.read("lecturegen.toml");
+    course.file(
+        "lecturegen.toml",
+        &format!("{config}\n{}", narrated_config(&course)),
+    );
+    let said = run(lecturegen, &["build"]);
+    assert!(!said.contains("warning"), "{said}");
+    run(build[0], &build[1..]);
+    let html = course
+        .read(&format!("{site}/{page}"))
+        .replace("&#x2F;", "/");
+    assert!(html.contains("<figure class=\"lecturegen\""), "{html}");
+    for needle in [
+        "kind=\"chapters\"",
+        "kind=\"captions\"",
+        "src=\"/course/lectures/notes-diffusion/lecture.mp4?v=",
+        "poster=\"/course/lectures/notes-diffusion/poster.jpg?v=",
+        "src=\"/course/lectures/lecturegen.js\"",
+    ] {
+        assert!(html.contains(needle), "{needle}: {html}");
+    }
+    for file in ["lecture.mp4", "poster.jpg", "chapters.vtt", "captions.vtt"] {
+        let path = course.path(&format!("{site}/lectures/notes-diffusion/{file}"));
+        assert!(path.is_file(), "{}", path.display());
+    }
+    // Served under /course/, as the site's base URL says.
+    let served = course.path("served");
+    copy_tree(&course.path(site), &served.join("course"));
+    let url = serve_dir(&served);
+    let mut browser = Browser::start(&chromium);
+    let chapters = check_player(
+        &mut browser,
+        &format!("{url}course/{}", page.trim_end_matches("index.html")),
+        true,
+    );
+    assert_eq!(chapters, 4);
+}
+
+#[test]
+fn real_hugo_site_embeds_and_plays() {
+    if generator("hugo", "version") {
+        real_host(
+            "hugo-site",
+            "hugo",
+            &["hugo", "--quiet"],
+            "public",
+            "notes/diffusion/index.html",
+        );
+    }
+}
+
+#[test]
+fn real_jekyll_site_embeds_and_plays() {
+    if generator("jekyll", "--version") {
+        real_host(
+            "jekyll-site",
+            "jekyll",
+            &["jekyll", "build", "--quiet"],
+            "_site",
+            "notes/diffusion/index.html",
+        );
+    }
+}

@@ -388,3 +388,183 @@ fn own_site_still_warns_on_unknown_front_matter_keys() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("colour_scheme"), "{warnings:?}");
 }
+
+/// Each generator's fixture: the files `integrate` needs to find there.
+fn host_fixture(generator: lecturegen::config::Generator) -> Course {
+    use lecturegen::config::Generator;
+    let course = match generator {
+        Generator::Hugo => Course::fixture("hugo-site"),
+        Generator::Jekyll => Course::fixture("jekyll-site"),
+        Generator::Mdbook => Course::fixture("book"),
+        _ => Course::new(),
+    };
+    std::fs::remove_file(course.path("lecturegen.toml")).unwrap();
+    if generator == Generator::Quarto {
+        course.file(
+            "_quarto.yml",
+            "project:\n  type: website\n\nwebsite:\n  title: \"A Quarto course\"\n",
+        );
+    }
+    course
+}
+
+#[test]
+fn integrate_each_generator_twice_gives_the_same_files() {
+    use lecturegen::config::Generator;
+    for generator in [
+        Generator::Hugo,
+        Generator::Jekyll,
+        Generator::Zola,
+        Generator::Quarto,
+    ] {
+        let course = host_fixture(generator);
+        let changes = integrate::integrate(generator, &course.root).unwrap();
+        assert!(!changes.is_empty(), "{generator}");
+        let once = snapshot(&course.root);
+        let again = integrate::integrate(generator, &course.root).unwrap();
+        assert!(again.is_empty(), "{generator}: {again:?}");
+        assert_eq!(once, snapshot(&course.root), "{generator}");
+        let config = lecturegen::config::Config::load(&course.root).unwrap();
+        assert_eq!(config.site.generator, generator);
+        let snippet = match generator {
+            Generator::Hugo => "layouts/shortcodes/lecture.html",
+            Generator::Jekyll => "_includes/lecture.html",
+            Generator::Zola => "templates/shortcodes/lecture.html",
+            _ => "_extensions/lecturegen/lecture.lua",
+        };
+        assert!(course.read(snippet).contains("@BASE@"), "{generator}");
+        // The cache is ignored; the media are not (a site built elsewhere needs them).
+        let ignore = course.read(".gitignore");
+        assert!(
+            ignore.contains("/.lecturegen/") && !ignore.contains("lectures"),
+            "{ignore}"
+        );
+    }
+    // Quarto runs lecturegen before rendering and copies the media as resources.
+    let course = host_fixture(Generator::Quarto);
+    integrate::integrate(Generator::Quarto, &course.root).unwrap();
+    let quarto: serde_yaml::Value = serde_yaml::from_str(&course.read("_quarto.yml")).unwrap();
+    assert_eq!(quarto["project"]["pre-render"], "lecturegen build --quiet");
+    assert_eq!(quarto["project"]["resources"][0], "lectures/");
+    assert_eq!(quarto["project"]["type"], "website");
+    assert_eq!(quarto["website"]["title"], "A Quarto course");
+    assert!(course
+        .read("_extensions/lecturegen/lecture.lua")
+        .contains("\"lectures/lectures.json\""));
+}
+
+/// A host site of `generator` built by lecturegen with the test configuration.
+fn built_host(generator: lecturegen::config::Generator, page: &str, notes: &str) -> Course {
+    let course = host_fixture(generator);
+    integrate::integrate(generator, &course.root).unwrap();
+    let config = course.read("lecturegen.toml");
+    course.file("lecturegen.toml", &format!("{config}\n{TEST_CONFIG}"));
+    course.file(page, notes);
+    let (summary, collect) = course.build();
+    assert_eq!(summary.built, 1, "{:?}", collect.errors());
+    course
+}
+
+const ZOLA_PAGE: &str =
+    "+++\ntitle = \"Diffusion\"\nweight = 2\n\n[extra]\nlecture = true\n+++\n\n\
+{{ lecture() }}\n\n# Noise\n\nWe start from noise.\n\n# Steps\n\nThen we remove it.\n";
+
+#[test]
+fn zola_shortcode_renders_the_player_with_tera() {
+    use lecturegen::config::Generator;
+    // Zola cannot be installed here (not in Debian, no binary on crates.io or PyPI): its
+    // shortcode is rendered with the tera crate, Zola's template engine, with Zola's two
+    // functions it calls (`load_data`, `get_url`) given as Zola defines them.
+    let course = built_host(Generator::Zola, "content/notes/diffusion.md", ZOLA_PAGE);
+    assert!(course
+        .path("static/lectures/notes-diffusion/lecture.mp4")
+        .is_file());
+    let shortcode = course.read("templates/shortcodes/lecture.html");
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template("shortcodes/lecture.html", &shortcode)
+        .unwrap();
+    let root = course.root.clone();
+    tera.register_function(
+        "load_data",
+        move |args: &std::collections::HashMap<String, Value>| {
+            let path = args["path"].as_str().unwrap();
+            match std::fs::read_to_string(root.join(path)) {
+                Ok(text) => Ok(serde_json::from_str(&text).unwrap()),
+                Err(_) if args.get("required") == Some(&Value::Bool(false)) => Ok(Value::Null),
+                Err(e) => Err(tera::Error::msg(e.to_string())),
+            }
+        },
+    );
+    tera.register_function(
+        "get_url",
+        |args: &std::collections::HashMap<String, Value>| {
+            let path = args["path"].as_str().unwrap().trim_start_matches('/');
+            Ok(Value::String(format!("https://example.org/course/{path}")))
+        },
+    );
+    let render = |context: &tera::Context| tera.render("shortcodes/lecture.html", context).unwrap();
+    // The page's own lecture, found by its path under content/.
+    let mut own = tera::Context::new();
+    own.insert(
+        "page",
+        &serde_json::json!({"relative_path": "notes/diffusion.md"}),
+    );
+    let html = render(&own).replace("&#x2F;", "/");
+    assert!(html.contains("<figure class=\"lecturegen\""), "{html}");
+    assert!(
+        html.contains("src=\"https://example.org/course/lectures/notes-diffusion/lecture.mp4?v="),
+        "{html}"
+    );
+    assert!(html.contains("kind=\"chapters\""));
+    assert!(!html.contains("@BASE@"));
+    // Any lecture by its id.
+    let mut by_id = tera::Context::new();
+    by_id.insert("id", "notes-diffusion");
+    assert_eq!(render(&by_id).replace("&#x2F;", "/"), html);
+    // An unknown one: a note, not an error.
+    let mut unknown = tera::Context::new();
+    unknown.insert("id", "nope");
+    assert!(render(&unknown).contains("lecturegen-missing"));
+}
+
+#[test]
+fn watch_in_a_host_site_ignores_the_hosts_own_rebuilds() {
+    use crate::support::Running;
+    use lecturegen::config::Generator;
+    let course = built_host(Generator::Hugo, "content/notes/diffusion.md", HUGO_PAGE);
+    let root = course.root.to_string_lossy().into_owned();
+    let watcher = Running::start(&course.root, &["watch", "--root", &root]);
+    watcher.wait_line("the watcher to start", |l| l.starts_with("watching "));
+    let before = watcher.lines().len();
+    // What `hugo server` writes while it rebuilds, and the site's own files: not read.
+    course.file("public/notes/diffusion/index.html", "<html></html>");
+    course.file("public/lectures/notes-diffusion/lecture.mp4", "copied");
+    course.file("resources/_gen/images/x.png", "png");
+    course.file(".hugo_build.lock", "");
+    course.file("hugo.toml", "baseURL = \"/\"\n");
+    course.file("assets/site.css", "body {}");
+    course.file("layouts/_default/single.html", "{{ .Content }}");
+    // A page that is not a lecture: read (it could become one), but not news.
+    course.file(
+        "content/about.md",
+        "---\ntitle: About\n---\n\nStill not a lecture.\n",
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        watcher.lines().len(),
+        before,
+        "no rebuild, no line: {:?}",
+        watcher.lines()
+    );
+    // An edit to the lecture's page: one rebuild, one line.
+    course.file(
+        "content/notes/diffusion.md",
+        &HUGO_PAGE.replace("We start from noise.", "We begin with noise."),
+    );
+    watcher.wait_builds(2);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(watcher.builds().len(), 2, "{:?}", watcher.lines());
+    assert!(course
+        .read("data/lectures.json")
+        .contains("We begin with noise."));
+}

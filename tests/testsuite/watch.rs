@@ -19,6 +19,7 @@ fn layout() -> Paths {
         output: root.join("output"),
         cache: root.join(".lecturegen"),
         ignored: vec![root.join("public")],
+        host: false,
         reads: Default::default(),
         root,
     }
@@ -33,10 +34,15 @@ fn classifies_each_kind_of_path() {
     // A host site whose pages are at its root (Jekyll, Quarto): its build folder is not read.
     let host = Paths {
         content: PathBuf::from("/c"),
+        host: true,
         ..layout()
     };
     assert_eq!(classify(Path::new("/c/public/index.html"), &host), None);
     assert!(classify(Path::new("/c/about.md"), &host).is_some());
+    // Only pages and what lectures read: the host's own files are not sources.
+    assert_eq!(classify(Path::new("/c/_config.yml"), &host), None);
+    assert_eq!(classify(Path::new("/c/assets/site.css"), &host), None);
+    assert!(classify(Path::new("/c/notes/x.qmd"), &host).is_some());
     assert_eq!(
         c("/c/templates/slide.toml"),
         Some(Change::Template("slide.toml".into()))
