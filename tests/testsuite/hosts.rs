@@ -568,3 +568,107 @@ fn watch_in_a_host_site_ignores_the_hosts_own_rebuilds() {
         .read("data/lectures.json")
         .contains("We begin with noise."));
 }
+
+/// `value` as a Lua expression (strings quoted, arrays and objects as tables).
+fn lua(value: &Value) -> String {
+    match value {
+        Value::Null => "nil".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!(
+            "\"{}\"",
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        ),
+        Value::Array(items) => format!(
+            "{{{}}}",
+            items.iter().map(lua).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("[{}] = {}", lua(&Value::String(k.clone())), lua(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[test]
+fn quarto_shortcode_finds_the_pages_lecture_in_lua() {
+    use lecturegen::config::Generator;
+    // Quarto cannot be installed here (PyPI's quarto-cli downloads its binary from GitHub at
+    // install time): the extension's Lua runs in Lua 5.4 with the few Quarto and Pandoc calls
+    // it makes given as Quarto documents them.
+    let found = Command::new("lua5.4")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "lua5.4 is missing in CI: .ci/run installs it"
+        );
+        eprintln!("\n!!!!!!!!\nSKIPPED Quarto shortcode test: no lua5.4.\n!!!!!!!!\n");
+        return;
+    }
+    let page = HUGO_PAGE.replace("{{< lecture >}}", "{{< lecture >}}\n");
+    let course = built_host(Generator::Quarto, "notes/diffusion.qmd", &page);
+    assert!(course
+        .path("lectures/notes-diffusion/lecture.mp4")
+        .is_file());
+    let manifest: Value = serde_json::from_str(&course.read("lectures/lectures.json")).unwrap();
+    let root = course.root.to_string_lossy().into_owned();
+    let harness = |args: &str, input: &str| {
+        let script = format!(
+            r#"
+quarto = {{
+  project = {{ directory = {root}, offset = ".." }},
+  doc = {{ input_file = {input}, is_format = function(f) return f == "html" end }},
+  json = {{ decode = function(text) assert(#text > 0); return {manifest} end }},
+}}
+pandoc = {{
+  Null = function() return {{ text = "" }} end,
+  RawBlock = function(kind, text) assert(kind == "html"); return {{ text = text }} end,
+  utils = {{ stringify = function(x) return x end }},
+}}
+local shortcodes = dofile({lua_file})
+io.write(shortcodes.lecture({args}, {{}}, {{}}).text)
+"#,
+            root = lua(&Value::String(root.clone())),
+            input = lua(&Value::String(format!("{root}/{input}"))),
+            manifest = lua(&manifest),
+            lua_file = lua(&Value::String(
+                course
+                    .path("_extensions/lecturegen/lecture.lua")
+                    .to_string_lossy()
+                    .into_owned()
+            )),
+        );
+        let out = Command::new("lua5.4")
+            .args(["-e", &script])
+            .current_dir(&course.root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .replace("&#x2F;", "/")
+    };
+    // The page's own lecture, its URLs relative to the page (one folder down).
+    let own = harness("{}", "notes/diffusion.qmd");
+    assert!(own.starts_with("<figure class=\"lecturegen\""), "{own}");
+    assert!(
+        own.contains("src=\"../lectures/notes-diffusion/lecture.mp4?v="),
+        "{own}"
+    );
+    assert!(own.contains("kind=\"chapters\"") && !own.contains("@BASE@"));
+    // By id from another page; an unknown page gets the note.
+    assert_eq!(harness("{\"notes-diffusion\"}", "index.qmd"), own);
+    assert!(harness("{}", "about.qmd").contains("lecturegen-missing"));
+}
