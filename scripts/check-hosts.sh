@@ -125,3 +125,40 @@ EOF
   fi
   rm -rf "$work"
 done
+
+# Hugo and Jekyll (Debian packages; CI runs their tests too): the fixture site's build with and
+# without lecturegen's step, and a screenshot of its embedded lecture page.
+shoot() { # site_dir url_path png
+  local wrap
+  wrap=$(mktemp -d)
+  mkdir -p "$wrap/course" && cp -r "$1"/. "$wrap/course"
+  (cd "$wrap" && exec python3 -m http.server 8766 --bind 127.0.0.1 >/dev/null 2>&1) &
+  local pid=$!
+  sleep 1
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1000 \
+    --virtual-time-budget=4000 --screenshot="$3" "http://127.0.0.1:8766/course/$2" \
+    >/dev/null 2>&1 || true
+  kill "$pid" 2>/dev/null || true
+  rm -rf "$wrap"
+}
+for gen in hugo jekyll; do
+  command -v "$gen" >/dev/null || { echo "$gen not installed: skipped"; continue; }
+  work=$(mktemp -d)
+  cp -r "tests/fixtures/$gen-site/." "$work"
+  if [ "$gen" = hugo ]; then build=(hugo --quiet); out=public; else build=(jekyll build --quiet); out=_site; fi
+  (cd "$work" && "$bin" integrate "$gen" >/dev/null)
+  plain=$(cd "$work" && mean_ms "${build[@]}")
+  start=$(now); (cd "$work" && "$bin" build -q); end=$(now)
+  first=$(echo "($end - $start) * 1000" | bc -l | xargs printf '%.0f')
+  step=$(cd "$work" && mean_ms "$bin" build -q)
+  with=$(cd "$work" && mean_ms sh -c "\"$bin\" build -q && ${build[*]}")
+  echo "$gen: site build without lecturegen $plain ms; lecturegen's first build $first ms" \
+    "(builtin backgrounds, espeak); with an unchanged lecturegen step $with ms" \
+    "(the step alone $step ms)"
+  if command -v chromium >/dev/null; then
+    shot=/tmp/lecturegen-$gen-page.png
+    shoot "$work/$out" notes/diffusion/ "$shot"
+    echo "screenshot of the embedded lecture page: $shot"
+  fi
+  rm -rf "$work"
+done

@@ -4,7 +4,8 @@ use super::{Chapter, Cue};
 
 /// Formats seconds as `m:ss` or `h:mm:ss`.
 pub fn clock(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
+    // Floored, as players show time: a chapter at 3.6 s starts at "0:03" on their clock.
+    let total = (seconds.max(0.0) + 1e-6).floor() as u64;
     let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
     if h > 0 {
         format!("{h}:{m:02}:{s:02}")
