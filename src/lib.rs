@@ -52,6 +52,7 @@ pub mod media;
 pub mod narration;
 pub mod overlay;
 pub mod project;
+pub mod remote;
 pub mod report;
 pub mod scaffold;
 pub mod serve;

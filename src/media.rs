@@ -41,15 +41,22 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage> {
 
 /// Scales and crops a picture to cover `width` x `height` (CSS `background-size: cover`).
 pub fn cover(bytes: &[u8], width: u32, height: u32) -> Result<RgbImage> {
-    let img = decode(bytes)?.to_rgb8();
+    Ok(cover_image(&decode(bytes)?.to_rgb8(), width, height))
+}
+
+/// A decoded picture scaled and cropped to cover `width` x `height`.
+pub fn cover_image(img: &RgbImage, width: u32, height: u32) -> RgbImage {
+    if img.dimensions() == (width, height) {
+        return img.clone();
+    }
     let scale =
         (width as f32 / img.width().max(1) as f32).max(height as f32 / img.height().max(1) as f32);
     let sw = ((img.width() as f32 * scale).ceil() as u32).max(width);
     let sh = ((img.height() as f32 * scale).ceil() as u32).max(height);
-    let scaled = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::CatmullRom);
+    let scaled = image::imageops::resize(img, sw, sh, image::imageops::FilterType::CatmullRom);
     let x = (sw - width) / 2;
     let y = (sh - height) / 2;
-    Ok(image::imageops::crop_imm(&scaled, x, y, width, height).to_image())
+    image::imageops::crop_imm(&scaled, x, y, width, height).to_image()
 }
 
 /// The picture at `path` covering `width` x `height`.

@@ -23,7 +23,7 @@ pub mod sd;
 pub use gradient::Gradient;
 
 /// What a slide asks of the background stage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BackgroundRequest {
     /// Positive prompt: lecture style + the slide's own prompt or title.
     pub prompt: String,
@@ -61,6 +61,12 @@ pub trait Backend: Send + Sync {
     fn files(&self) -> Vec<PathBuf> {
         Vec::new()
     }
+
+    /// Pictures worth asking for at once (a remote pool's capacity); 1 for backends that use
+    /// this machine's cores themselves.
+    fn parallelism(&self) -> usize {
+        1
+    }
 }
 
 /// A backend whose id also names the digests of its files, computed once.
@@ -85,6 +91,10 @@ impl Backend for Keyed {
     fn files(&self) -> Vec<PathBuf> {
         self.inner.files()
     }
+
+    fn parallelism(&self) -> usize {
+        self.inner.parallelism()
+    }
 }
 
 /// The backend called `name`, set up from the configuration (the diffusion backends check
@@ -101,6 +111,7 @@ pub fn backend(name: BackendName, config: &Config, root: &Path) -> Result<Box<dy
             })
         }
         BackendName::Builtin => Box::new(builtin::Builtin::shipped()?),
+        BackendName::Remote => Box::new(crate::remote::images::RemoteImages::new(config)?),
         _ => {
             let variant =
                 sd::variant_of(name).with_context(|| format!("no model for backend `{name}`"))?;
@@ -174,14 +185,9 @@ pub enum Source {
     Cached,
 }
 
-/// The picture for `request`: from the cache when its key is there, else from the backend (or
-/// the named image file), then cached. `steps(done, total)` reports denoising progress.
-pub fn generate(
-    backend: &dyn Backend,
-    request: &BackgroundRequest,
-    cache: &Cache,
-    steps: &dyn Fn(usize, usize),
-) -> Result<(RgbImage, Source)> {
+/// The cache key of the picture for `request` from `backend`: its parameters and the
+/// backend's id, or the digest of the picture named instead.
+pub fn key(backend: &dyn Backend, request: &BackgroundRequest) -> Result<String> {
     /// What a background's cache key is made of.
     #[derive(Serialize)]
     struct BackgroundKey<'a> {
@@ -199,7 +205,7 @@ pub fn generate(
         .as_deref()
         .map(crate::media::digest)
         .transpose()?;
-    let key = key_of(
+    Ok(key_of(
         "background",
         1,
         &BackgroundKey {
@@ -211,11 +217,33 @@ pub fn generate(
             backend: image_digest.is_none().then(|| backend.id()),
             image: image_digest,
         },
-    );
-    if let Some(image) = cache.get("backgrounds", &key).and_then(|b| decode_raw(&b)) {
-        if image.dimensions() == (request.width, request.height) {
-            return Ok((image, Source::Cached));
-        }
+    ))
+}
+
+/// The cached picture of `key`, if it is there and has the size `request` asks.
+pub fn cached(cache: &Cache, key: &str, request: &BackgroundRequest) -> Option<RgbImage> {
+    cache
+        .get("backgrounds", key)
+        .and_then(|b| decode_raw(&b))
+        .filter(|image| image.dimensions() == (request.width, request.height))
+}
+
+/// Puts a picture made elsewhere (`lecturegen cache import`) in the cache under `key`.
+pub fn store(cache: &Cache, key: &str, image: &RgbImage) {
+    cache.put("backgrounds", key, &encode_raw(image));
+}
+
+/// The picture for `request`: from the cache when its key is there, else from the backend (or
+/// the named image file), then cached. `steps(done, total)` reports denoising progress.
+pub fn generate(
+    backend: &dyn Backend,
+    request: &BackgroundRequest,
+    cache: &Cache,
+    steps: &dyn Fn(usize, usize),
+) -> Result<(RgbImage, Source)> {
+    let key = key(backend, request)?;
+    if let Some(image) = cached(cache, &key, request) {
+        return Ok((image, Source::Cached));
     }
     let image = match &request.image {
         Some(path) => crate::media::cover_file(path, request.width, request.height)
@@ -232,8 +260,41 @@ pub fn generate(
             request.height
         );
     }
-    cache.put("backgrounds", &key, &encode_raw(&image));
+    store(cache, &key, &image);
     Ok((image, Source::Generated))
+}
+
+/// Makes the pictures of `requests` (each with its key) with up to
+/// [`Backend::parallelism`] requests at once, caching each as it arrives. Returns the keys
+/// that failed, with why; `done(key)` is called after each success.
+pub fn generate_many(
+    backend: &dyn Backend,
+    requests: &[(String, BackgroundRequest)],
+    cache: &Cache,
+    done: &(dyn Fn(&str) + Sync),
+) -> std::collections::HashMap<String, String> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::Mutex::new(std::collections::HashMap::new());
+    let workers = backend.parallelism().clamp(1, requests.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((key, request)) = requests.get(i) else {
+                    break;
+                };
+                match generate(backend, request, cache, &|_, _| {}) {
+                    Ok(_) => done(key),
+                    Err(e) => {
+                        if let Ok(mut failed) = failed.lock() {
+                            failed.insert(key.clone(), format!("{e:#}"));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    failed.into_inner().unwrap_or_default()
 }
 
 fn encode_raw(image: &RgbImage) -> Vec<u8> {

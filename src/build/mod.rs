@@ -60,6 +60,21 @@ pub fn encoder_settings(project: &Project) -> EncoderSettings {
     }
 }
 
+/// A background a build would generate: its cache key, the slide that asks, and every
+/// parameter (what `lecturegen prompts` lists and `lecturegen cache import` fills).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PendingBackground {
+    /// Cache key: name the picture `KEY.png` for `lecturegen cache import`.
+    pub key: String,
+    /// `file:line` of the slide.
+    pub slide: String,
+    /// The backend's id (part of the key).
+    pub backend: String,
+    /// Prompt, negative prompt, seed and frame size.
+    #[serde(flatten)]
+    pub request: background::BackgroundRequest,
+}
+
 /// What a build did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
@@ -159,7 +174,7 @@ pub struct Workspace {
     /// Digest of everything besides the slide itself that shapes a slide's picture.
     frame_inputs: String,
     /// The voices, each set up when a lecture first asks for it (finding espeak-ng runs it).
-    speakers: [(VoiceName, std::sync::OnceLock<Speaker>); 3],
+    speakers: [(VoiceName, std::sync::OnceLock<Speaker>); 4],
     lexicon: Lexicon,
 }
 
@@ -173,8 +188,13 @@ impl Workspace {
         let backend =
             background::backend(project.config.build.backend, &project.config, &project.root)?;
         let lexicon = load_lexicon(&project.root)?;
-        let speakers = [VoiceName::Espeak, VoiceName::Command, VoiceName::None]
-            .map(|name| (name, std::sync::OnceLock::new()));
+        let speakers = [
+            VoiceName::Espeak,
+            VoiceName::Command,
+            VoiceName::Remote,
+            VoiceName::None,
+        ]
+        .map(|name| (name, std::sync::OnceLock::new()));
         let mut workspace = Self {
             encoder: encoder_settings(&project),
             cache: Cache::new(&cache_dir),
@@ -250,6 +270,85 @@ impl Workspace {
         }
     }
 
+    fn load_options(&self) -> LoadOptions {
+        let config = &self.project.config;
+        LoadOptions {
+            course_root: self.project.root.clone(),
+            allow_html: config.build.allow_html,
+            default_seed: config.build.seed,
+            default_lang: config.course.lang.clone(),
+            default_author: config.course.author.clone(),
+            max_words_per_page: config.layout.max_words_per_page,
+            host: config.site.generator.is_host(),
+        }
+    }
+
+    /// The pictures a build of `sources` within `scope` would ask the backend for: not in the
+    /// cache, of slides that changed, each once. Lectures that do not load are left to the
+    /// build, which reports them.
+    pub fn pending_backgrounds(
+        &self,
+        sources: &[LectureSource],
+        scope: &Scope,
+    ) -> Vec<PendingBackground> {
+        let output = self.project.output_dir();
+        let host = self.project.config.site.generator.is_host();
+        let (width, height) = (self.encoder.width, self.encoder.height);
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = Vec::new();
+        for source in sources {
+            let previous = self.records.load(&source.slug);
+            let in_place = output
+                .join(&source.slug)
+                .join(site::last_written(host))
+                .is_file();
+            if in_place && !scope.includes(source, &previous) {
+                continue;
+            }
+            let Ok(lecture) = content::load(source, &self.load_options()) else {
+                continue;
+            };
+            for slide in &lecture.slides {
+                let slide_key =
+                    keys::slide(&self.frame_inputs, &self.project.root, &lecture.meta, slide);
+                if in_place
+                    && previous
+                        .slides
+                        .get(slide.index)
+                        .is_some_and(|p| p.key == slide_key)
+                {
+                    continue;
+                }
+                let request = background::request(&lecture.meta, slide, width, height);
+                if request.image.is_some() {
+                    continue;
+                }
+                let Ok(key) = background::key(self.backend.as_ref(), &request) else {
+                    continue;
+                };
+                if background::cached(&self.cache, &key, &request).is_some()
+                    || !seen.insert(key.clone())
+                {
+                    continue;
+                }
+                pending.push(PendingBackground {
+                    key,
+                    slide: format!("{}:{}", source.display, slide.line),
+                    backend: self.backend.id(),
+                    request,
+                });
+            }
+        }
+        pending
+    }
+
+    /// Puts a picture made elsewhere in the cache as the background of `pending`, scaled to
+    /// cover the frame.
+    pub fn import_background(&self, pending: &PendingBackground, image: &RgbImage) {
+        let image = crate::media::cover_image(image, pending.request.width, pending.request.height);
+        background::store(&self.cache, &pending.key, &image);
+    }
+
     /// The lectures of the course's content folder.
     pub fn discover(&self) -> Result<Vec<LectureSource>> {
         let project = &self.project;
@@ -286,9 +385,36 @@ impl Workspace {
             .with_context(|| format!("creating {}", output.display()))?;
         remove_stale_temps(&output);
 
+        // A backend that takes many requests at once (a pool of servers) gets every picture the
+        // build needs up front, instead of two at a time from the slide threads.
+        let mut prefetch_failed = std::collections::HashMap::new();
+        let prefetched = std::sync::Mutex::new(std::collections::HashSet::new());
+        if self.backend.parallelism() > 1 {
+            let pending = self.pending_backgrounds(sources, scope);
+            if !pending.is_empty() {
+                tracing::info!(
+                    "asking for {} backgrounds, {} at a time",
+                    pending.len(),
+                    self.backend.parallelism()
+                );
+                let requests: Vec<_> = pending.into_iter().map(|p| (p.key, p.request)).collect();
+                prefetch_failed = background::generate_many(
+                    self.backend.as_ref(),
+                    &requests,
+                    &self.cache,
+                    &|key| {
+                        if let Ok(mut made) = prefetched.lock() {
+                            made.insert(key.to_string());
+                        }
+                    },
+                );
+            }
+        }
         let ctx = Run {
             ws: self,
             reporter,
+            prefetch_failed,
+            prefetched: prefetched.into_inner().unwrap_or_default(),
             backgrounds_generated: AtomicUsize::new(0),
             backgrounds_cached: AtomicUsize::new(0),
             encoded: AtomicUsize::new(0),
@@ -379,6 +505,11 @@ impl Workspace {
 struct Run<'a> {
     ws: &'a Workspace,
     reporter: &'a dyn Reporter,
+    /// Backgrounds asked for up front that failed, by key, with why: their slides fail
+    /// without asking again.
+    prefetch_failed: std::collections::HashMap<String, String>,
+    /// Backgrounds made up front (counted as made, not as cached, when their slide takes them).
+    prefetched: std::collections::HashSet<String>,
     backgrounds_generated: AtomicUsize,
     backgrounds_cached: AtomicUsize,
     encoded: AtomicUsize,
@@ -451,16 +582,7 @@ impl Run<'_> {
     fn lecture(&self, source: &LectureSource, previous: &LectureRecord) -> Result<Built> {
         let project = &self.ws.project;
         let config = &project.config;
-        let options = LoadOptions {
-            course_root: project.root.clone(),
-            allow_html: config.build.allow_html,
-            default_seed: config.build.seed,
-            default_lang: config.course.lang.clone(),
-            default_author: config.course.author.clone(),
-            max_words_per_page: config.layout.max_words_per_page,
-            host: config.site.generator.is_host(),
-        };
-        let lecture = content::load(source, &options)?;
+        let lecture = content::load(source, &self.ws.load_options())?;
         for w in &lecture.warnings {
             self.warn(w);
         }
@@ -747,6 +869,10 @@ impl Run<'_> {
         let (width, height) = (self.ws.encoder.width, self.ws.encoder.height);
         let mut clock = StageClock::start();
         let request = background::request(&lecture.meta, slide, width, height);
+        let background_key = background::key(self.ws.backend.as_ref(), &request)?;
+        if let Some(why) = self.prefetch_failed.get(&background_key) {
+            bail!("background: {why}");
+        }
         let (background, source) = background::generate(
             self.ws.backend.as_ref(),
             &request,
@@ -754,9 +880,11 @@ impl Run<'_> {
             &|done, total| self.reporter.background_step(slide.index, done, total),
         )?;
         clock.lap("background");
-        match source {
-            Source::Generated => &self.backgrounds_generated,
-            Source::Cached => &self.backgrounds_cached,
+        let made_now = source == Source::Generated || self.prefetched.contains(&background_key);
+        if made_now {
+            &self.backgrounds_generated
+        } else {
+            &self.backgrounds_cached
         }
         .fetch_add(1, Ordering::Relaxed);
 

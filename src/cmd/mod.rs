@@ -2,6 +2,7 @@
 
 mod backgrounds;
 mod build;
+mod bulk;
 mod host;
 mod models;
 mod new;
@@ -57,11 +58,37 @@ enum Command {
         #[command(subcommand)]
         supports: Option<MdbookCommand>,
     },
+    /// List the backgrounds a build would generate and are not in the cache (key and every
+    /// parameter), for another engine to make in bulk.
+    Prompts {
+        #[command(flatten)]
+        build: BuildArgs,
+        /// As JSON (an array of objects), for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cache of backgrounds.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// List the background backends, what each needs and whether its weights are found.
     Models {
         /// Course folder (its lecturegen.toml may name a weights folder).
         #[arg(long, default_value = ".")]
         root: PathBuf,
+    },
+}
+
+/// What `lecturegen cache` does.
+#[derive(Debug, Subcommand)]
+enum CacheCommand {
+    /// Check and import pictures named KEY.png (.jpg, .webp) that `lecturegen prompts` listed.
+    Import {
+        /// The folder of pictures.
+        dir: PathBuf,
+        #[command(flatten)]
+        build: BuildArgs,
     },
 }
 
@@ -87,7 +114,7 @@ pub struct BuildArgs {
     /// Background backend (overrides `build.backend`).
     #[arg(long, value_parser = backend_name)]
     backend: Option<BackendName>,
-    /// Voice that reads the notes (overrides `narration.voice`): espeak, command, none.
+    /// Voice that reads the notes (overrides `narration.voice`): espeak, command, remote, none.
     #[arg(long, value_parser = voice_name)]
     voice: Option<VoiceName>,
     /// Another folder of fonts (TTF, OTF, TTC) for scripts the bundled fonts lack; repeatable.
@@ -156,6 +183,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => watch::serve(&args),
         Command::Models { root } => models::run(&root),
+        Command::Prompts { build, json } => bulk::prompts(&build, json),
+        Command::Cache {
+            command: CacheCommand::Import { dir, build },
+        } => bulk::import(&build, &dir),
         Command::Integrate { generator, root } => host::integrate(generator, &root),
         Command::Mdbook { supports } => host::mdbook(match &supports {
             Some(MdbookCommand::Supports { renderer }) => Some(renderer),

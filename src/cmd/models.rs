@@ -23,6 +23,14 @@ pub fn run(root: &std::path::Path) -> Result<ExitCode> {
                 }
             }
         }
+        if name == BackendName::Remote {
+            let urls = config.remote.url.list();
+            if urls.is_empty() {
+                println!("{:<10} not set up: [remote] url = \"http://host:port\"", "");
+            } else {
+                println!("{:<10} servers: {}", "", urls.join(", "));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -93,6 +93,10 @@ pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> S
                 config.espeak.program
             )),
         },
+        VoiceName::Remote => match crate::remote::speech::RemoteVoice::new(&config.remote) {
+            Ok(voice) => Speaker::Ready(Box::new(voice)),
+            Err(e) => Speaker::Missing(format!("the remote voice cannot be used: {e:#}")),
+        },
         VoiceName::Command => match CommandVoice::find(&config.command, timeout, scratch) {
             Some(voice) => Speaker::Ready(Box::new(voice)),
             None => Speaker::Missing(format!(

@@ -121,6 +121,17 @@ fn decode_samples(data: &[u8], tag: u16, channels: u16, bits: u16) -> Result<Vec
         .collect())
 }
 
+/// Raw 16-bit little-endian mono samples at `rate` (OpenAI's `pcm` speech), at [`RATE`].
+pub fn from_s16le(bytes: &[u8], rate: u32) -> Pcm {
+    let samples: Vec<f32> = bytes
+        .chunks_exact(2)
+        .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+        .collect();
+    Pcm {
+        samples: resample(&samples, rate),
+    }
+}
+
 /// Linear-interpolation resampling to [`RATE`] (speech engines mostly write 16 to 48 kHz).
 fn resample(samples: &[f32], rate: u32) -> Vec<f32> {
     if rate == RATE || rate == 0 || samples.is_empty() {

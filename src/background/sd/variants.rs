@@ -183,7 +183,7 @@ pub fn variant_of(backend: BackendName) -> Option<Variant> {
             ..sdxl()
         }),
         BackendName::Sdxl => Some(sdxl()),
-        BackendName::None | BackendName::Builtin => None,
+        BackendName::None | BackendName::Builtin | BackendName::Remote => None,
     }
 }
 
