@@ -107,42 +107,33 @@ fn main() {
         let fleet: Vec<FakeServer> = (0..servers).map(|_| server(LATENCY)).collect();
         let ideal =
             pictures as f64 * LATENCY.as_secs_f64() / (servers * CONCURRENCY) as f64 + local;
-        // A list of URLs: the client spreads the requests.
+        // A list of URLs (the client spreads the requests), then one URL in front of the same
+        // capacity (a load balancer), its concurrency sized to it.
         let urls: Vec<String> = fleet.iter().map(|s| format!("{:?}", s.url)).collect();
-        let root = course(
-            &format!("list{servers}"),
-            1,
-            pictures,
-            &format!("url = [{}]\nconcurrency = {CONCURRENCY}", urls.join(", ")),
-        );
-        let (seconds, made) = build(&root);
-        assert_eq!(made, pictures);
-        println!(
-            "{servers:>8} {:>14} {seconds:>10.2} {ideal:>16.2} {:>10.0}%",
-            "list of URLs",
-            ideal / seconds * 100.0
-        );
-        let _ = std::fs::remove_dir_all(&root);
-        // One URL in front of the same capacity (a load balancer): concurrency sized to it.
         let single = server(LATENCY);
-        let root = course(
-            &format!("one{servers}"),
-            1,
-            pictures,
-            &format!(
-                "url = {:?}\nconcurrency = {}",
-                single.url,
-                servers * CONCURRENCY
+        for (how, remote) in [
+            (
+                "list of URLs",
+                format!("url = [{}]\nconcurrency = {CONCURRENCY}", urls.join(", ")),
             ),
-        );
-        let (seconds, made) = build(&root);
-        assert_eq!(made, pictures);
-        println!(
-            "{servers:>8} {:>14} {seconds:>10.2} {ideal:>16.2} {:>10.0}%",
-            "one URL",
-            ideal / seconds * 100.0
-        );
-        let _ = std::fs::remove_dir_all(&root);
+            (
+                "one URL",
+                format!(
+                    "url = {:?}\nconcurrency = {}",
+                    single.url,
+                    servers * CONCURRENCY
+                ),
+            ),
+        ] {
+            let root = course(&format!("scale{servers}"), 1, pictures, &remote);
+            let (seconds, made) = build(&root);
+            assert_eq!(made, pictures);
+            println!(
+                "{servers:>8} {how:>14} {seconds:>10.2} {ideal:>16.2} {:>10.0}%",
+                ideal / seconds * 100.0
+            );
+            let _ = std::fs::remove_dir_all(&root);
+        }
     }
 
     // The client's cost per picture against the engine's own time, and against the builtin

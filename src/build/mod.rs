@@ -270,6 +270,16 @@ impl Workspace {
         }
     }
 
+    /// Whether the lecture `slug`'s last build is complete in the output.
+    fn in_place(&self, slug: &str) -> bool {
+        let host = self.project.config.site.generator.is_host();
+        self.project
+            .output_dir()
+            .join(slug)
+            .join(site::last_written(host))
+            .is_file()
+    }
+
     fn load_options(&self) -> LoadOptions {
         let config = &self.project.config;
         LoadOptions {
@@ -291,17 +301,12 @@ impl Workspace {
         sources: &[LectureSource],
         scope: &Scope,
     ) -> Vec<PendingBackground> {
-        let output = self.project.output_dir();
-        let host = self.project.config.site.generator.is_host();
         let (width, height) = (self.encoder.width, self.encoder.height);
         let mut seen = std::collections::HashSet::new();
         let mut pending = Vec::new();
         for source in sources {
             let previous = self.records.load(&source.slug);
-            let in_place = output
-                .join(&source.slug)
-                .join(site::last_written(host))
-                .is_file();
+            let in_place = self.in_place(&source.slug);
             if in_place && !scope.includes(source, &previous) {
                 continue;
             }
@@ -432,11 +437,7 @@ impl Workspace {
         let mut entries = Vec::new();
         for source in sources {
             let previous = self.records.load(&source.slug);
-            let in_place = output
-                .join(&source.slug)
-                .join(site::last_written(host))
-                .is_file();
-            if in_place && !scope.includes(source, &previous) {
+            if self.in_place(&source.slug) && !scope.includes(source, &previous) {
                 if let Some(entry) = previous.entry {
                     summary.skipped += 1;
                     summary.slides += entry.slides;

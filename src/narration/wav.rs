@@ -153,7 +153,11 @@ fn resample(samples: &[f32], rate: u32) -> Vec<f32> {
 
 /// A 16-bit mono WAV of `pcm` (for tests and for looking at what was spoken).
 pub fn write(pcm: &Pcm) -> Vec<u8> {
-    let data = pcm.to_bytes();
+    write_s16(&pcm.to_bytes(), RATE)
+}
+
+/// A 16-bit mono WAV of little-endian `data` at `rate`.
+pub fn write_s16(data: &[u8], rate: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(44 + data.len());
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
@@ -161,12 +165,12 @@ pub fn write(pcm: &Pcm) -> Vec<u8> {
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&RATE.to_le_bytes());
-    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
+    out.extend_from_slice(data);
     out
 }

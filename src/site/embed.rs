@@ -80,18 +80,9 @@ pub struct Published {
     pub duration: f64,
     /// Length as `m:ss`.
     pub duration_label: String,
-    /// The MP4.
-    pub video: String,
-    /// The poster.
-    pub poster: String,
-    /// The chapters track.
-    pub chapters_vtt: String,
-    /// The captions track, when narrated.
-    pub captions_vtt: Option<String>,
-    /// Frame width.
-    pub width: u32,
-    /// Frame height.
-    pub height: u32,
+    /// The video, poster and tracks, with their URLs, and the frame size.
+    #[serde(flatten)]
+    pub media: MediaFiles,
     /// Chapters with their start as `m:ss`.
     pub chapters: Vec<PublishedChapter>,
     /// Each slide's text.
@@ -130,12 +121,13 @@ impl Published {
             dir: entry.dir.clone(),
             duration: entry.duration,
             duration_label: super::clock(entry.duration),
-            video: url(&entry.media.video),
-            poster: url(&entry.media.poster),
-            chapters_vtt: url(&entry.media.chapters_vtt),
-            captions_vtt: entry.media.captions_vtt.as_deref().map(url),
-            width: entry.media.width,
-            height: entry.media.height,
+            media: MediaFiles {
+                video: url(&entry.media.video),
+                poster: url(&entry.media.poster),
+                chapters_vtt: url(&entry.media.chapters_vtt),
+                captions_vtt: entry.media.captions_vtt.as_deref().map(url),
+                ..entry.media
+            },
             chapters: entry
                 .chapters
                 .iter()

@@ -204,19 +204,11 @@ fn real_mdbook_builds_serves_and_plays() {
     std::fs::remove_file(course.path("lecturegen.toml")).unwrap();
     std::fs::remove_dir_all(course.path("content")).unwrap();
     let path = path_with_lecturegen();
-    let lecturegen = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_lecturegen"))
-            .args(args)
-            .current_dir(&course.root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    lecturegen(&["integrate", "mdbook"]);
+    crate::support::run_ok(
+        &course.root,
+        env!("CARGO_BIN_EXE_lecturegen"),
+        &["integrate", "mdbook"],
+    );
     // Small frames, the espeak voice (narrated: both tracks), gradients for speed.
     let config = course.read("lecturegen.toml");
     course.file(
@@ -290,23 +282,6 @@ fn real_mdbook_builds_serves_and_plays() {
     let url = format!("http://127.0.0.1:{port}/diffusion/sampling.html");
     let chapters = check_player(&mut browser, &url, true);
     assert_eq!(chapters, 4);
-}
-
-/// Whether the site generator `program` runs; in CI its absence is a failure (`.ci/run`
-/// installs it), elsewhere a loud skip.
-fn generator(program: &str, version: &str) -> bool {
-    let found = Command::new(program)
-        .arg(version)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{program} is missing in CI: .ci/run installs it"
-        );
-        eprintln!("\n!!!!!!!!\nSKIPPED {program} test: {program} not found (apt-get install {program}).\n!!!!!!!!\n");
-    }
-    found
 }
 
 /// The tone voice (a deterministic stand-in for a TTS program, run as one): narrated lectures
@@ -390,7 +365,7 @@ fn real_host(fixture: &str, generator_name: &str, build: &[&str], site: &str, pa
 
 #[test]
 fn real_hugo_site_embeds_and_plays() {
-    if generator("hugo", "version") {
+    if crate::support::tool("hugo", "version", "hugo") {
         real_host(
             "hugo-site",
             "hugo",
@@ -403,7 +378,7 @@ fn real_hugo_site_embeds_and_plays() {
 
 #[test]
 fn real_jekyll_site_embeds_and_plays() {
-    if generator("jekyll", "--version") {
+    if crate::support::tool("jekyll", "--version", "jekyll") {
         real_host(
             "jekyll-site",
             "jekyll",

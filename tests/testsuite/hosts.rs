@@ -601,16 +601,7 @@ fn quarto_shortcode_finds_the_pages_lecture_in_lua() {
     // Quarto cannot be installed here (PyPI's quarto-cli downloads its binary from GitHub at
     // install time): the extension's Lua runs in Lua 5.4 with the few Quarto and Pandoc calls
     // it makes given as Quarto documents them.
-    let found = Command::new("lua5.4")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "lua5.4 is missing in CI: .ci/run installs it"
-        );
-        eprintln!("\n!!!!!!!!\nSKIPPED Quarto shortcode test: no lua5.4.\n!!!!!!!!\n");
+    if !crate::support::tool("lua5.4", "-v", "lua5.4") {
         return;
     }
     let page = HUGO_PAGE.replace("{{< lecture >}}", "{{< lecture >}}\n");
@@ -646,19 +637,8 @@ io.write(shortcodes.lecture({args}, {{}}, {{}}).text)
                     .into_owned()
             )),
         );
-        let out = Command::new("lua5.4")
-            .args(["-e", &script])
-            .current_dir(&course.root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .replace("&#x2F;", "/")
+        let out = crate::support::run_ok(&course.root, "lua5.4", &["-e", &script]);
+        String::from_utf8(out).unwrap().replace("&#x2F;", "/")
     };
     // The page's own lecture, its URLs relative to the page (one folder down).
     let own = harness("{}", "notes/diffusion.qmd");

@@ -31,20 +31,7 @@ pub fn tone_course() -> Course {
 
 /// Whether espeak-ng can be run; in CI its absence is a failure, elsewhere a loud skip.
 fn espeak() -> bool {
-    let found = std::process::Command::new("espeak-ng")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "espeak-ng is missing in CI: .ci/run installs it"
-        );
-        eprintln!(
-            "\n!!!!!!!!\nSKIPPED: espeak-ng not installed (apt-get install espeak-ng)\n!!!!!!!!\n"
-        );
-    }
-    found
+    crate::support::tool("espeak-ng", "--version", "espeak-ng")
 }
 
 /// (start, end, text) of each cue of a WebVTT file.

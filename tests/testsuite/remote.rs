@@ -357,17 +357,9 @@ fn remote_voice_speaks_and_a_bad_answer_is_refused() {
 fn prompts_list_what_a_build_would_make_and_cache_import_fills_it() {
     let course = course(&["http://127.0.0.1:9"], "retries = 0\n");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_lecturegen"))
-            .args(args)
-            .args(["--root", course.root.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        let mut args = args.to_vec();
+        args.extend(["--root", course.root.to_str().unwrap()]);
+        crate::support::run_ok(&course.root, env!("CARGO_BIN_EXE_lecturegen"), &args)
     };
     let listed: serde_json::Value = serde_json::from_slice(&run(&["prompts", "--json"])).unwrap();
     let listed = listed.as_array().unwrap();

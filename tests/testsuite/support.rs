@@ -312,3 +312,38 @@ pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
         .unwrap();
     bytes
 }
+
+/// Whether `program ARG` runs; in CI its absence is a failure (`.ci/run` installs it),
+/// elsewhere a loud skip naming `package`.
+pub fn tool(program: &str, arg: &str, package: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is missing in CI: .ci/run installs it"
+        );
+        eprintln!(
+            "\n!!!!!!!!\nSKIPPED: {program} not installed (apt-get install {package})\n!!!!!!!!\n"
+        );
+    }
+    found
+}
+
+/// Runs `program args` in `dir`, asserts it succeeded, and returns its stdout.
+pub fn run_ok(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
