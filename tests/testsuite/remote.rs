@@ -401,3 +401,42 @@ fn prompts_list_what_a_build_would_make_and_cache_import_fills_it() {
     let (summary, collect) = course.build();
     assert_eq!(summary.built, 1, "{:?}", collect.errors());
 }
+
+#[test]
+fn x_should_retry_overrides_the_status() {
+    // The server says a 400 is worth retrying, and a 503 is not.
+    let server = FakeServer::start(|r, _| {
+        if r.body["prompt"] == "Rivers" {
+            Reply::json(503, json!({"detail": "gone for good"})).header("x-should-retry", "false")
+        } else {
+            sdapi_ok(r)
+        }
+    });
+    let flaky = FakeServer::start(|r, n| {
+        if n == 0 {
+            Reply::json(400, json!({"detail": "busy, try again"})).header("x-should-retry", "true")
+        } else {
+            sdapi_ok(r)
+        }
+    });
+    let course = course(&[&flaky.url], "concurrency = 1\n");
+    course.file("content/a.md", "---\ntitle: One slide\n---\n");
+    let (summary, collect) = course.build();
+    assert_eq!(summary.built, 1, "{:?}", collect.errors());
+    assert_eq!(flaky.requests().len(), 2, "the 400 was retried");
+
+    let course = self::course(&[&server.url], "");
+    course.file("content/a.md", NOTES);
+    let (summary, collect) = course.build();
+    assert_eq!(summary.failed, 1);
+    assert!(collect.errors().join("\n").contains("gone for good"));
+    let asked = server
+        .requests()
+        .iter()
+        .filter(|r| r.body["prompt"] == "Rivers")
+        .count();
+    assert_eq!(
+        asked, 1,
+        "a 503 the server says not to retry is not retried"
+    );
+}
