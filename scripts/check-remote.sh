@@ -27,7 +27,6 @@ bin=$repo/target/release/lecturegen
 "$venv/bin/python" scripts/tiny_sd.py "$work/tiny-sd" 2>/dev/null | tail -1
 
 start_server() {
-  mkdir -p "$work/home/cache/v2"
   XINFERENCE_ENABLE_VIRTUAL_ENV=0 XINFERENCE_AUTH_ADVANCED=0 HF_HUB_OFFLINE=1 \
     XINFERENCE_HOME="$work/home" "$venv/bin/xinference-local" --host 127.0.0.1 --port "$port" \
     > "$work/server.log" 2>&1 &
@@ -36,6 +35,8 @@ start_server() {
     curl -sf "$url/v1/models" >/dev/null 2>&1 && break
     sleep 1
   done
+  # Xinference links a registered folder into its cache, which it makes afresh at start.
+  mkdir -p "$work/home/cache/v2"
   # Register the folder as an image model, then launch it.
   python3 - "$url" "$work/tiny-sd" <<'PY'
 import json, sys, urllib.request

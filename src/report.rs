@@ -9,6 +9,9 @@ pub trait Reporter: Sync {
     fn lecture_started(&self, _name: &str, _slides: usize) {}
     /// The background of slide `slide` (0-based) has made `done` of its `total` steps.
     fn background_step(&self, _slide: usize, _done: usize, _total: usize) {}
+    /// `done` of the `total` backgrounds asked of a remote pool before the slides are drawn
+    /// have arrived.
+    fn backgrounds_arrived(&self, _done: usize, _total: usize) {}
     /// The voice has just spoken `caption` (not from the cache) on slide `slide` (0-based).
     fn sentence_spoken(&self, _slide: usize, _caption: &str) {}
     /// One slide of the current lecture is done.

@@ -89,6 +89,14 @@ impl Reporter for Progress {
         }
     }
 
+    fn backgrounds_arrived(&self, done: usize, total: usize) {
+        self.lectures.set_message(if done < total {
+            format!("backgrounds from the servers: {done}/{total}")
+        } else {
+            String::new()
+        });
+    }
+
     fn sentence_spoken(&self, slide: usize, caption: &str) {
         if let Ok(current) = self.slides.lock() {
             if let Some(bar) = current.as_ref() {
