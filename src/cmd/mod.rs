@@ -42,8 +42,10 @@ enum Command {
     Backgrounds(backgrounds::Args),
     /// Train the built-in background model and write its weights.
     TrainBuiltin(backgrounds::TrainArgs),
-    /// Set up a site another generator builds (mdbook, hugo, jekyll, zola, quarto) to publish
-    /// lectures: writes lecturegen.toml and the generator's snippet; prints what it changed.
+    /// Set up a site built by mdbook, hugo, jekyll, zola or quarto to publish lectures.
+    ///
+    /// Writes lecturegen.toml and the generator's snippet and prints what it changed; a second
+    /// run changes nothing.
     Integrate {
         /// The site's generator.
         #[arg(value_parser = generator_name)]
@@ -52,14 +54,18 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
-    /// The mdBook preprocessor (book.toml: `[preprocessor.lecturegen] command = "lecturegen
-    /// mdbook"`): chapters with a `{{#lecture}}` line get their lecture video.
+    /// The mdBook preprocessor: chapters with a `{{#lecture}}` line get their lecture video.
+    ///
+    /// book.toml: `[preprocessor.lecturegen] command = "lecturegen mdbook"` (`lecturegen
+    /// integrate mdbook` adds it).
     Mdbook {
         #[command(subcommand)]
         supports: Option<MdbookCommand>,
     },
-    /// List the backgrounds a build would generate and are not in the cache (key and every
-    /// parameter), for another engine to make in bulk.
+    /// List the backgrounds a build would generate that are not in the cache.
+    ///
+    /// Each with its cache key and every parameter, for another engine to make in bulk; name
+    /// each picture KEY.png for `lecturegen cache import`.
     Prompts {
         #[command(flatten)]
         build: BuildArgs,
