@@ -19,6 +19,7 @@
 
 mod files;
 mod keys;
+mod prefetch;
 mod speech;
 mod state;
 
@@ -47,6 +48,7 @@ use crate::templates::{self, Templates};
 use crate::timeline;
 use crate::video::{self, EncodedSlide, EncoderSettings, Still, AUDIO_RATE};
 use files::{jpeg, page_image, remove_unlisted, StageClock};
+pub use prefetch::PendingBackground;
 use speech::{load_lexicon, soundtrack};
 use state::{LectureRecord, PageRecord, Records, SlideRecord};
 
@@ -58,21 +60,6 @@ pub fn encoder_settings(project: &Project) -> EncoderSettings {
         height: v.height,
         qp: v.qp,
     }
-}
-
-/// A background a build would generate: its cache key, the slide that asks, and every
-/// parameter (what `lecturegen prompts` lists and `lecturegen cache import` fills).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PendingBackground {
-    /// Cache key: name the picture `KEY.png` for `lecturegen cache import`.
-    pub key: String,
-    /// `file:line` of the slide.
-    pub slide: String,
-    /// The backend's id (part of the key).
-    pub backend: String,
-    /// Prompt, negative prompt, seed and frame size.
-    #[serde(flatten)]
-    pub request: background::BackgroundRequest,
 }
 
 /// What a build did.
@@ -293,67 +280,6 @@ impl Workspace {
         }
     }
 
-    /// The pictures a build of `sources` within `scope` would ask the backend for: not in the
-    /// cache, of slides that changed, each once. Lectures that do not load are left to the
-    /// build, which reports them.
-    pub fn pending_backgrounds(
-        &self,
-        sources: &[LectureSource],
-        scope: &Scope,
-    ) -> Vec<PendingBackground> {
-        let (width, height) = (self.encoder.width, self.encoder.height);
-        let mut seen = std::collections::HashSet::new();
-        let mut pending = Vec::new();
-        for source in sources {
-            let previous = self.records.load(&source.slug);
-            let in_place = self.in_place(&source.slug);
-            if in_place && !scope.includes(source, &previous) {
-                continue;
-            }
-            let Ok(lecture) = content::load(source, &self.load_options()) else {
-                continue;
-            };
-            for slide in &lecture.slides {
-                let slide_key =
-                    keys::slide(&self.frame_inputs, &self.project.root, &lecture.meta, slide);
-                if in_place
-                    && previous
-                        .slides
-                        .get(slide.index)
-                        .is_some_and(|p| p.key == slide_key)
-                {
-                    continue;
-                }
-                let request = background::request(&lecture.meta, slide, width, height);
-                if request.image.is_some() {
-                    continue;
-                }
-                let Ok(key) = background::key(self.backend.as_ref(), &request) else {
-                    continue;
-                };
-                if background::cached(&self.cache, &key, &request).is_some()
-                    || !seen.insert(key.clone())
-                {
-                    continue;
-                }
-                pending.push(PendingBackground {
-                    key,
-                    slide: format!("{}:{}", source.display, slide.line),
-                    backend: self.backend.id(),
-                    request,
-                });
-            }
-        }
-        pending
-    }
-
-    /// Puts a picture made elsewhere in the cache as the background of `pending`, scaled to
-    /// cover the frame.
-    pub fn import_background(&self, pending: &PendingBackground, image: &RgbImage) {
-        let image = crate::media::cover_image(image, pending.request.width, pending.request.height);
-        background::store(&self.cache, &pending.key, &image);
-    }
-
     /// The lectures of the course's content folder.
     pub fn discover(&self) -> Result<Vec<LectureSource>> {
         let project = &self.project;
@@ -390,36 +316,12 @@ impl Workspace {
             .with_context(|| format!("creating {}", output.display()))?;
         remove_stale_temps(&output);
 
-        // A backend that takes many requests at once (a pool of servers) gets every picture the
-        // build needs up front, instead of two at a time from the slide threads.
-        let mut prefetch_failed = std::collections::HashMap::new();
-        let prefetched = std::sync::Mutex::new(std::collections::HashSet::new());
-        if self.backend.parallelism() > 1 {
-            let pending = self.pending_backgrounds(sources, scope);
-            if !pending.is_empty() {
-                tracing::info!(
-                    "asking for {} backgrounds, {} at a time",
-                    pending.len(),
-                    self.backend.parallelism()
-                );
-                let requests: Vec<_> = pending.into_iter().map(|p| (p.key, p.request)).collect();
-                prefetch_failed = background::generate_many(
-                    self.backend.as_ref(),
-                    &requests,
-                    &self.cache,
-                    &|key| {
-                        if let Ok(mut made) = prefetched.lock() {
-                            made.insert(key.to_string());
-                        }
-                    },
-                );
-            }
-        }
+        let (prefetch_failed, prefetched) = self.prefetch(sources, scope, reporter);
         let ctx = Run {
             ws: self,
             reporter,
             prefetch_failed,
-            prefetched: prefetched.into_inner().unwrap_or_default(),
+            prefetched,
             backgrounds_generated: AtomicUsize::new(0),
             backgrounds_cached: AtomicUsize::new(0),
             encoded: AtomicUsize::new(0),

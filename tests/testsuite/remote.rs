@@ -210,6 +210,10 @@ fn requests_spread_over_servers_within_each_ones_limit() {
     let (summary, collect) = course.build();
     assert_eq!(summary.built, 1, "{:?}", collect.errors());
     assert_eq!(summary.backgrounds_generated, 12);
+    // They were asked for up front, and counted as they arrived.
+    let arrived = collect.arrived.lock().unwrap().clone();
+    assert_eq!(arrived.first(), Some(&(0, 12)));
+    assert_eq!(arrived.last(), Some(&(12, 12)));
     let (na, nb) = (a.requests().len(), b.requests().len());
     assert_eq!(na + nb, 12);
     assert!(na >= 4 && nb >= 4, "spread: {na} and {nb}");

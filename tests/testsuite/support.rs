@@ -125,6 +125,8 @@ fn copy_dir(from: &Path, to: &Path) {
 pub struct Collect {
     pub warnings: Mutex<Vec<String>>,
     pub errors: Mutex<Vec<String>>,
+    /// Remote backgrounds arrived: (done, total) as reported.
+    pub arrived: Mutex<Vec<(usize, usize)>>,
 }
 
 impl Collect {
@@ -137,6 +139,9 @@ impl Collect {
 }
 
 impl Reporter for Collect {
+    fn backgrounds_arrived(&self, done: usize, total: usize) {
+        self.arrived.lock().unwrap().push((done, total));
+    }
     fn warning(&self, message: &str) {
         self.warnings.lock().unwrap().push(message.to_string());
     }
