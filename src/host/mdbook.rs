@@ -134,7 +134,12 @@ pub fn preprocess(input: &[u8], reporter: &dyn Reporter) -> Result<Outcome> {
         };
         std::fs::create_dir_all(&cache_dir)
             .with_context(|| format!("creating {}", cache_dir.display()))?;
-        write_if_changed(&stamp_file, &serde_json::to_vec(&stamp)?)?;
+        if summary.failed == 0 {
+            write_if_changed(&stamp_file, &serde_json::to_vec(&stamp)?)?;
+        } else {
+            // A lecture that failed is built (and its error shown) again on the next call.
+            let _ = std::fs::remove_file(&stamp_file);
+        }
         crate::media::save_digests(&cache_dir);
         (
             stamp.entries,
