@@ -61,6 +61,15 @@ pub fn wait_line(rx: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String
     }
 }
 
+/// Polls `done` every half millisecond until it holds (a minute at most, counted from
+/// `started`); the latency benches time the save-to-output path with it.
+pub fn poll_until(started: Instant, mut done: impl FnMut() -> bool) {
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no rebuild");
+        std::thread::sleep(Duration::from_micros(500));
+    }
+}
+
 /// Runs `lecturegen build -q --root ROOT EXTRA`; milliseconds, process start included.
 pub fn build_ms(root: &Path, extra: &[&str]) -> f64 {
     let started = Instant::now();

@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{build_ms, copy, median, start, wait_line};
+use common::{build_ms, copy, median, poll_until, start, wait_line};
 
 use lecturegen::narration::{chunks, Espeak, Voice};
 use lecturegen::video::{encode_aac, AUDIO_RATE};
@@ -144,14 +144,9 @@ fn main() {
             &format!("Data, {round} times over, only ever"),
         );
         std::fs::write(&notes, edited).expect("edit");
-        loop {
-            let now = std::fs::metadata(&mp4).and_then(|m| m.modified()).ok();
-            if now != before {
-                break;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "no rebuild");
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        poll_until(started, || {
+            std::fs::metadata(&mp4).and_then(|m| m.modified()).ok() != before
+        });
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         let status = wait_line(&rx, "");
         if round == 0 {

@@ -76,10 +76,7 @@ pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
     if layout.fonts.iter().any(|f| path.starts_with(f)) {
         return Some(Change::Font);
     }
-    let page = !layout.host
-        || path
-            .extension()
-            .is_some_and(|e| e == "md" || e == "markdown" || e == "qmd");
+    let page = !layout.host || crate::content::is_page(path);
     ((page && path.starts_with(&layout.content)) || layout.reads.contains(path))
         .then(|| Change::Content(path.to_path_buf()))
 }

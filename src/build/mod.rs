@@ -260,11 +260,7 @@ impl Workspace {
     /// Whether the lecture `slug`'s last build is complete in the output.
     fn in_place(&self, slug: &str) -> bool {
         let host = self.project.config.site.generator.is_host();
-        self.project
-            .output_dir()
-            .join(slug)
-            .join(site::last_written(host))
-            .is_file()
+        site::is_built(&self.project.output_dir().join(slug), host)
     }
 
     fn load_options(&self) -> LoadOptions {

@@ -19,6 +19,12 @@ pub enum Selection {
     },
 }
 
+/// Whether `path` names a page a host site's generator renders (`.md`, `.markdown`, `.qmd`).
+pub fn is_page(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "md" || e == "markdown" || e == "qmd")
+}
+
 /// Whether a line of notes is mdBook's lecture marker, `{{#lecture}}`.
 pub fn is_marker_line(line: &str) -> bool {
     let t = line.trim();
@@ -125,10 +131,7 @@ fn marked_pages(
             }
         };
         let path = entry.path();
-        let is_page = path
-            .extension()
-            .is_some_and(|e| e == "md" || e == "markdown" || e == "qmd");
-        if !entry.file_type().is_file() || !is_page {
+        if !entry.file_type().is_file() || !is_page(path) {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(path) else {

@@ -112,10 +112,8 @@ pub fn preprocess(input: &[u8], reporter: &dyn Reporter) -> Result<Outcome> {
         .unwrap_or_default();
     let in_place = |entries: &[IndexEntry]| {
         sources.iter().all(|s| {
-            let dir = project.output_dir().join(&s.slug);
             entries.iter().any(|e| e.slug == s.slug)
-                && dir.join("lecture.mp4").is_file()
-                && dir.join(site::last_written(true)).is_file()
+                && site::is_built(&project.output_dir().join(&s.slug), true)
         })
     };
     let unchanged = !last.key.is_empty()

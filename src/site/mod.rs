@@ -70,14 +70,12 @@ pub struct Cue {
 /// File name of the captions of a narrated lecture.
 pub const CAPTIONS: &str = "captions.vtt";
 
-/// The file written last in a built lecture's folder: when it is there, the lecture's other
-/// files are too (its page in lecturegen's own site, its chapters track in a host site).
-pub fn last_written(host: bool) -> &'static str {
-    if host {
-        "chapters.vtt"
-    } else {
-        "index.html"
-    }
+/// Whether a lecture's folder `dir` holds a complete build: its video, and the file written
+/// last (its page in lecturegen's own site, its chapters track in a host site), which is only
+/// there once everything before it is.
+pub fn is_built(dir: &std::path::Path, host: bool) -> bool {
+    let last = if host { "chapters.vtt" } else { "index.html" };
+    dir.join("lecture.mp4").is_file() && dir.join(last).is_file()
 }
 
 /// What the course index shows of a lecture; kept between builds so a lecture that fails now
