@@ -21,6 +21,8 @@ pub struct Fonts {
     db: fontdb::Database,
     locale: String,
     pool: Mutex<Vec<(FontSystem, SwashCache)>>,
+    /// Faces of the machine's fonts (the others are bundled or the course's).
+    system: std::collections::HashSet<fontdb::ID>,
 }
 
 /// Where a font face came from.
@@ -28,7 +30,10 @@ pub struct Fonts {
 pub enum FontSource {
     /// One of the fonts bundled in the binary, by its size in bytes.
     Bundled(usize),
-    /// A font file.
+    /// One of the machine's fonts, by what names it without reading it: its PostScript name
+    /// and its file's name and size (a font package's update changes the size).
+    System(String),
+    /// A font file of the course.
     File(std::path::PathBuf),
 }
 
@@ -47,8 +52,10 @@ impl Fonts {
         for data in bundled {
             db.load_font_source(fontdb::Source::Binary(Arc::new(data)));
         }
+        let mut system = std::collections::HashSet::new();
         if config.system {
             db.load_system_fonts();
+            system = db.faces().map(|f| f.id).collect();
         }
         for dir in &config.dirs {
             let dir = course_root.join(dir);
@@ -58,10 +65,23 @@ impl Fonts {
         }
         db.set_sans_serif_family(SANS);
         db.set_monospace_family(MONO);
+        // Every shaping context reads faces while matching fonts (cosmic-text opens each face
+        // whose weight differs from the text's to look for a variable weight axis): mapped
+        // once here, not mapped and unmapped by every context for every style (measured: 660
+        // mmap/munmap pairs and ~25 ms per context with the 272 faces of this machine).
+        let ids: Vec<fontdb::ID> = db.faces().map(|f| f.id).collect();
+        for id in ids {
+            // SAFETY: fontdb maps the file read-only; a font file rewritten while a build
+            // reads it could show torn data, exactly as with fontdb's own per-call mapping.
+            unsafe {
+                db.make_shared_face_data(id);
+            }
+        }
         Self {
             db,
             locale: "en-US".into(),
             pool: Mutex::new(Vec::new()),
+            system,
         }
     }
 
@@ -82,8 +102,9 @@ impl Fonts {
     }
 
     /// Where each loaded face came from, with its index in its file: the build keys slides
-    /// by the contents of these (adding or changing a font redraws slides; moving the course
-    /// folder does not).
+    /// by these (adding or changing a font redraws slides; moving the course folder does
+    /// not). The machine's fonts are named without being read: hashing them took ~30 ms of
+    /// every cold build here (45 MB), and hundreds of ms on a desktop with many fonts.
     pub fn faces(&self) -> Vec<(FontSource, u32)> {
         self.db
             .faces()
@@ -92,6 +113,13 @@ impl Fonts {
                     fontdb::Source::Binary(data) => {
                         let bytes: &[u8] = (**data).as_ref();
                         FontSource::Bundled(bytes.len())
+                    }
+                    fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _)
+                        if self.system.contains(&face.id) =>
+                    {
+                        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                        let name = path.file_name().unwrap_or_default().to_string_lossy();
+                        FontSource::System(format!("{}:{name}:{size}", face.post_script_name))
                     }
                     fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _) => {
                         FontSource::File(path.clone())

@@ -162,8 +162,8 @@ fn memo() -> &'static Mutex<HashMap<PathBuf, Stamp>> {
 
 const DIGESTS_FILE: &str = "digests.json";
 
-/// SHA-256 of a file's contents, as hex; read again only when its size or modification time
-/// changed since it was last hashed.
+/// [`fast_digest`](crate::cache::fast_digest) of a file's contents; read again only when its
+/// size or modification time changed since it was last hashed.
 pub fn digest(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     let modified_ns = meta
@@ -202,11 +202,10 @@ pub fn digest(path: &Path) -> Result<String> {
 }
 
 fn digest_reader(path: &Path) -> Result<String> {
-    use sha2::Digest;
     use std::io::Read;
     let mut file =
         std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
+    let mut hasher = twox_hash::XxHash3_128::new();
     let mut buffer = vec![0u8; 1 << 20];
     loop {
         let n = file
@@ -215,9 +214,9 @@ fn digest_reader(path: &Path) -> Result<String> {
         if n == 0 {
             break;
         }
-        hasher.update(&buffer[..n]);
+        hasher.write(&buffer[..n]);
     }
-    Ok(crate::cache::hex(&hasher.finalize()))
+    Ok(crate::cache::fast_hex(hasher.finish_128()))
 }
 
 /// Loads the digests remembered in `cache_dir` by an earlier run (a missing or unreadable file

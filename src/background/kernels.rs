@@ -80,6 +80,25 @@ impl Drop for KeptMemory {
     }
 }
 
+/// Side of the [`dither_tile`].
+pub const DITHER_TILE: usize = 64;
+
+/// Dither offsets in [-0.5, 0.5) of a level: a 64x64 tile of [`hash2`] values, repeated over
+/// the picture (`tile[y % 64][x % 64]`). Made once; a lookup instead of a hash per pixel.
+pub fn dither_tile() -> &'static [[f32; DITHER_TILE]; DITHER_TILE] {
+    static TILE: std::sync::OnceLock<[[f32; DITHER_TILE]; DITHER_TILE]> =
+        std::sync::OnceLock::new();
+    TILE.get_or_init(|| {
+        let mut tile = [[0.0; DITHER_TILE]; DITHER_TILE];
+        for (y, row) in tile.iter_mut().enumerate() {
+            for (x, d) in row.iter_mut().enumerate() {
+                *d = hash2(x as u32, y as u32) as f32 / u32::MAX as f32 - 0.5;
+            }
+        }
+        tile
+    })
+}
+
 /// A fixed hash of a pixel position, for ordered dithering.
 pub fn hash2(x: u32, y: u32) -> u32 {
     let mut h = x.wrapping_mul(0x8DA6_B343) ^ y.wrapping_mul(0xD816_3841);

@@ -67,6 +67,13 @@ pub trait Backend: Send + Sync {
     fn parallelism(&self) -> usize {
         1
     }
+
+    /// Whether its pictures are kept in the cache. False for a backend that draws a picture
+    /// in less time than the cache takes to write and read one back (6 MB at 1080p, digested
+    /// both ways: ~30 ms here, against ~3 ms for the `none` gradient).
+    fn worth_caching(&self) -> bool {
+        true
+    }
 }
 
 /// A backend whose id also names the digests of its files, computed once.
@@ -94,6 +101,10 @@ impl Backend for Keyed {
 
     fn parallelism(&self) -> usize {
         self.inner.parallelism()
+    }
+
+    fn worth_caching(&self) -> bool {
+        self.inner.worth_caching()
     }
 }
 
@@ -183,6 +194,9 @@ pub enum Source {
     Generated,
     /// Read from the cache.
     Cached,
+    /// Drawn now by a backend not [worth caching](Backend::worth_caching), as a slide's
+    /// text is: not counted as a background made.
+    Drawn,
 }
 
 /// The cache key of the picture for `request` from `backend`: its parameters and the
@@ -241,8 +255,9 @@ pub fn generate(
     cache: &Cache,
     steps: &dyn Fn(usize, usize),
 ) -> Result<(RgbImage, Source)> {
+    let kept = request.image.is_some() || backend.worth_caching();
     let key = key(backend, request)?;
-    if let Some(image) = cached(cache, &key, request) {
+    if let Some(image) = kept.then(|| cached(cache, &key, request)).flatten() {
         return Ok((image, Source::Cached));
     }
     let image = match &request.image {
@@ -259,6 +274,9 @@ pub fn generate(
             request.width,
             request.height
         );
+    }
+    if !kept {
+        return Ok((image, Source::Drawn));
     }
     store(cache, &key, &image);
     Ok((image, Source::Generated))

@@ -1,12 +1,9 @@
-//! What a build writes besides the stages' results: slide picture names, JPEGs, stale
-//! pictures removed, and the per-slide stage timings of the debug log.
+//! What a build writes besides the stages' results: slide picture names, stale pictures
+//! removed, and the per-slide stage timings of the debug log.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
-
-use anyhow::Result;
-use image::RgbImage;
 
 /// Times the stages of one slide, for `LECTUREGEN_LOG=debug`.
 pub(super) struct StageClock {
@@ -46,12 +43,6 @@ pub(super) fn page_image(index: usize, page: usize) -> String {
     } else {
         format!("slides/{:03}-{}.jpg", index + 1, page + 1)
     }
-}
-
-pub(super) fn jpeg(frame: &RgbImage) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(frame)?;
-    Ok(out)
 }
 
 /// Removes slide pictures of an earlier build that this build did not make.

@@ -46,6 +46,7 @@ pub(super) fn frame_inputs(
         .map(|(source, index)| {
             Ok(match source {
                 FontSource::Bundled(len) => format!("bundled:{len}:{index}"),
+                FontSource::System(name) => format!("system:{name}:{index}"),
                 FontSource::File(path) => format!("{}:{index}", crate::media::digest(&path)?),
             })
         })

@@ -26,6 +26,7 @@ mod state;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -47,7 +48,7 @@ use crate::site::{self, IndexEntry, Media, SlideImage};
 use crate::templates::{self, Templates};
 use crate::timeline;
 use crate::video::{self, EncodedSlide, EncoderSettings, Still, AUDIO_RATE};
-use files::{jpeg, page_image, remove_unlisted, StageClock};
+use files::{page_image, remove_unlisted, StageClock};
 pub use prefetch::PendingBackground;
 use speech::{load_lexicon, soundtrack};
 use state::{LectureRecord, PageRecord, Records, SlideRecord};
@@ -163,6 +164,8 @@ pub struct Workspace {
     /// The voices, each set up when a lecture first asks for it (finding espeak-ng runs it).
     speakers: [(VoiceName, std::sync::OnceLock<Speaker>); 4],
     lexicon: Lexicon,
+    /// Threads that run the voice, beside the global pool's drawing threads.
+    voices: OnceLock<rayon::ThreadPool>,
 }
 
 impl Workspace {
@@ -193,6 +196,7 @@ impl Workspace {
             frame_inputs: String::new(),
             speakers,
             lexicon,
+            voices: OnceLock::new(),
         };
         workspace.frame_inputs = workspace.frame_inputs()?;
         Ok(workspace)
@@ -255,6 +259,25 @@ impl Workspace {
             }
             _ => None,
         }
+    }
+
+    /// The threads that speak: one per core (each speech engine is a single-threaded process
+    /// that the operating system runs beside the drawing), made when first needed.
+    fn voices(&self) -> &rayon::ThreadPool {
+        self.voices.get_or_init(|| {
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("voice-{i}"))
+                .build()
+                .unwrap_or_else(|_| {
+                    // No threads to be had: a pool of one still speaks, only later.
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(1)
+                        .build()
+                        .unwrap_or_else(|e| panic!("cannot start a thread: {e}"))
+                })
+        })
     }
 
     /// Whether the lecture `slug`'s last build is complete in the output.
@@ -452,13 +475,36 @@ struct PageOut {
 
 struct SlideOut {
     pages: Vec<PageOut>,
-    /// JPEG of the first page of the title slide (the poster), when it changed.
-    poster: Option<Vec<u8>>,
     record: SlideRecord,
     /// Drawn now rather than reused.
     rendered: bool,
     /// What it says (empty when the lecture is silent).
     speech: SlideSpeech,
+}
+
+/// Where a narrated lecture's slides hand their speech: the voice's threads and a slot per
+/// slide for what each says.
+struct Speech<'a, 's> {
+    voices: &'a rayon::Scope<'s>,
+    narrator: &'s Narrator<'s>,
+    slots: &'s [OnceLock<Result<SlideSpeech>>],
+}
+
+impl<'s> Speech<'_, 's> {
+    /// Speaks `slide` on the voice's threads; its slot holds the result when the scope ends.
+    fn start(
+        &self,
+        run: &'s Run<'s>,
+        lecture: &'s Lecture,
+        slide: &'s Slide,
+        readings: Vec<Vec<narration::Reading>>,
+        words: Vec<usize>,
+    ) {
+        let (narrator, slot) = (self.narrator, &self.slots[slide.index]);
+        self.voices.spawn(move |_| {
+            let _ = slot.set(run.speak(lecture, slide, &readings, &words, narrator));
+        });
+    }
 }
 
 struct Built {
@@ -507,24 +553,43 @@ impl Run<'_> {
             cache: &self.ws.cache,
             config: &config.narration,
         });
-        let slides: Vec<SlideOut> = lecture
-            .slides
-            .par_iter()
-            .zip(&keys)
-            .map(|(slide, key)| {
-                let out = self.slide(&lecture, slide, key, &out_dir, previous, narrator.as_ref());
-                self.reporter.slide_done();
-                out.with_context(|| {
-                    format!(
-                        "{}:{}: slide {} \"{}\"",
-                        source.display,
-                        slide.line,
-                        slide.index + 1,
-                        slide.display_title()
-                    )
+        let context = |slide: &Slide| {
+            format!(
+                "{}:{}: slide {} \"{}\"",
+                source.display,
+                slide.line,
+                slide.index + 1,
+                slide.display_title()
+            )
+        };
+        // Slides are drawn on the global pool; what each says is spoken on the voice's own
+        // threads as soon as its text is laid out, so a drawing thread never waits for the
+        // speech engine and the engine's processes run beside the drawing.
+        let speeches: Vec<OnceLock<Result<SlideSpeech>>> =
+            lecture.slides.iter().map(|_| OnceLock::new()).collect();
+        let drawn: Result<Vec<SlideOut>> = self.ws.voices().in_place_scope(|voices| {
+            let speech = narrator.as_ref().map(|narrator| Speech {
+                voices,
+                narrator,
+                slots: &speeches,
+            });
+            lecture
+                .slides
+                .par_iter()
+                .zip(&keys)
+                .map(|(slide, key)| {
+                    let out = self.slide(&lecture, slide, key, &out_dir, previous, speech.as_ref());
+                    self.reporter.slide_done();
+                    out.with_context(|| context(slide))
                 })
-            })
-            .collect::<Result<_>>()?;
+                .collect()
+        });
+        let mut slides = drawn?;
+        for ((out, speech), slide) in slides.iter_mut().zip(speeches).zip(&lecture.slides) {
+            if let Some(speech) = speech.into_inner() {
+                out.speech = speech.with_context(|| context(slide))?;
+            }
+        }
 
         let page_words: Vec<Vec<usize>> = slides
             .iter()
@@ -564,6 +629,7 @@ impl Run<'_> {
             })
             .collect();
         let narrated = slides.iter().any(|s| !s.speech.is_silent());
+        let muxing = Instant::now();
         let (audio, cues) = if narrated {
             let (pcm, cues) = soundtrack(&slides, &timeline);
             let track = video::encode_aac(&pcm, config.narration.bitrate_kbps)?;
@@ -572,6 +638,11 @@ impl Run<'_> {
             (None, Vec::new())
         };
         let mp4 = video::write(&stills, &self.ws.encoder, audio.as_ref())?;
+        tracing::debug!(
+            "{}: muxed in {:.1} ms",
+            source.slug,
+            muxing.elapsed().as_secs_f64() * 1000.0
+        );
 
         // Write media first and the page last: the page never links a missing file.
         let mut record = LectureRecord {
@@ -599,17 +670,15 @@ impl Run<'_> {
                 })
             })
             .collect();
-        if let Some(poster) = slides.first().and_then(|s| s.poster.as_ref()) {
-            write_atomic(&out_dir.join("poster.jpg"), poster)?;
-        }
-        let poster_digest = first_pages
+        // The poster is the title slide's picture: one file, written once.
+        let poster = first_pages
             .first()
             .and_then(|p| p.as_ref())
-            .map(|p| p.digest.as_str())
+            .map(|p| site::versioned(&p.file, &p.digest))
             .unwrap_or_default();
         let media = Media {
             video: site::versioned("lecture.mp4", &digest(&mp4)),
-            poster: site::versioned("poster.jpg", poster_digest),
+            poster,
             width: self.ws.encoder.width,
             height: self.ws.encoder.height,
             duration: timeline.seconds(),
@@ -664,17 +733,17 @@ impl Run<'_> {
         })
     }
 
-    fn slide(
-        &self,
-        lecture: &Lecture,
-        slide: &Slide,
+    fn slide<'s>(
+        &'s self,
+        lecture: &'s Lecture,
+        slide: &'s Slide,
         key: &str,
         out_dir: &Path,
         previous: &LectureRecord,
-        narrator: Option<&Narrator<'_>>,
+        speech: Option<&Speech<'_, 's>>,
     ) -> Result<SlideOut> {
         let reusable = previous.slides.get(slide.index).filter(|p| p.key == key);
-        if let Some(mut out) = reusable.and_then(|p| self.reuse(p, slide.index, out_dir)) {
+        if let Some(out) = reusable.and_then(|p| self.reuse(p, out_dir)) {
             for w in &out.record.warnings {
                 self.warn(w);
             }
@@ -686,7 +755,9 @@ impl Run<'_> {
                 .map(|p| p.readings.clone())
                 .collect();
             let words: Vec<usize> = out.record.pages.iter().map(|p| p.words).collect();
-            out.speech = self.speak(lecture, slide, &readings, &words, narrator)?;
+            if let Some(speech) = speech {
+                speech.start(self, lecture, slide, readings, words);
+            }
             return Ok(out);
         }
         let (width, height) = (self.ws.encoder.width, self.ws.encoder.height);
@@ -714,28 +785,26 @@ impl Run<'_> {
             .iter()
             .map(|p| (p.readings.clone(), p.words))
             .unzip::<_, _, Vec<_>, Vec<_>>();
-        // Speech is made while the pictures are drawn and encoded.
-        let (pictures, speech) = rayon::join(
-            || self.pictures(lecture, slide, key, out_dir, previous, rendered, warnings),
-            || self.speak(lecture, slide, &readings, &words, narrator),
-        );
-        let mut out = pictures?;
-        out.speech = speech?;
-        Ok(out)
+        if let Some(speech) = speech {
+            speech.start(self, lecture, slide, readings, words);
+        }
+        self.pictures(
+            lecture, slide, key, out_dir, previous, rendered, warnings, clock,
+        )
     }
 
-    /// What a slide says, or nothing when the lecture or the slide is silent.
+    /// What a slide says, or nothing when the slide is silent.
     fn speak(
         &self,
         lecture: &Lecture,
         slide: &Slide,
         readings: &[Vec<narration::Reading>],
         words: &[usize],
-        narrator: Option<&Narrator<'_>>,
+        narrator: &Narrator<'_>,
     ) -> Result<SlideSpeech> {
-        let Some(narrator) = narrator.filter(|_| !slide.silent) else {
+        if slide.silent {
             return Ok(SlideSpeech::default());
-        };
+        }
         let lang = &lecture.meta.lang;
         let lang = if lang.is_empty() { "en" } else { lang.as_str() };
         let pages = narration::script(
@@ -764,9 +833,9 @@ impl Run<'_> {
         previous: &LectureRecord,
         rendered: overlay::Rendered,
         warnings: Vec<String>,
+        mut clock: StageClock,
     ) -> Result<SlideOut> {
         let (width, height) = (self.ws.encoder.width, self.ws.encoder.height);
-        let mut clock = StageClock::start();
         let request = background::request(&lecture.meta, slide, width, height);
         let background_key = background::key(self.ws.backend.as_ref(), &request)?;
         if let Some(why) = self.prefetch_failed.get(&background_key) {
@@ -781,14 +850,12 @@ impl Run<'_> {
         clock.lap("background");
         let made_now = source == Source::Generated || self.prefetched.contains(&background_key);
         if made_now {
-            &self.backgrounds_generated
-        } else {
-            &self.backgrounds_cached
+            self.backgrounds_generated.fetch_add(1, Ordering::Relaxed);
+        } else if source == Source::Cached {
+            self.backgrounds_cached.fetch_add(1, Ordering::Relaxed);
         }
-        .fetch_add(1, Ordering::Relaxed);
 
         let mut pages = Vec::new();
-        let mut poster = None;
         for (p, page) in rendered.pages.iter().enumerate() {
             let composed = frame::compose(&background, page);
             // The legibility report: what each text box had behind it and the panel it got.
@@ -806,7 +873,7 @@ impl Run<'_> {
                 );
             }
             let frame = composed.frame;
-            let frame_digest = digest(frame.as_raw());
+            let frame_digest = crate::cache::fast_digest(frame.as_raw());
             clock.lap("compose");
             let image = page_image(slide.index, p);
             // The picture of this page last time, if the slide had this page then.
@@ -818,26 +885,14 @@ impl Run<'_> {
                 .map(|old| old.frame.as_str());
             let unchanged =
                 previous_frame == Some(frame_digest.as_str()) && out_dir.join(&image).is_file();
-            let first = slide.index == 0 && p == 0;
-            let poster_missing = !out_dir.join("poster.jpg").is_file();
-            let needs_jpeg = !unchanged || (first && poster_missing);
-            // The slide picture is written while the video picture encodes (a core each).
-            let (encoded, jpeg) = rayon::join(
-                || match self.cached_encoding(&frame_digest) {
-                    Some(encoded) => Ok(encoded),
-                    None => self.encode(&frame, &frame_digest),
-                },
-                || needs_jpeg.then(|| jpeg(&frame)).transpose(),
-            );
-            let (encoded, jpeg) = (encoded?, jpeg?);
-            clock.lap("encode + jpeg");
-            if let Some(jpeg) = jpeg {
-                if !unchanged {
-                    write_atomic(&out_dir.join(&image), &jpeg)?;
-                }
-                if first {
-                    poster = Some(jpeg);
-                }
+            let encoded = match self.cached_encoding(&frame_digest) {
+                Some(encoded) => encoded,
+                None => self.encode(&frame, &frame_digest)?,
+            };
+            clock.lap("encode");
+            if !unchanged {
+                write_atomic(&out_dir.join(&image), &site::slide_picture(&frame)?)?;
+                clock.lap("picture");
             }
             pages.push(PageOut {
                 encoded,
@@ -858,7 +913,6 @@ impl Run<'_> {
         };
         Ok(SlideOut {
             pages,
-            poster,
             record,
             rendered: true,
             speech: SlideSpeech::default(),
@@ -866,10 +920,7 @@ impl Run<'_> {
     }
 
     /// The last build's pictures of a slide, if all are still on disk and in the cache.
-    fn reuse(&self, previous: &SlideRecord, index: usize, out_dir: &Path) -> Option<SlideOut> {
-        if index == 0 && !out_dir.join("poster.jpg").is_file() {
-            return None;
-        }
+    fn reuse(&self, previous: &SlideRecord, out_dir: &Path) -> Option<SlideOut> {
         let pages = previous
             .pages
             .iter()
@@ -886,7 +937,6 @@ impl Run<'_> {
             .collect::<Option<Vec<_>>>()?;
         (!pages.is_empty()).then(|| SlideOut {
             pages,
-            poster: None,
             record: previous.clone(),
             rendered: false,
             speech: SlideSpeech::default(),

@@ -38,6 +38,10 @@ impl Workspace {
         sources: &[LectureSource],
         scope: &Scope,
     ) -> Vec<PendingBackground> {
+        if !self.backend.worth_caching() {
+            // It draws its own pictures at every build: there is nothing to ask or import.
+            return Vec::new();
+        }
         let (width, height) = (self.encoder.width, self.encoder.height);
         let mut seen = std::collections::HashSet::new();
         let mut pending = Vec::new();

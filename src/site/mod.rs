@@ -2,13 +2,15 @@
 //!
 //! In: a loaded [`Lecture`], its timeline and the names of its generated files. Out: the files
 //! of `output/<lecture>/` that are text (`index.html`, `chapters.vtt`) and of the course root
-//! (`index.html`, `style.css`), as bytes for the caller to write. All links are relative, so the
-//! site works from any sub-path and from `file://`.
+//! (`index.html`, `style.css`), as bytes for the caller to write, and each slide's picture
+//! ([`slide_picture`]). All links are relative, so the site works from any sub-path and from
+//! `file://`.
 
 mod embed;
 mod vtt;
 
 use anyhow::Result;
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -286,4 +288,54 @@ pub fn render_index(
         ("index.html", index.into_bytes()),
         ("style.css", css.into_bytes()),
     ])
+}
+
+/// The page's picture of a frame (a slide's "slide picture" link, the poster of the player
+/// and of the course index): half the frame's width and height, a JPEG.
+///
+/// The page never shows it wider than the player, at most 816 CSS pixels (`style.css`: a
+/// 72rem body, 3/4 of it beside the chapter list), so a 1080p lecture's 960x540 picture is
+/// sharp on an ordinary screen, and a quarter of the pixels of the frame to encode and to
+/// send. Each picture is the mean of a 2x2 block, which is exact for even sizes.
+pub fn slide_picture(frame: &RgbImage) -> Result<Vec<u8>> {
+    let small = half_size(frame);
+    let (Ok(width), Ok(height)) = (u16::try_from(small.width()), u16::try_from(small.height()))
+    else {
+        anyhow::bail!(
+            "a {}x{} frame is too large for a JPEG",
+            frame.width(),
+            frame.height()
+        );
+    };
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 90).encode(
+        small.as_raw(),
+        width,
+        height,
+        jpeg_encoder::ColorType::Rgb,
+    )?;
+    Ok(out)
+}
+
+/// `frame` at half its size (rounded up), each pixel the mean of its 2x2 block.
+pub fn half_size(frame: &RgbImage) -> RgbImage {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
+    let raw = frame.as_raw();
+    let mut out = vec![0u8; hw * hh * 3];
+    for (y, row) in out.chunks_exact_mut((hw * 3).max(1)).enumerate() {
+        let top = &raw[(2 * y) * w * 3..][..w * 3];
+        let bottom = &raw[(2 * y + 1).min(h - 1) * w * 3..][..w * 3];
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            let (left, right) = (2 * x * 3, (2 * x + 1).min(w - 1) * 3);
+            for c in 0..3 {
+                let sum = u16::from(top[left + c])
+                    + u16::from(top[right + c])
+                    + u16::from(bottom[left + c])
+                    + u16::from(bottom[right + c]);
+                px[c] = ((sum + 2) / 4) as u8;
+            }
+        }
+    }
+    RgbImage::from_raw(hw as u32, hh as u32, out).unwrap_or_default()
 }

@@ -5,8 +5,9 @@
 //! file arrives).
 //!
 //! Each slide is one IDR picture, encoded at a fixed quantiser, in one MP4 sample that lasts the slide's time; a last short
-//! sample repeats the final slide as a tiny P picture, because Chromium ends playback early
-//! when it seeks into a last sample that is a sync sample on its own. Slides are encoded
+//! sample repeats the final slide as a P picture of skipped macroblocks (written by hand,
+//! [`skip`]), because Chromium ends playback early when it seeks into a last sample that is a
+//! sync sample on its own. Slides are encoded
 //! independently (each with a fresh encoder), so encoded slides can be cached and reused and
 //! a lecture is re-muxed, not re-encoded, when one slide changes.
 //!
@@ -18,6 +19,7 @@ mod aac;
 mod encode;
 mod encoder;
 mod mux;
+mod skip;
 
 pub use aac::{encode_aac, AudioTrack, AUDIO_RATE, FRAME};
 pub use encode::{decode, encode, psnr, EncodedSlide, Yuv420};
@@ -43,8 +45,8 @@ impl EncoderSettings {
     /// A stable description for cache keys.
     pub fn key(&self) -> String {
         format!(
-            "openh264-2.6/bt709-limited/idr/{}x{}/qp{}/hold{}",
-            self.width, self.height, self.qp, HOLD_MS
+            "openh264-2.6/bt709-limited/idr/{}x{}/qp{}",
+            self.width, self.height, self.qp
         )
     }
 }

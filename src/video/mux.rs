@@ -84,6 +84,7 @@ pub fn write(
     }
     // Video samples: (start, duration, sync, bytes) in the movie timescale.
     let mut video = Vec::with_capacity(stills.len() + 1);
+    let hold_picture = super::skip::hold_picture(&first.slide.sps, &first.slide.pps)?;
     let mut time = 0u64;
     let last = stills.len() - 1;
     for (i, still) in stills.iter().enumerate() {
@@ -100,7 +101,7 @@ pub fn write(
         time += shown;
         if hold > 0 {
             let hold = u64::from(hold) * per_ms;
-            video.push((time, hold, false, &still.slide.hold));
+            video.push((time, hold, false, &hold_picture));
             time += hold;
         }
     }

@@ -230,7 +230,12 @@ fn real_mdbook_builds_serves_and_plays() {
     assert!(page.contains("<figure class=\"lecturegen\""), "{page}");
     assert!(page.contains("kind=\"chapters\"") && page.contains("kind=\"captions\""));
     assert!(!page.contains("{{#lecture}}"));
-    for file in ["lecture.mp4", "poster.jpg", "chapters.vtt", "captions.vtt"] {
+    for file in [
+        "lecture.mp4",
+        "slides/001.jpg",
+        "chapters.vtt",
+        "captions.vtt",
+    ] {
         assert!(course
             .path(&format!("book/lectures/diffusion-sampling/{file}"))
             .is_file());
@@ -341,12 +346,17 @@ fn real_host(fixture: &str, generator_name: &str, build: &[&str], site: &str, pa
         "kind=\"chapters\"",
         "kind=\"captions\"",
         "src=\"/course/lectures/notes-diffusion/lecture.mp4?v=",
-        "poster=\"/course/lectures/notes-diffusion/poster.jpg?v=",
+        "poster=\"/course/lectures/notes-diffusion/slides/001.jpg?v=",
         "src=\"/course/lectures/lecturegen.js\"",
     ] {
         assert!(html.contains(needle), "{needle}: {html}");
     }
-    for file in ["lecture.mp4", "poster.jpg", "chapters.vtt", "captions.vtt"] {
+    for file in [
+        "lecture.mp4",
+        "slides/001.jpg",
+        "chapters.vtt",
+        "captions.vtt",
+    ] {
         let path = course.path(&format!("{site}/lectures/notes-diffusion/{file}"));
         assert!(path.is_file(), "{}", path.display());
     }

@@ -504,3 +504,58 @@ fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
         assert!(b.x >= side, "{b:?} overlaps the picture");
     }
 }
+
+#[test]
+fn the_gradient_is_smooth_within_its_colours_at_any_width() {
+    let theme = ThemeConfig::preset("dark").unwrap();
+    let backend = Gradient {
+        start: theme.background_start,
+        end: theme.background_end,
+        accent: theme.accent,
+    };
+    // Widths that leave 0-3 pixels after the four-at-a-time rows, and one that is all tail.
+    for (width, height) in [(1, 1), (3, 5), (37, 21), (640, 360), (1921, 3)] {
+        let request = |seed| background::BackgroundRequest {
+            prompt: String::new(),
+            negative_prompt: String::new(),
+            seed,
+            width,
+            height,
+            image: None,
+        };
+        let picture = background::Backend::generate(&backend, &request(3)).unwrap();
+        assert_eq!(picture.dimensions(), (width, height));
+        assert_eq!(
+            picture,
+            background::Backend::generate(&backend, &request(3)).unwrap(),
+            "the same seed gives the same picture"
+        );
+        let colours = [theme.background_start, theme.background_end, theme.accent];
+        for px in picture.pixels() {
+            for c in 0..3 {
+                let lo = colours.iter().map(|k| i32::from(k.0[c])).min().unwrap();
+                let hi = colours.iter().map(|k| i32::from(k.0[c])).max().unwrap();
+                let v = i32::from(px[c]);
+                assert!(
+                    v + 1 >= lo && v <= hi + 1,
+                    "{width}x{height}: {px:?} outside the theme's colours"
+                );
+            }
+        }
+        // Smooth: neighbours differ by the dither and the slope, a few levels at most (tiny
+        // or thin pictures are steep: the whole ramp, or the glow, in a few pixels).
+        for row in picture.rows().filter(|_| (width, height) == (640, 360)) {
+            let row: Vec<_> = row.collect();
+            for pair in row.windows(2) {
+                for c in 0..3 {
+                    let step = (pair[0][c] as i32 - pair[1][c] as i32).abs();
+                    assert!(step <= 3, "{width}x{height}: a step of {step} levels");
+                }
+            }
+        }
+        if width >= 640 {
+            let other = background::Backend::generate(&backend, &request(4)).unwrap();
+            assert_ne!(picture, other, "the seed places the glow and the direction");
+        }
+    }
+}

@@ -99,7 +99,7 @@ fn mdbook_round_trip_changes_only_the_marker_line_in_both_shapes() {
             assert!(!player.contains("\n\n"), "one HTML block: {player}");
             for needle in [
                 "preload=\"metadata\"",
-                "poster=\"../lectures/diffusion-sampling/poster.jpg?v=",
+                "poster=\"../lectures/diffusion-sampling/slides/001.jpg?v=",
                 "src=\"../lectures/diffusion-sampling/lecture.mp4?v=",
                 "<track kind=\"chapters\" src=\"../lectures/diffusion-sampling/chapters.vtt\"",
                 "href=\"../lectures/lecturegen.css\"",
@@ -115,12 +115,7 @@ fn mdbook_round_trip_changes_only_the_marker_line_in_both_shapes() {
                 "no absolute URL, no CDN: {player}"
             );
         }
-        for file in [
-            "lecture.mp4",
-            "poster.jpg",
-            "chapters.vtt",
-            "slides/001.jpg",
-        ] {
+        for file in ["lecture.mp4", "chapters.vtt", "slides/001.jpg"] {
             let path = course.path(&format!("src/lectures/diffusion-sampling/{file}"));
             assert!(path.is_file(), "{}", path.display());
         }
@@ -348,7 +343,7 @@ fn host_mode_builds_only_marked_pages_into_the_media_folder() {
     assert_eq!(summary.built, 1);
     // The host's front matter (layout, weight, permalink, a theme's nav_exclude) passes silently.
     assert!(collect.warnings().is_empty(), "{:?}", collect.warnings());
-    for file in ["lecture.mp4", "poster.jpg", "chapters.vtt"] {
+    for file in ["lecture.mp4", "slides/001.jpg", "chapters.vtt"] {
         assert!(course
             .path(&format!("static/lectures/posts-diffusion/{file}"))
             .is_file());
@@ -362,7 +357,7 @@ fn host_mode_builds_only_marked_pages_into_the_media_folder() {
     assert!(lecture["poster"]
         .as_str()
         .unwrap()
-        .starts_with("lectures/posts-diffusion/poster.jpg?v="));
+        .starts_with("lectures/posts-diffusion/slides/001.jpg?v="));
     let titles: Vec<&str> = lecture["chapters"]
         .as_array()
         .unwrap()

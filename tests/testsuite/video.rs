@@ -154,3 +154,103 @@ fn bt709_conversion_rounds_and_uses_limited_range() {
     assert_eq!(red.y[0], 63);
     assert_eq!(red.v[0], 240);
 }
+
+#[test]
+fn the_closing_hold_picture_repeats_the_last_slide() {
+    // 320x180 is 20 x 11.25 macroblocks: the hand-written skip picture covers the padded 12
+    // rows too.
+    for (width, height) in [(320, 180), (640, 360)] {
+        let settings = EncoderSettings {
+            width,
+            height,
+            qp: 20,
+        };
+        let frames: Vec<_> = (0..2u64)
+            .map(|seed| {
+                let mut frame = Gradient {
+                    start: ThemeConfig::default().background_start,
+                    end: ThemeConfig::default().background_end,
+                    accent: ThemeConfig::default().accent,
+                }
+                .generate(&BackgroundRequest {
+                    prompt: String::new(),
+                    negative_prompt: String::new(),
+                    seed,
+                    width,
+                    height,
+                    image: None,
+                })
+                .unwrap();
+                for y in 40..60 {
+                    for x in (10..width - 10).filter(|x| (x / 5 + seed as u32) % 2 == 0) {
+                        frame.put_pixel(x, y, image::Rgb([250, 250, 250]));
+                    }
+                }
+                frame
+            })
+            .collect();
+        let encoded: Vec<_> = frames
+            .iter()
+            .map(|f| video::encode(f, &settings).unwrap())
+            .collect();
+        let clips: Vec<Still<'_>> = encoded
+            .iter()
+            .map(|slide| Still {
+                slide,
+                duration_ms: 1000,
+            })
+            .collect();
+        let mp4 = video::write(&clips, &settings, None).unwrap();
+        let size = mp4.len() as u64;
+        let mut reader = mp4::Mp4Reader::read_header(Cursor::new(mp4.clone()), size).unwrap();
+        let track_id = reader.tracks().values().next().unwrap().track_id();
+        assert_eq!(reader.sample_count(track_id).unwrap(), 3);
+        let samples: Vec<Vec<u8>> = (1..=3)
+            .map(|i| {
+                let s = reader.read_sample(track_id, i).unwrap().unwrap();
+                assert_eq!(s.is_sync, i < 3, "sample {i}");
+                s.bytes.to_vec()
+            })
+            .collect();
+        assert!(samples[2].len() < 16, "a few bytes: {:?}", samples[2]);
+        let decoded = video::decode(&encoded[0].sps, &encoded[0].pps, &samples).unwrap();
+        assert_eq!(decoded.len(), 3);
+        assert!(video::psnr(&frames[1], &decoded[1]) > 38.0);
+        assert!(
+            decoded[2] == decoded[1],
+            "the hold repeats the last slide exactly"
+        );
+
+        // ffmpeg's decoder agrees: three pictures, the last two the same.
+        if crate::support::tool("ffmpeg", "-version", "ffmpeg") {
+            let path = std::env::temp_dir().join(format!(
+                "lecturegen-hold-{}-{width}.mp4",
+                std::process::id()
+            ));
+            std::fs::write(&path, &mp4).unwrap();
+            let out = std::process::Command::new("ffmpeg")
+                .args(["-v", "error", "-i"])
+                .arg(&path)
+                .args([
+                    "-fps_mode",
+                    "passthrough",
+                    "-f",
+                    "rawvideo",
+                    "-pix_fmt",
+                    "rgb24",
+                    "-",
+                ])
+                .output()
+                .unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let frame = (width * height * 3) as usize;
+            assert_eq!(out.stdout.len(), 3 * frame);
+            assert!(out.stdout[frame..2 * frame] == out.stdout[2 * frame..]);
+        }
+    }
+}
