@@ -167,8 +167,12 @@ fn stages(course: &Path) -> Vec<RgbImage> {
             encoded = Some(video::encode(&composed, &settings).expect("encode"));
         }));
         let encoded = encoded.expect("encoded");
-        let decoded =
-            video::decode(&encoded.sps, &encoded.pps, &[encoded.picture.clone()]).expect("decode");
+        let decoded = video::decode(
+            &encoded.sps,
+            &encoded.pps,
+            std::slice::from_ref(&encoded.picture),
+        )
+        .expect("decode");
         psnr = psnr.min(video::psnr(&composed, &decoded[0]));
         bytes += encoded.picture.len();
         laps[4].push(time(&mut || {

@@ -547,8 +547,8 @@ fn the_gradient_is_smooth_within_its_colours_at_any_width() {
         for row in picture.rows().filter(|_| (width, height) == (640, 360)) {
             let row: Vec<_> = row.collect();
             for pair in row.windows(2) {
-                for c in 0..3 {
-                    let step = (pair[0][c] as i32 - pair[1][c] as i32).abs();
+                for (a, b) in pair[0].0.iter().zip(&pair[1].0) {
+                    let step = (*a as i32 - *b as i32).abs();
                     assert!(step <= 3, "{width}x{height}: a step of {step} levels");
                 }
             }

@@ -182,7 +182,7 @@ fn the_closing_hold_picture_repeats_the_last_slide() {
                 })
                 .unwrap();
                 for y in 40..60 {
-                    for x in (10..width - 10).filter(|x| (x / 5 + seed as u32) % 2 == 0) {
+                    for x in (10..width - 10).filter(|x| (x / 5 + seed as u32).is_multiple_of(2)) {
                         frame.put_pixel(x, y, image::Rgb([250, 250, 250]));
                     }
                 }
