@@ -508,28 +508,12 @@ fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
 #[test]
 fn the_gradient_is_smooth_within_its_colours_at_any_width() {
     let theme = ThemeConfig::preset("dark").unwrap();
-    let backend = Gradient {
-        start: theme.background_start,
-        end: theme.background_end,
-        accent: theme.accent,
-    };
     // Widths that leave 0-3 pixels after the four-at-a-time rows, and one that is all tail.
     for (width, height) in [(1, 1), (3, 5), (37, 21), (640, 360), (1921, 3)] {
-        let request = |seed| background::BackgroundRequest {
-            prompt: String::new(),
-            negative_prompt: String::new(),
-            seed,
-            width,
-            height,
-            image: None,
-        };
-        let picture = background::Backend::generate(&backend, &request(3)).unwrap();
+        let draw = |seed| crate::support::gradient(&theme, seed, width, height);
+        let picture = draw(3);
         assert_eq!(picture.dimensions(), (width, height));
-        assert_eq!(
-            picture,
-            background::Backend::generate(&backend, &request(3)).unwrap(),
-            "the same seed gives the same picture"
-        );
+        assert_eq!(picture, draw(3), "the same seed gives the same picture");
         let colours = [theme.background_start, theme.background_end, theme.accent];
         for px in picture.pixels() {
             for c in 0..3 {
@@ -554,8 +538,11 @@ fn the_gradient_is_smooth_within_its_colours_at_any_width() {
             }
         }
         if width >= 640 {
-            let other = background::Backend::generate(&backend, &request(4)).unwrap();
-            assert_ne!(picture, other, "the seed places the glow and the direction");
+            assert_ne!(
+                picture,
+                draw(4),
+                "the seed places the glow and the direction"
+            );
         }
     }
 }

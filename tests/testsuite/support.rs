@@ -352,3 +352,27 @@ pub fn run_ok(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// The `none` backend's picture for `seed` at `width` x `height` in `theme`.
+pub fn gradient(
+    theme: &lecturegen::config::ThemeConfig,
+    seed: u64,
+    width: u32,
+    height: u32,
+) -> image::RgbImage {
+    use lecturegen::background::{Backend, BackgroundRequest, Gradient};
+    Gradient {
+        start: theme.background_start,
+        end: theme.background_end,
+        accent: theme.accent,
+    }
+    .generate(&BackgroundRequest {
+        prompt: String::new(),
+        negative_prompt: String::new(),
+        seed,
+        width,
+        height,
+        image: None,
+    })
+    .unwrap()
+}

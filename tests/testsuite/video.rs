@@ -2,7 +2,6 @@
 
 use std::io::Cursor;
 
-use lecturegen::background::{Backend, BackgroundRequest, Gradient};
 use lecturegen::config::ThemeConfig;
 use lecturegen::video::{self, EncoderSettings, Still};
 
@@ -82,32 +81,7 @@ fn encoded_slides_decode_close_to_their_frames() {
         height: 360,
         qp: 20,
     };
-    let backend = Gradient {
-        start: ThemeConfig::default().background_start,
-        end: ThemeConfig::default().background_end,
-        accent: ThemeConfig::default().accent,
-    };
-    let frames: Vec<_> = (0..3)
-        .map(|seed| {
-            let mut frame = backend
-                .generate(&BackgroundRequest {
-                    prompt: String::new(),
-                    negative_prompt: String::new(),
-                    seed,
-                    width: 640,
-                    height: 360,
-                    image: None,
-                })
-                .unwrap();
-            // Some hard edges, like text.
-            for y in 100..140 {
-                for x in (50..600).filter(|x| (x / 7) % 2 == 0) {
-                    frame.put_pixel(x, y, image::Rgb([250, 250, 250]));
-                }
-            }
-            frame
-        })
-        .collect();
+    let frames = striped(3, 640, 360);
     let encoded: Vec<_> = frames
         .iter()
         .map(|f| video::encode(f, &settings).unwrap())
@@ -165,30 +139,7 @@ fn the_closing_hold_picture_repeats_the_last_slide() {
             height,
             qp: 20,
         };
-        let frames: Vec<_> = (0..2u64)
-            .map(|seed| {
-                let mut frame = Gradient {
-                    start: ThemeConfig::default().background_start,
-                    end: ThemeConfig::default().background_end,
-                    accent: ThemeConfig::default().accent,
-                }
-                .generate(&BackgroundRequest {
-                    prompt: String::new(),
-                    negative_prompt: String::new(),
-                    seed,
-                    width,
-                    height,
-                    image: None,
-                })
-                .unwrap();
-                for y in 40..60 {
-                    for x in (10..width - 10).filter(|x| (x / 5 + seed as u32).is_multiple_of(2)) {
-                        frame.put_pixel(x, y, image::Rgb([250, 250, 250]));
-                    }
-                }
-                frame
-            })
-            .collect();
+        let frames = striped(2, width, height);
         let encoded: Vec<_> = frames
             .iter()
             .map(|f| video::encode(f, &settings).unwrap())
@@ -253,4 +204,20 @@ fn the_closing_hold_picture_repeats_the_last_slide() {
             assert!(out.stdout[frame..2 * frame] == out.stdout[2 * frame..]);
         }
     }
+}
+
+/// `n` gradient pictures with hard edges, like text: stripes of white across a band, placed
+/// differently in each.
+fn striped(n: u64, width: u32, height: u32) -> Vec<image::RgbImage> {
+    (0..n)
+        .map(|seed| {
+            let mut frame = crate::support::gradient(&ThemeConfig::default(), seed, width, height);
+            for y in height / 9..height / 9 + 20 {
+                for x in (10..width - 10).filter(|x| (x / 5 + seed as u32).is_multiple_of(2)) {
+                    frame.put_pixel(x, y, image::Rgb([250, 250, 250]));
+                }
+            }
+            frame
+        })
+        .collect()
 }
