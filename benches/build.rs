@@ -115,11 +115,7 @@ fn stages(course: &Path) -> Vec<RgbImage> {
         height: 1080,
         max_words: config.layout.max_words_per_page,
     };
-    let backend = Gradient {
-        start: config.theme.background_start,
-        end: config.theme.background_end,
-        accent: config.theme.accent,
-    };
+    let backend = Gradient::of_theme(&config.theme);
     let settings = EncoderSettings {
         width: 1920,
         height: 1080,

@@ -70,11 +70,7 @@ fn main() {
             height: 1080,
             max_words: 70,
         };
-        let backend = Gradient {
-            start: theme.background_start,
-            end: theme.background_end,
-            accent: theme.accent,
-        };
+        let backend = Gradient::of_theme(&theme);
         let (mut overlay_ms, mut compose_ms, mut total_ms, mut encode_ms) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut slides = 0;

@@ -153,11 +153,7 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
         height: 1080,
         max_words: 70,
     };
-    let backend = Gradient {
-        start: config.theme.background_start,
-        end: config.theme.background_end,
-        accent: config.theme.accent,
-    };
+    let backend = Gradient::of_theme(&config.theme);
     let cache = Cache::new(work.join("cache"));
     let options = LoadOptions {
         course_root: root.to_path_buf(),

@@ -42,6 +42,15 @@ impl Backend for Gradient {
 }
 
 impl Gradient {
+    /// The gradient of a theme: its two background colours and its accent.
+    pub fn of_theme(theme: &crate::config::ThemeConfig) -> Self {
+        Self {
+            start: theme.background_start,
+            end: theme.background_end,
+            accent: theme.accent,
+        }
+    }
+
     /// Both parts are cheap per pixel because both are built from one-dimensional pieces: the
     /// ramp is affine in x and y (a multiply-add per pixel before its smoothstep), and the
     /// glow, a Gaussian of the distance to its centre, is the product of a Gaussian in x (a

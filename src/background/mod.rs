@@ -115,11 +115,7 @@ pub fn backend(name: BackendName, config: &Config, root: &Path) -> Result<Box<dy
     let inner: Box<dyn Backend> = match name {
         BackendName::None => {
             let theme = &config.theme;
-            Box::new(Gradient {
-                start: theme.background_start,
-                end: theme.background_end,
-                accent: theme.accent,
-            })
+            Box::new(Gradient::of_theme(theme))
         }
         BackendName::Builtin => Box::new(builtin::Builtin::shipped()?),
         BackendName::Remote => Box::new(crate::remote::images::RemoteImages::new(config)?),

@@ -75,11 +75,7 @@ fn render_with(kit: &Kit, markdown: &str) -> Vec<RgbImage> {
     let lecture = parse(markdown);
     let theme = &kit.theme;
     let renderer = kit.renderer(WIDTH, HEIGHT);
-    let backend = Gradient {
-        start: theme.background_start,
-        end: theme.background_end,
-        accent: theme.accent,
-    };
+    let backend = Gradient::of_theme(theme);
     let course = Course::new();
     let cache = Cache::new(course.path("cache"));
     let mut frames = Vec::new();

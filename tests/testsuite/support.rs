@@ -361,18 +361,14 @@ pub fn gradient(
     height: u32,
 ) -> image::RgbImage {
     use lecturegen::background::{Backend, BackgroundRequest, Gradient};
-    Gradient {
-        start: theme.background_start,
-        end: theme.background_end,
-        accent: theme.accent,
-    }
-    .generate(&BackgroundRequest {
-        prompt: String::new(),
-        negative_prompt: String::new(),
-        seed,
-        width,
-        height,
-        image: None,
-    })
-    .unwrap()
+    Gradient::of_theme(theme)
+        .generate(&BackgroundRequest {
+            prompt: String::new(),
+            negative_prompt: String::new(),
+            seed,
+            width,
+            height,
+            image: None,
+        })
+        .unwrap()
 }

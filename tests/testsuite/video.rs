@@ -94,14 +94,7 @@ fn encoded_slides_decode_close_to_their_frames() {
         assert!(psnr >= 38.0, "PSNR {psnr:.1} dB");
     }
     // And the muxed file parses.
-    let clips: Vec<Still<'_>> = encoded
-        .iter()
-        .map(|slide| Still {
-            slide,
-            duration_ms: 1000,
-        })
-        .collect();
-    let mp4 = video::write(&clips, &settings, None).unwrap();
+    let mp4 = seconds_each(&encoded, &settings);
     let size = mp4.len() as u64;
     let reader = mp4::Mp4Reader::read_header(Cursor::new(mp4), size).unwrap();
     assert_eq!(reader.duration().as_millis(), 3000);
@@ -144,14 +137,7 @@ fn the_closing_hold_picture_repeats_the_last_slide() {
             .iter()
             .map(|f| video::encode(f, &settings).unwrap())
             .collect();
-        let clips: Vec<Still<'_>> = encoded
-            .iter()
-            .map(|slide| Still {
-                slide,
-                duration_ms: 1000,
-            })
-            .collect();
-        let mp4 = video::write(&clips, &settings, None).unwrap();
+        let mp4 = seconds_each(&encoded, &settings);
         let size = mp4.len() as u64;
         let mut reader = mp4::Mp4Reader::read_header(Cursor::new(mp4.clone()), size).unwrap();
         let track_id = reader.tracks().values().next().unwrap().track_id();
@@ -220,4 +206,16 @@ fn striped(n: u64, width: u32, height: u32) -> Vec<image::RgbImage> {
             frame
         })
         .collect()
+}
+
+/// The MP4 of `encoded`, a second each.
+fn seconds_each(encoded: &[video::EncodedSlide], settings: &EncoderSettings) -> Vec<u8> {
+    let clips: Vec<Still<'_>> = encoded
+        .iter()
+        .map(|slide| Still {
+            slide,
+            duration_ms: 1000,
+        })
+        .collect();
+    video::write(&clips, settings, None).unwrap()
 }
