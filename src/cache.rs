@@ -77,7 +77,7 @@ pub fn fast_digest(bytes: &[u8]) -> String {
     fast_hex(twox_hash::XxHash3_128::oneshot(bytes))
 }
 
-/// [`fast_digest`] of what `hasher` was fed.
+/// An XXH3-128 value as [`fast_digest`] writes it (for a hasher fed piece by piece).
 pub fn fast_hex(value: u128) -> String {
     format!("{value:032x}")
 }

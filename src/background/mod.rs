@@ -113,10 +113,7 @@ impl Backend for Keyed {
 /// (by digest, memoised by size and modification time), not where they are.
 pub fn backend(name: BackendName, config: &Config, root: &Path) -> Result<Box<dyn Backend>> {
     let inner: Box<dyn Backend> = match name {
-        BackendName::None => {
-            let theme = &config.theme;
-            Box::new(Gradient::of_theme(theme))
-        }
+        BackendName::None => Box::new(Gradient::of_theme(&config.theme)),
         BackendName::Builtin => Box::new(builtin::Builtin::shipped()?),
         BackendName::Remote => Box::new(crate::remote::images::RemoteImages::new(config)?),
         _ => {

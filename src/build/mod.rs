@@ -150,7 +150,8 @@ impl Scope {
     }
 }
 
-/// What stays loaded between builds of one course: templates, fonts and the background backend.
+/// What stays loaded between builds of one course: templates, fonts, the background backend
+/// and the voice's threads.
 pub struct Workspace {
     project: Project,
     templates: Templates,
@@ -270,13 +271,8 @@ impl Workspace {
                 .num_threads(threads)
                 .thread_name(|i| format!("voice-{i}"))
                 .build()
-                .unwrap_or_else(|_| {
-                    // No threads to be had: a pool of one still speaks, only later.
-                    rayon::ThreadPoolBuilder::new()
-                        .num_threads(1)
-                        .build()
-                        .unwrap_or_else(|e| panic!("cannot start a thread: {e}"))
-                })
+                // As rayon's own global pool does when the system has no threads to give.
+                .unwrap_or_else(|e| panic!("cannot start the voice's threads: {e}"))
         })
     }
 

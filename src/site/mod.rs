@@ -293,10 +293,11 @@ pub fn render_index(
 /// The page's picture of a frame (a slide's "slide picture" link, the poster of the player
 /// and of the course index): half the frame's width and height, a JPEG.
 ///
-/// The page never shows it wider than the player, at most 816 CSS pixels (`style.css`: a
-/// 72rem body, 3/4 of it beside the chapter list), so a 1080p lecture's 960x540 picture is
-/// sharp on an ordinary screen, and a quarter of the pixels of the frame to encode and to
-/// send. Each picture is the mean of a 2x2 block, which is exact for even sizes.
+/// The page never shows it wider than the player: 816x459 CSS pixels in Chromium at any
+/// window from 1280 pixels wide (`style.css`: a 72rem body, 3/4 of it beside the chapter
+/// list); the course card shows it at 358x201. So a 1080p lecture's 960x540 picture is sharp
+/// on an ordinary screen, and a quarter of the frame's pixels to encode and to send. Each
+/// pixel is the mean of a 2x2 block.
 pub fn slide_picture(frame: &RgbImage) -> Result<Vec<u8>> {
     let small = half_size(frame);
     let (Ok(width), Ok(height)) = (u16::try_from(small.width()), u16::try_from(small.height()))

@@ -115,7 +115,7 @@ pub struct Yuv420 {
 impl Yuv420 {
     /// Converts with BT.709 coefficients, rounding; chroma is the mean of each 2x2 block.
     /// One pass over pairs of rows: each 2x2 block is read once for its four luma samples
-    /// and its chroma (measured 7.3 ms per 1080p frame as two passes, ~3 ms as one).
+    /// and its chroma (measured 7.3 ms per 1080p frame as two passes, ~4 ms as one).
     pub fn from_rgb(rgb: &RgbImage) -> Self {
         // Coefficients x 2^16, limited range (Y 16-235, C 16-240), from Kr = 0.2126,
         // Kb = 0.0722.
