@@ -138,19 +138,11 @@ impl Yuv420 {
         let mut y = vec![0u8; w * h];
         let mut u = vec![0u8; w * h / 4];
         let mut v = vec![0u8; w * h / 4];
-        if w == 0 || h == 0 {
-            return Self {
-                width: w,
-                height: h,
-                y,
-                u,
-                v,
-            };
-        }
+        // (An empty picture has no rows: the chunk sizes only must not be 0.)
         let rows = y
-            .chunks_exact_mut(2 * w)
-            .zip(u.chunks_exact_mut(w / 2))
-            .zip(v.chunks_exact_mut(w / 2));
+            .chunks_exact_mut((2 * w).max(1))
+            .zip(u.chunks_exact_mut((w / 2).max(1)))
+            .zip(v.chunks_exact_mut((w / 2).max(1)));
         for (cy, ((luma_rows, u_row), v_row)) in rows.enumerate() {
             let (top, bottom) = raw[2 * cy * stride..].split_at(stride);
             let (top, bottom) = (&top[..w * 3], &bottom[..w * 3]);
