@@ -7,8 +7,8 @@
 //! 1024x1024 parts (SDXL UNet step, VAE decode in tiles), to show what 1024 px needs.
 //! `benches/bench_diffusers.py` runs the same parts in PyTorch + diffusers for the ratio.
 //!
-//! First, the built-in model: one whole 1920x1080 background (30 DDIM steps with guidance,
-//! decode, dither), its sampling alone, and as the anchor the `none` backend's gradient at the
+//! First, the built-in model: one whole 1920x1080 background (its default sampler, decode,
+//! dither), its sampling alone, and as the anchor the `none` backend's gradient at the
 //! same size (median of 5 each); `-- --builtin` stops there.
 
 use std::process::Command;
@@ -178,6 +178,8 @@ fn run_part(part: &str, tile: usize) -> f64 {
 
 /// The built-in model against the `none` backend, at 1920x1080.
 fn builtin_figures() {
+    // As `lecturegen` itself runs (main.rs).
+    let _memory = lecturegen::background::kernels::keep_freed_memory();
     use lecturegen::background::builtin::Builtin;
     use lecturegen::background::{Backend, BackgroundRequest, Gradient};
     use lecturegen::color::Rgb;
@@ -214,16 +216,41 @@ fn builtin_figures() {
             .latent("bokeh teal dark", seed, &|_, _| {})
             .expect("latent");
     });
+    let latent = model
+        .latent("bokeh teal dark", 0, &|_, _| {})
+        .expect("latent");
+    let decode = median(&|_| {
+        lecturegen::background::builtin::decode_rgb(&latent, 1920, 1080);
+    });
     let anchor = median(&|seed| {
         gradient.generate(&request(seed)).expect("gradient");
     });
+    let earlier = Builtin::shipped().expect("built-in weights").with_sampler(
+        lecturegen::background::builtin::Sampler {
+            steps: 30,
+            guidance: 1.5,
+            order: 1,
+            ..Default::default()
+        },
+    );
+    let before = median(&|seed| {
+        earlier.generate(&request(seed)).expect("builtin");
+    });
+    let sampler = lecturegen::background::builtin::Sampler::default();
     println!("built-in model, 1920x1080, median of 5 (anchor: the `none` gradient)");
     println!(
         "  whole background   {whole:>8.0} ms  {:>6.1}x anchor",
         whole / anchor
     );
-    println!("  sampling (30 steps){sampling:>8.0} ms");
-    println!("  decode + dither    {:>8.0} ms", whole - sampling);
+    println!(
+        "  sampling           {sampling:>8.0} ms  ({} steps, order {}, guidance {})",
+        sampler.steps, sampler.order, sampler.guidance
+    );
+    println!("  decode + dither    {decode:>8.0} ms");
+    println!(
+        "  whole, 30 DDIM steps with guidance 1.5 (the earlier sampler) {before:.0} ms  {:.1}x anchor",
+        before / anchor
+    );
     println!("  none gradient      {anchor:>8.0} ms  (anchor)");
     println!();
 }

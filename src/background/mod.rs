@@ -19,6 +19,7 @@ mod gradient;
 pub mod kernels;
 pub mod rng;
 pub mod sd;
+pub mod stats;
 
 pub use gradient::Gradient;
 

@@ -7,20 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use image::RgbImage;
 use lecturegen::background::builtin::{self, codec, data, train};
-use lecturegen::background::{self, BackgroundRequest};
+use lecturegen::background::{self, stats, BackgroundRequest};
 use lecturegen::config::Config;
-
-/// Prompts of the default contact sheet: every style, colours and moods.
-const DEFAULT_PROMPTS: &[&str] = &[
-    "bokeh teal dark",
-    "watercolour pink pastel",
-    "waves blue calm",
-    "aurora green",
-    "geometric orange vivid",
-    "paper warm",
-    "gradient purple dark",
-    "red",
-];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,13 +30,36 @@ pub struct Args {
     /// Course folder (its lecturegen.toml configures the backend).
     #[arg(long, default_value = ".")]
     root: PathBuf,
+    /// Print per-row figures against a reference sheet of the same layout (e.g.
+    /// benches/sheets/training-v3.jpg): seed diversity, closest pair, edge sharpness at 1080p
+    /// against the training pictures', and the time per 1080p background.
+    #[arg(long, value_name = "REFERENCE")]
+    stats: Option<PathBuf>,
+    /// Built-in model: weights to load instead of the shipped ones.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Built-in model: sampling steps.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Built-in model: guidance scale.
+    #[arg(long)]
+    guidance: Option<f32>,
+    /// Built-in model: fresh noise per step (DDIM eta).
+    #[arg(long)]
+    eta: Option<f32>,
+    /// Built-in model: sampler order (1 DDIM, 2 DPM-Solver++(2M)).
+    #[arg(long)]
+    order: Option<usize>,
+    /// Built-in model: step spacing (1 even; above 1 finer at low noise).
+    #[arg(long)]
+    spacing: Option<f32>,
 }
 
 const CELL: (u32, u32) = (320, 180);
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let prompts: Vec<String> = if args.prompts.is_empty() {
-        DEFAULT_PROMPTS.iter().map(|p| p.to_string()).collect()
+        stats::PROMPTS.iter().map(|p| p.to_string()).collect()
     } else {
         args.prompts.clone()
     };
@@ -56,7 +67,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let backend = if args.training {
         None
     } else {
-        Some(background::backend(args.backend, &config, &args.root)?)
+        Some(backend(args, &config)?)
     };
     let (cols, rows) = (args.seeds.max(1) as u32, prompts.len() as u32);
     let gap = 4;
@@ -66,19 +77,20 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         image::Rgb([255, 255, 255]),
     );
     let started = Instant::now();
+    let draw = |prompt: &str, seed: u64, (width, height): (u32, u32)| match &backend {
+        Some(b) => b.generate(&BackgroundRequest {
+            prompt: prompt.to_string(),
+            negative_prompt: String::new(),
+            seed,
+            width,
+            height,
+            image: None,
+        }),
+        None => training_picture(prompt, seed, (width, height)),
+    };
     for (r, prompt) in prompts.iter().enumerate() {
         for seed in 0..args.seeds {
-            let cell = match &backend {
-                Some(b) => b.generate(&BackgroundRequest {
-                    prompt: prompt.clone(),
-                    negative_prompt: String::new(),
-                    seed,
-                    width: CELL.0,
-                    height: CELL.1,
-                    image: None,
-                })?,
-                None => training_picture(prompt, seed)?,
-            };
+            let cell = draw(prompt, seed, CELL)?;
             image::imageops::replace(
                 &mut sheet,
                 &cell,
@@ -98,11 +110,123 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         cols,
         started.elapsed().as_secs_f64()
     );
+    if let Some(reference) = &args.stats {
+        let reference = image::open(reference)
+            .with_context(|| format!("reading {}", reference.display()))?
+            .to_rgb8();
+        let layout = (rows, cols, CELL, gap);
+        if (reference.width(), reference.height()) != (sheet.width(), sheet.height()) {
+            anyhow::bail!(
+                "the reference sheet is {}x{}, this one {}x{}: same prompts and seeds needed",
+                reference.width(),
+                reference.height(),
+                sheet.width(),
+                sheet.height()
+            );
+        }
+        print_stats(&prompts, &sheet, &reference, layout, &draw)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A training picture whose label contains every known word of the prompt.
-fn training_picture(prompt: &str, seed: u64) -> Result<RgbImage> {
+/// The backend to draw with, the built-in model with the sampler and weights asked for.
+fn backend(args: &Args, config: &Config) -> Result<Box<dyn background::Backend>> {
+    let tuned = args.weights.is_some()
+        || args.steps.is_some()
+        || args.guidance.is_some()
+        || args.eta.is_some()
+        || args.order.is_some()
+        || args.spacing.is_some();
+    if !tuned {
+        return background::backend(args.backend, config, &args.root);
+    }
+    if args.backend != lecturegen::config::BackendName::Builtin {
+        anyhow::bail!("--weights and the sampler flags are for the builtin backend");
+    }
+    let model = match &args.weights {
+        Some(path) => builtin::Builtin::from_bytes(
+            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        )?,
+        None => builtin::Builtin::shipped()?,
+    };
+    let default = builtin::Sampler::default();
+    Ok(Box::new(model.with_sampler(builtin::Sampler {
+        steps: args.steps.unwrap_or(default.steps).max(1),
+        guidance: args.guidance.unwrap_or(default.guidance),
+        eta: args.eta.unwrap_or(default.eta),
+        order: args.order.unwrap_or(default.order),
+        spacing: args.spacing.unwrap_or(default.spacing),
+    })))
+}
+
+/// Draws a prompt's picture for a seed at a size.
+type Draw<'a> = dyn Fn(&str, u64, (u32, u32)) -> Result<RgbImage> + 'a;
+
+/// Prints, per prompt row: the mean pairwise distance of the seeds (this sheet, the
+/// reference, their ratio), the closest pair, the edge sharpness of the same pictures drawn
+/// at 1920x1080 against the training pictures', and the mean time per 1080p picture.
+fn print_stats(
+    prompts: &[String],
+    sheet: &RgbImage,
+    reference: &RgbImage,
+    (rows, cols, cell, gap): (u32, u32, (u32, u32), u32),
+    draw: &Draw,
+) -> Result<()> {
+    let ours = stats::cells(sheet, rows, cols, cell, gap);
+    let theirs = stats::cells(reference, rows, cols, cell, gap);
+    println!(
+        "{:<26} {:>9} {:>9} {:>6} {:>8} {:>9} {:>9} {:>6} {:>8}",
+        "prompt",
+        "diversity",
+        "reference",
+        "ratio",
+        "closest",
+        "sharpness",
+        "training",
+        "ratio",
+        "ms/1080p"
+    );
+    let (mut ratios, mut sharp_ratios, mut millis) = (Vec::new(), Vec::new(), Vec::new());
+    let mut closest = f64::INFINITY;
+    for (r, prompt) in prompts.iter().enumerate() {
+        let (a, b) = (stats::diversity(&ours[r]), stats::diversity(&theirs[r]));
+        let (mut sharp, mut train_sharp, mut ms) = (0.0, 0.0, 0.0);
+        for seed in 0..u64::from(cols) {
+            let started = Instant::now();
+            let frame = draw(prompt, seed, (1920, 1080))?;
+            ms += started.elapsed().as_secs_f64() * 1e3 / f64::from(cols);
+            sharp += stats::sharpness(&frame) / f64::from(cols);
+            train_sharp +=
+                stats::sharpness(&training_picture(prompt, seed, (1920, 1080))?) / f64::from(cols);
+        }
+        let ratio = a.mean / b.mean.max(1e-9);
+        let sharp_ratio = sharp / train_sharp.max(1e-9);
+        println!(
+            "{prompt:<26} {:>9.2} {:>9.2} {ratio:>6.2} {:>8.2} {sharp:>9.2} {train_sharp:>9.2} {sharp_ratio:>6.2} {ms:>8.0}",
+            a.mean, b.mean, a.closest
+        );
+        closest = closest.min(a.closest);
+        ratios.push(ratio);
+        sharp_ratios.push(sharp_ratio);
+        millis.push(ms);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "diversity ratio: mean {:.2}, lowest {:.2}; closest pair {closest:.1} (collapsed below {}); sharpness ratio: mean {:.2}, lowest {:.2}; {:.0} ms per 1080p picture",
+        mean(&ratios),
+        min(&ratios),
+        stats::COLLAPSED,
+        mean(&sharp_ratios),
+        min(&sharp_ratios),
+        mean(&millis)
+    );
+    Ok(())
+}
+
+/// A training picture whose label contains every known word of the prompt, through the latent
+/// as the model sees it, at `size`.
+fn training_picture(prompt: &str, seed: u64, size: (u32, u32)) -> Result<RgbImage> {
     let wanted = data::words(prompt);
     let mut rng = data::Rng(seed.wrapping_mul(0x9E37_79B9) ^ 0x51);
     let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
@@ -111,11 +235,11 @@ fn training_picture(prompt: &str, seed: u64) -> Result<RgbImage> {
         if wanted.iter().all(|w| s.words.contains(w)) {
             // Through the latent, as the model sees it.
             let latent = codec::encode(&s.lab, &tables);
-            return Ok(builtin::to_rgb(&codec::decode(
+            return Ok(builtin::decode_rgb(
                 &latent,
-                CELL.0 as usize,
-                CELL.1 as usize,
-            )));
+                size.0 as usize,
+                size.1 as usize,
+            ));
         }
     }
     anyhow::bail!("no training picture matches `{prompt}`")
@@ -135,6 +259,9 @@ pub struct TrainArgs {
     /// Seed of the data and the training.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also write the weights every this many steps, beside --out (0: never).
+    #[arg(long, default_value_t = 0)]
+    checkpoint: usize,
 }
 
 pub fn train(args: &TrainArgs) -> Result<ExitCode> {
@@ -142,6 +269,7 @@ pub fn train(args: &TrainArgs) -> Result<ExitCode> {
         steps: args.steps,
         dataset: args.dataset,
         seed: args.seed,
+        checkpoint: args.checkpoint,
         ..train::TrainOptions::default()
     };
     let report = train::train(&options, &args.out, &|line| eprintln!("{line}"))?;

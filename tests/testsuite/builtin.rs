@@ -147,7 +147,6 @@ fn full_frame_background_has_no_banding() {
         max_step <= 4,
         "step of {max_step} levels between neighbours"
     );
-    let _ = builtin::STEPS;
 }
 
 #[test]
@@ -160,8 +159,9 @@ fn progress_reports_every_denoising_step() {
         })
         .unwrap();
     let seen = seen.into_inner().unwrap();
-    assert_eq!(seen.len(), builtin::STEPS);
-    assert_eq!(seen.last(), Some(&(builtin::STEPS, builtin::STEPS)));
+    let steps = builtin::Sampler::default().steps;
+    assert_eq!(seen.len(), steps);
+    assert_eq!(seen.last(), Some(&(steps, steps)));
 }
 
 /// Random tensor with values from a seeded generator.
@@ -405,4 +405,112 @@ fn style_words_give_their_structure() {
         bokeh.1 > 2.0 * gradient.1,
         "bokeh has spots of light, gradient none: {bokeh:?} vs {gradient:?}"
     );
+}
+
+#[test]
+fn fast_decode_is_within_a_level_of_the_exact_series() {
+    // A picture with hard edges (the worst case for interpolation), through the latent.
+    let mut rng = data::Rng(3);
+    let sample = loop {
+        let s = data::sample(&mut rng);
+        if data::vocabulary()[s.words[0]] == "geometric" {
+            break s;
+        }
+    };
+    let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
+    let latent = codec::encode(&sample.lab, &tables);
+    let (w, h) = (1920, 1080);
+    let fast = builtin::decode_rgb(&latent, w, h);
+    let exact = codec::decode(&latent, w, h);
+    let mut worst = 0f32;
+    let mut total = 0f32;
+    let mut n = 0f32;
+    for y in (0..h).step_by(7) {
+        for x in (0..w).step_by(5) {
+            let i = y * w + x;
+            let l = exact.planes[0][i].clamp(0.0, 1.0);
+            let rgb = codec::oklab_to_srgb([l, exact.planes[1][i], exact.planes[2][i]]);
+            let px = fast.get_pixel(x as u32, y as u32);
+            for c in 0..3 {
+                let d = (rgb[c].clamp(0.0, 1.0) * 255.0 - f32::from(px[c])).abs();
+                worst = worst.max(d);
+                total += d;
+                n += 1.0;
+            }
+        }
+    }
+    // Half a level of dither and rounding, plus the interpolation.
+    assert!(worst < 2.0, "worst {worst} levels");
+    assert!(total / n < 0.6, "mean {} levels", total / n);
+}
+
+#[test]
+fn sheet_figures_measure_diversity_and_sharpness() {
+    use lecturegen::background::stats;
+    let flat = |v: u8| image::RgbImage::from_pixel(320, 180, image::Rgb([v, v, v]));
+    let same = stats::diversity(&[flat(10), flat(10), flat(10)]);
+    assert_eq!((same.mean, same.closest), (0.0, 0.0));
+    let spread = stats::diversity(&[flat(0), flat(30), flat(90)]);
+    assert!((spread.mean - 60.0).abs() < 1e-6 && (spread.closest - 30.0).abs() < 1e-6);
+
+    // Hard stripes are sharper than a soft ramp of the same contrast, at any picture size.
+    let grey = |v: u32| image::Rgb([v as u8; 3]);
+    let stripes =
+        |w: u32, h: u32| image::RgbImage::from_fn(w, h, |x, _| grey(x * 30 / w % 2 * 200));
+    let ramp = image::RgbImage::from_fn(1920, 1080, |x, _| grey(x * 200 / 1920));
+    let hard = stats::sharpness(&stripes(1920, 1080));
+    let soft = stats::sharpness(&ramp);
+    assert!(hard > 50.0 * soft, "hard {hard}, soft {soft}");
+    assert!((stats::sharpness(&stripes(960, 540)) - hard).abs() < 0.2 * hard);
+    assert_eq!(stats::sharpness(&flat(0)), 0.0);
+
+    // Cells come back from a sheet's layout.
+    let mut sheet = image::RgbImage::from_pixel(4 + 2 * 324, 4 + 184, image::Rgb([255, 255, 255]));
+    image::imageops::replace(&mut sheet, &flat(7), 4 + 324, 4);
+    let cells = stats::cells(&sheet, 1, 2, (320, 180), 4);
+    assert_eq!(cells[0][1], flat(7));
+}
+
+/// The shipped model draws the same picture on every machine: compared with a picture
+/// committed from the machine that trained it, within one level per channel (matrix kernels
+/// differ between CPUs in the order they add). `LECTUREGEN_BLESS=1` rewrites it.
+#[test]
+fn shipped_model_draws_the_committed_picture() {
+    let model = Builtin::shipped().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/builtin.png");
+    let prompts = [
+        "geometric orange vivid",
+        "gradient purple dark",
+        "waves blue calm",
+    ];
+    let mut sheet = image::RgbImage::new(96 * prompts.len() as u32, 54);
+    for (i, prompt) in prompts.iter().enumerate() {
+        let cell = model.generate(&request(prompt, 4, 96, 54)).unwrap();
+        image::imageops::replace(&mut sheet, &cell, 96 * i as i64, 0);
+    }
+    if std::env::var_os("LECTUREGEN_BLESS").is_some() {
+        sheet.save(&path).unwrap();
+        return;
+    }
+    let expected = image::open(&path).unwrap().to_rgb8();
+    let worst = expected
+        .pixels()
+        .zip(sheet.pixels())
+        .flat_map(|(e, a)| (0..3).map(move |c| e[c].abs_diff(a[c])))
+        .max()
+        .unwrap();
+    assert!(worst <= 1, "{} levels from {}", worst, path.display());
+}
+
+#[test]
+fn shipped_model_never_gives_two_seeds_the_same_picture() {
+    use lecturegen::background::stats;
+    let model = Builtin::shipped().unwrap();
+    for prompt in stats::PROMPTS {
+        let pictures: Vec<_> = (0..4)
+            .map(|seed| model.generate(&request(prompt, seed, 64, 36)).unwrap())
+            .collect();
+        let d = stats::diversity(&pictures);
+        assert!(d.closest > stats::COLLAPSED, "{prompt}: {d:?}");
+    }
 }

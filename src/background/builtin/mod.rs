@@ -2,10 +2,10 @@
 //! inside the binary.
 //!
 //! A picture is a latent grid of band-limited OKLab samples ([`codec`]); a small UNet ([`net`])
-//! predicts v from a noisy latent, the noise level and the prompt's known words; DDIM sampling
-//! with classifier-free guidance runs from seeded Gaussian noise; the latent decodes at the
-//! frame's full size, then is dithered to 8 bits. [`train`] reproduces the weights from
-//! pictures that [`data`] draws.
+//! predicts v from a noisy latent, the noise level and the prompt's known words; a
+//! DPM-Solver++(2M) sampler (DDIM and classifier-free guidance on request) runs from seeded
+//! Gaussian noise; the latent decodes at the frame's size ([`decode_rgb`]), dithered to 8 bits.
+//! [`train`] reproduces the weights from pictures that [`data`] draws.
 
 pub mod codec;
 pub mod data;
@@ -25,18 +25,49 @@ use net::Denoiser;
 /// The shipped weights (trained by `lecturegen train-builtin`).
 static WEIGHTS: &[u8] = include_bytes!("weights.safetensors");
 
-/// Sampling steps.
-pub const STEPS: usize = 30;
-/// Guidance scale.
-pub const GUIDANCE: f32 = 1.5;
+/// How latents are sampled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampler {
+    /// Denoising steps.
+    pub steps: usize,
+    /// Classifier-free guidance scale (1: none, one network evaluation per step).
+    pub guidance: f32,
+    /// Fresh noise per step, as DDIM's eta: 0 deterministic, 1 as DDPM (first order only).
+    pub eta: f32,
+    /// 1: DDIM; 2: DPM-Solver++(2M), which reuses the previous step's estimate.
+    pub order: usize,
+    /// Step times are `(1 - i / steps)^spacing`: 1 spaces them evenly; above 1 spends more
+    /// of them at low noise, where edges are drawn.
+    pub spacing: f32,
+}
+
+impl Default for Sampler {
+    /// 14 second-order steps without guidance. Guidance (1.5 before) pulled every seed toward
+    /// the prompt's mean picture (seed diversity 0.76 of the training pictures' at 1.3, 0.86
+    /// at 1) and cost a second network evaluation per step; the second-order sampler at 16
+    /// steps matched DDIM at 30 on the earlier weights, and 14 steps lose 0.01 of diversity
+    /// against 16 for 18 ms less (measured with `backgrounds --stats`).
+    fn default() -> Self {
+        Self {
+            steps: 14,
+            guidance: 1.0,
+            eta: 0.0,
+            order: 2,
+            spacing: 1.0,
+        }
+    }
+}
 
 /// The built-in diffusion model.
 pub struct Builtin {
     net: Denoiser,
+    sampler: Sampler,
     mean: Vec<f32>,
     scale: Vec<f32>,
     low: Vec<f32>,
     high: Vec<f32>,
+    /// The noise schedule's shift the weights were trained with ([`train::alpha_sigma`]).
+    shift: f32,
     id: String,
 }
 
@@ -57,18 +88,42 @@ impl Builtin {
         let stat = |name: &str| vb.get(CHANNELS, name)?.to_vec1::<f32>();
         let (mean, scale) = (stat("latent.mean")?, stat("latent.scale")?);
         let (low, high) = (stat("latent.low")?, stat("latent.high")?);
-        let id = format!("builtin/{}", &crate::cache::digest(bytes)[..16]);
+        // Weights from before the schedule had a shift were trained without one.
+        let shift = match vb.get(1, "schedule.shift") {
+            Ok(t) => t.to_vec1::<f32>()?[0],
+            Err(_) => 1.0,
+        };
+        let weights = crate::cache::digest(bytes)[..16].to_string();
         Ok(Self {
             net,
+            sampler: Sampler::default(),
             mean,
             scale,
             low,
             high,
-            id,
-        })
+            shift,
+            id: format!("builtin/{weights}"),
+        }
+        .with_sampler(Sampler::default()))
     }
 
-    /// Samples a latent for a prompt and seed (DDIM, v-prediction, guidance), reporting each
+    /// The same model with another sampler. The id, and so cache keys, name the weights
+    /// and the sampler: pictures of another sampler are other pictures.
+    pub fn with_sampler(mut self, sampler: Sampler) -> Self {
+        let weights = self.id.split('/').nth(1).unwrap_or_default().to_string();
+        let Sampler {
+            steps,
+            guidance,
+            eta,
+            order,
+            spacing,
+        } = sampler;
+        self.id = format!("builtin/{weights}/{steps}-{order}-{guidance}-{eta}-{spacing}");
+        self.sampler = sampler;
+        self
+    }
+
+    /// Samples a latent for a prompt and seed with the model's [`Sampler`], reporting each
     /// step to `steps(done, total)`. The estimate of the clean latent is clamped to the range
     /// of the training data at every step, which keeps colours in gamut under guidance.
     pub fn latent(
@@ -81,15 +136,25 @@ impl Builtin {
         let words = data::words(prompt);
         let mut rng = data::Rng(seed ^ 0x0BAD_5EED_1234_5678);
         let mut z: Vec<f32> = (0..LATENT).map(|_| rng.normal()).collect();
-        let guided = !words.is_empty();
+        let Sampler {
+            steps: total,
+            guidance,
+            eta,
+            order,
+            spacing,
+        } = self.sampler;
+        let time = |i: usize| (1.0 - i as f32 / total as f32).max(0.0).powf(spacing);
+        let guided = !words.is_empty() && guidance != 1.0;
         let prompts = if guided {
             vec![words, Vec::new()]
         } else {
-            vec![Vec::new()]
+            vec![words]
         };
-        for i in 0..STEPS {
-            let t = 1.0 - i as f32 / STEPS as f32;
-            let next = 1.0 - (i + 1) as f32 / STEPS as f32;
+        let mut x0 = vec![0f32; LATENT];
+        // The previous step's estimate and log signal-to-noise step, for the second order.
+        let mut previous: Option<(Vec<f32>, f32)> = None;
+        for i in 0..total {
+            let (t, next) = (time(i), time(i + 1));
             let rows = prompts.len();
             let input =
                 Tensor::from_vec(z.repeat(rows), (rows, GRID.1, GRID.0, CHANNELS), &device)?;
@@ -99,21 +164,51 @@ impl Builtin {
                 .flatten_all()?
                 .to_vec1::<f32>()?;
             let (cond, uncond) = v.split_at(LATENT);
-            let (a, s) = train::alpha_sigma(t);
-            let (a2, s2) = train::alpha_sigma(next);
-            for (i, zi) in z.iter_mut().enumerate() {
-                let vi = if guided {
-                    uncond[i] + GUIDANCE * (cond[i] - uncond[i])
+            let (a, s) = train::alpha_sigma(t, self.shift);
+            let (a2, s2) = train::alpha_sigma(next, self.shift);
+            for (j, x) in x0.iter_mut().enumerate() {
+                let vj = if guided {
+                    uncond[j] + guidance * (cond[j] - uncond[j])
                 } else {
-                    cond[i]
+                    cond[j]
                 };
-                let c = i % CHANNELS;
-                let x0 = (a * *zi - s * vi).clamp(self.low[c], self.high[c]);
-                // The noise that, with the clamped x0, gives back z_t.
-                let eps = (*zi - a * x0) / s.max(1e-4);
-                *zi = a2 * x0 + s2 * eps;
+                let c = j % CHANNELS;
+                *x = (a * z[j] - s * vj).clamp(self.low[c], self.high[c]);
             }
-            steps(i + 1, STEPS);
+            // h: the step in log signal-to-noise ratio (infinite from pure noise or to none).
+            let h = (a2 / s2).ln() - (a / s).ln();
+            if next <= 0.0 {
+                z.copy_from_slice(&x0);
+            } else if order >= 2
+                && h.is_finite()
+                && previous.as_ref().is_some_and(|p| p.1.is_finite())
+            {
+                // DPM-Solver++(2M): the estimate extrapolated along the last two.
+                let (before, h_before) = previous.as_ref().map_or((&x0, 1.0), |p| (&p.0, p.1));
+                let k = h / (2.0 * h_before);
+                let (keep, pull) = (s2 / s, a2 * (1.0 - (-h).exp()));
+                for ((zj, x), p) in z.iter_mut().zip(&x0).zip(before) {
+                    *zj = keep * *zj + pull * ((1.0 + k) * x - k * p);
+                }
+            } else {
+                // DDIM, with eta's fresh noise: none at 0 (deterministic), DDPM's at 1.
+                let fresh = if eta > 0.0 {
+                    eta * (s2 / s) * (1.0 - (a / a2).powi(2)).max(0.0).sqrt()
+                } else {
+                    0.0
+                };
+                let kept = (s2 * s2 - fresh * fresh).max(0.0).sqrt();
+                for (zj, x) in z.iter_mut().zip(&x0) {
+                    // The noise that, with the clamped estimate, gives back z_t.
+                    let eps = (*zj - a * x) / s.max(1e-4);
+                    *zj = a2 * x + kept * eps;
+                    if fresh > 0.0 {
+                        *zj += fresh * rng.normal();
+                    }
+                }
+            }
+            previous = Some((x0.clone(), h));
+            steps(i + 1, total);
         }
         Ok(z.iter()
             .enumerate()
@@ -133,24 +228,79 @@ impl Backend for Builtin {
         steps: &dyn Fn(usize, usize),
     ) -> Result<RgbImage> {
         let latent = self.latent(&request.prompt, request.seed, steps)?;
-        Ok(to_rgb(&codec::decode(
+        Ok(decode_rgb(
             &latent,
             request.width as usize,
             request.height as usize,
-        )))
+        ))
     }
 }
 
-/// OKLab picture to 8-bit sRGB, with a fixed dither of half a level against banding.
-pub fn to_rgb(lab: &codec::Lab) -> RgbImage {
-    let mut out = RgbImage::new(lab.width as u32, lab.height as u32);
-    for (i, px) in out.pixels_mut().enumerate() {
-        let x = (i % lab.width) as u32;
-        let y = (i / lab.width) as u32;
-        let dither = (super::kernels::hash2(x, y) as f32 / u32::MAX as f32) - 0.5;
+/// Widest picture whose cosine series is evaluated pixel by pixel; larger ones are evaluated
+/// at a whole fraction of their size and interpolated (see [`decode_rgb`]).
+const EXACT_WIDTH: usize = 480;
+
+/// A latent as an 8-bit sRGB picture of `width` x `height`.
+///
+/// The series holds at most 40 cycles across the picture (and its taper leaves little near
+/// that), a period of 96 pixels at 1920 wide: evaluating it at a quarter of 1080p (exact, with
+/// the conversion to sRGB and its powers done there) and interpolating linearly to the full
+/// size is within a fraction of a level of evaluating every pixel, in a tenth of the time
+/// (measured: 1080p in ~12 ms against 130 ms). A fixed dither of half a level against banding.
+pub fn decode_rgb(latent: &[f32], width: usize, height: usize) -> RgbImage {
+    if width == 0 || height == 0 {
+        return RgbImage::new(width as u32, height as u32);
+    }
+    let factor = (width / EXACT_WIDTH).clamp(1, height.max(1));
+    let (cw, ch) = (width.div_ceil(factor), height.div_ceil(factor));
+    let lab = codec::decode(latent, cw, ch);
+    let mut coarse = vec![0f32; cw * ch * 3];
+    for (i, px) in coarse.chunks_exact_mut(3).enumerate() {
         let l = lab.planes[0][i].clamp(0.0, 1.0);
         let rgb = codec::oklab_to_srgb([l, lab.planes[1][i], lab.planes[2][i]]);
-        px.0 = rgb.map(|c| (c * 255.0 + dither).round().clamp(0.0, 255.0) as u8);
+        for (o, c) in px.iter_mut().zip(rgb) {
+            *o = c * 255.0;
+        }
+    }
+    // For each output column (row): the coarse sample to its left (above) and the weight of
+    // the next one. Pixel centres map onto coarse centres; the series is flat at its borders.
+    let taps = |n: usize, coarse: usize| -> Vec<(usize, f32)> {
+        (0..n)
+            .map(|i| {
+                let at = ((i as f32 + 0.5) * coarse as f32 / n as f32 - 0.5)
+                    .clamp(0.0, (coarse - 1) as f32);
+                let left = (at as usize).min(coarse.saturating_sub(2));
+                (left, if coarse > 1 { at - left as f32 } else { 0.0 })
+            })
+            .collect()
+    };
+    let (xs, ys) = (taps(width, cw), taps(height, ch));
+    let dither = super::kernels::dither_tile();
+    let mut out = RgbImage::new(width as u32, height as u32);
+    let mut row = vec![0f32; cw * 3];
+    let stride = cw * 3;
+    for (y, line) in out.chunks_exact_mut(width * 3).enumerate() {
+        let (top, wy) = ys[y];
+        let below = (top + 1).min(ch - 1);
+        let (a, b) = (
+            &coarse[top * stride..][..stride],
+            &coarse[below * stride..][..stride],
+        );
+        for ((r, a), b) in row.iter_mut().zip(a).zip(b) {
+            *r = a + (b - a) * wy;
+        }
+        let noise = &dither[y % super::kernels::DITHER_TILE];
+        for (x, px) in line.chunks_exact_mut(3).enumerate() {
+            let (left, wx) = xs[x];
+            let right = (left + 1).min(cw - 1);
+            let d = noise[x % super::kernels::DITHER_TILE];
+            for c in 0..3 {
+                let (p, q) = (row[left * 3 + c], row[right * 3 + c]);
+                // Rounding as +0.5 and truncation: `round` is a library call per channel
+                // without SSE4.1 (measured 20 ms of a 1080p picture).
+                px[c] = ((p + (q - p) * wx + d).clamp(0.0, 255.0) + 0.5) as u8;
+            }
+        }
     }
     out
 }
