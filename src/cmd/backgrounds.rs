@@ -150,6 +150,9 @@ fn backend(args: &Args, config: &Config) -> Result<Box<dyn background::Backend>>
         None => builtin::Builtin::shipped()?,
     };
     let default = builtin::Sampler::default();
+    if args.spacing.is_some_and(|s| s.is_nan() || s <= 0.0) {
+        anyhow::bail!("--spacing must be above 0");
+    }
     Ok(Box::new(model.with_sampler(builtin::Sampler {
         steps: args.steps.unwrap_or(default.steps).max(1),
         guidance: args.guidance.unwrap_or(default.guidance),
