@@ -408,7 +408,7 @@ fn style_words_give_their_structure() {
 }
 
 #[test]
-fn fast_decode_is_within_a_level_of_the_exact_series() {
+fn fast_decode_is_within_two_levels_of_the_exact_series() {
     // A picture with hard edges (the worst case for interpolation), through the latent.
     let mut rng = data::Rng(3);
     let sample = loop {
@@ -477,7 +477,7 @@ fn sheet_figures_measure_diversity_and_sharpness() {
 #[test]
 fn shipped_model_draws_the_committed_picture() {
     let model = Builtin::shipped().unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/builtin.png");
+    let path = crate::golden::golden_dir().join("builtin.png");
     let prompts = [
         "geometric orange vivid",
         "gradient purple dark",

@@ -90,7 +90,7 @@ fn render_with(kit: &Kit, markdown: &str) -> Vec<RgbImage> {
     frames
 }
 
-fn golden_dir() -> PathBuf {
+pub fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 

@@ -69,7 +69,8 @@ pub struct Builtin {
     high: Vec<f32>,
     /// The noise schedule's shift the weights were trained with ([`train::alpha_sigma`]).
     shift: f32,
-    id: String,
+    /// Digest of the weights (with the sampler, the backend's id).
+    weights: String,
 }
 
 impl Builtin {
@@ -103,23 +104,13 @@ impl Builtin {
             low,
             high,
             shift,
-            id: format!("builtin/{weights}"),
-        }
-        .with_sampler(Sampler::default()))
+            weights,
+        })
     }
 
     /// The same model with another sampler. The id, and so cache keys, name the weights
     /// and the sampler: pictures of another sampler are other pictures.
     pub fn with_sampler(mut self, sampler: Sampler) -> Self {
-        let weights = self.id.split('/').nth(1).unwrap_or_default().to_string();
-        let Sampler {
-            steps,
-            guidance,
-            eta,
-            order,
-            spacing,
-        } = sampler;
-        self.id = format!("builtin/{weights}/{steps}-{order}-{guidance}-{eta}-{spacing}");
         self.sampler = sampler;
         self
     }
@@ -152,8 +143,9 @@ impl Builtin {
             vec![words]
         };
         let mut x0 = vec![0f32; LATENT];
-        // The previous step's estimate and log signal-to-noise step, for the second order.
-        let mut previous: Option<(Vec<f32>, f32)> = None;
+        // The previous step's estimate and log signal-to-noise step, for the second order
+        // (none yet: NaN).
+        let (mut before, mut h_before) = (vec![0f32; LATENT], f32::NAN);
         for i in 0..total {
             let (t, next) = (time(i), time(i + 1));
             let rows = prompts.len();
@@ -180,15 +172,11 @@ impl Builtin {
             let h = (a2 / s2).ln() - (a / s).ln();
             if next <= 0.0 {
                 z.copy_from_slice(&x0);
-            } else if order >= 2
-                && h.is_finite()
-                && previous.as_ref().is_some_and(|p| p.1.is_finite())
-            {
+            } else if order >= 2 && h.is_finite() && h_before.is_finite() {
                 // DPM-Solver++(2M): the estimate extrapolated along the last two.
-                let (before, h_before) = previous.as_ref().map_or((&x0, 1.0), |p| (&p.0, p.1));
                 let k = h / (2.0 * h_before);
                 let (keep, pull) = (s2 / s, a2 * (1.0 - (-h).exp()));
-                for ((zj, x), p) in z.iter_mut().zip(&x0).zip(before) {
+                for ((zj, x), p) in z.iter_mut().zip(&x0).zip(&before) {
                     *zj = keep * *zj + pull * ((1.0 + k) * x - k * p);
                 }
             } else {
@@ -208,7 +196,9 @@ impl Builtin {
                     }
                 }
             }
-            previous = Some((x0.clone(), h));
+            // This step's estimate becomes the previous one; the next step overwrites x0.
+            std::mem::swap(&mut x0, &mut before);
+            h_before = h;
             steps(i + 1, total);
         }
         Ok(z.iter()
@@ -220,7 +210,17 @@ impl Builtin {
 
 impl Backend for Builtin {
     fn id(&self) -> String {
-        self.id.clone()
+        let Sampler {
+            steps,
+            guidance,
+            eta,
+            order,
+            spacing,
+        } = self.sampler;
+        format!(
+            "builtin/{}/{steps}-{order}-{guidance}-{eta}-{spacing}",
+            self.weights
+        )
     }
 
     fn generate_steps(
@@ -254,7 +254,7 @@ pub fn decode_rgb(latent: &[f32], width: usize, height: usize) -> RgbImage {
     if width == 0 || height == 0 {
         return RgbImage::new(width as u32, height as u32);
     }
-    let factor = (width / EXACT_WIDTH).clamp(1, height.max(1));
+    let factor = (width / EXACT_WIDTH).clamp(1, height);
     let (cw, ch) = (width.div_ceil(factor), height.div_ceil(factor));
     let lab = codec::decode(latent, cw, ch);
     let mut coarse = vec![0f32; cw * ch * 3];
