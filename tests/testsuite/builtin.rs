@@ -514,3 +514,31 @@ fn shipped_model_never_gives_two_seeds_the_same_picture() {
         assert!(d.closest > stats::COLLAPSED, "{prompt}: {d:?}");
     }
 }
+
+/// `train-builtin` end to end at a tiny size: the weights it writes load and sample, and a
+/// data set without pictures is an error, not a panic.
+#[test]
+fn training_writes_weights_that_load_and_sample() {
+    use builtin::train::{train, TrainOptions};
+    let course = crate::support::Course::new();
+    let out = course.root.join("weights.safetensors");
+    let options = TrainOptions {
+        steps: 2,
+        dataset: 16,
+        batch: 4,
+        ..TrainOptions::default()
+    };
+    let report = train(&options, &out, &|_| {}).unwrap();
+    assert!(report.final_loss.is_finite() && report.final_loss > 0.0);
+    let model = Builtin::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
+    let latent = model.latent("waves blue calm", 3, &|_, _| {}).unwrap();
+    assert_eq!(latent.len(), codec::LATENT);
+    assert!(latent.iter().all(|v| v.is_finite()));
+
+    let empty = TrainOptions {
+        dataset: 0,
+        ..options
+    };
+    let err = train(&empty, &out, &|_| {}).unwrap_err().to_string();
+    assert!(err.contains("at least one picture"), "{err}");
+}

@@ -70,6 +70,10 @@ pub struct TrainReport {
 
 /// Trains and writes the weights to `out`. `log` receives a line now and then.
 pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<TrainReport> {
+    anyhow::ensure!(
+        options.dataset > 0 && options.batch > 0,
+        "training needs at least one picture in the data set and in a batch"
+    );
     // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
     std::mem::forget(crate::background::kernels::keep_freed_memory());
     let started = Instant::now();
@@ -106,6 +110,7 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     }
     let prompts: Vec<Vec<usize>> = samples.into_iter().map(|(_, w)| w).collect();
     let optional: Vec<usize> = prompts.iter().map(|w| optional_words(w)).collect();
+    let most = optional.iter().copied().max().unwrap_or(0);
     let stats = [
         ("latent.mean", mean.to_vec()),
         ("latent.scale", scale.to_vec()),
@@ -156,7 +161,7 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         let mut ts = Vec::with_capacity(b);
         let mut batch_prompts = Vec::with_capacity(b);
         for _ in 0..b {
-            let i = draw_picture(&optional, &mut rng);
+            let i = draw_picture(&optional, most, &mut rng);
             let t = noise_level(&mut rng);
             let (alpha, sigma) = alpha_sigma(t, SHIFT);
             for &x0 in &latents[i * LATENT..(i + 1) * LATENT] {
@@ -243,10 +248,9 @@ fn partial_prompt(words: &[usize], rng: &mut Rng) -> Vec<usize> {
 }
 
 /// A picture of the data set, drawn with weight `(1 / KEEP)^n` for `n` colour and mood words
-/// in its label (`optional[i]` for picture `i`), by rejection, so that every (picture,
-/// prompt) pair that [`partial_prompt`] can make is trained equally often.
-fn draw_picture(optional: &[usize], rng: &mut Rng) -> usize {
-    let most = optional.iter().copied().max().unwrap_or(0);
+/// in its label (`optional[i]` for picture `i`, at most `most`), by rejection, so that every
+/// (picture, prompt) pair that [`partial_prompt`] can make is trained equally often.
+fn draw_picture(optional: &[usize], most: usize, rng: &mut Rng) -> usize {
     loop {
         let i = rng.below(optional.len());
         if rng.f() < KEEP.powi((most - optional[i]) as i32) {
