@@ -109,27 +109,46 @@ pub fn sharpness(img: &RgbImage) -> f64 {
         .map_or(0.0, |m| f64::from(*m))
 }
 
-/// The cells of a contact sheet laid out as `lecturegen backgrounds --sheet` draws it:
-/// `rows` x `cols` cells of `cell` pixels with `gap` pixels around each.
-pub fn cells(
-    sheet: &RgbImage,
-    rows: u32,
-    cols: u32,
-    cell: (u32, u32),
-    gap: u32,
-) -> Vec<Vec<RgbImage>> {
-    (0..rows)
+/// How `lecturegen backgrounds --sheet` lays out a contact sheet: `rows` x `cols` cells of
+/// `cell` pixels with `gap` pixels around each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    /// Prompts.
+    pub rows: u32,
+    /// Seeds.
+    pub cols: u32,
+    /// Size of a cell.
+    pub cell: (u32, u32),
+    /// Pixels between cells and around them.
+    pub gap: u32,
+}
+
+impl Layout {
+    /// Size of the whole sheet.
+    pub fn size(&self) -> (u32, u32) {
+        (
+            self.cols * (self.cell.0 + self.gap) + self.gap,
+            self.rows * (self.cell.1 + self.gap) + self.gap,
+        )
+    }
+
+    /// Top-left corner of the cell at `row`, `col`.
+    pub fn origin(&self, row: u32, col: u32) -> (u32, u32) {
+        (
+            self.gap + col * (self.cell.0 + self.gap),
+            self.gap + row * (self.cell.1 + self.gap),
+        )
+    }
+}
+
+/// The cells of a contact sheet, row by row.
+pub fn cells(sheet: &RgbImage, layout: &Layout) -> Vec<Vec<RgbImage>> {
+    (0..layout.rows)
         .map(|r| {
-            (0..cols)
+            (0..layout.cols)
                 .map(|c| {
-                    image::imageops::crop_imm(
-                        sheet,
-                        gap + c * (cell.0 + gap),
-                        gap + r * (cell.1 + gap),
-                        cell.0,
-                        cell.1,
-                    )
-                    .to_image()
+                    let (x, y) = layout.origin(r, c);
+                    image::imageops::crop_imm(sheet, x, y, layout.cell.0, layout.cell.1).to_image()
                 })
                 .collect()
         })

@@ -69,13 +69,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         Some(backend(args, &config)?)
     };
-    let (cols, rows) = (args.seeds.max(1) as u32, prompts.len() as u32);
-    let gap = 4;
-    let mut sheet = RgbImage::from_pixel(
-        cols * (CELL.0 + gap) + gap,
-        rows * (CELL.1 + gap) + gap,
-        image::Rgb([255, 255, 255]),
-    );
+    let layout = stats::Layout {
+        rows: prompts.len() as u32,
+        cols: args.seeds.max(1) as u32,
+        cell: CELL,
+        gap: 4,
+    };
+    let (width, height) = layout.size();
+    let mut sheet = RgbImage::from_pixel(width, height, image::Rgb([255, 255, 255]));
     let started = Instant::now();
     let draw = |prompt: &str, seed: u64, (width, height): (u32, u32)| match &backend {
         Some(b) => b.generate(&BackgroundRequest {
@@ -91,12 +92,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for (r, prompt) in prompts.iter().enumerate() {
         for seed in 0..args.seeds {
             let cell = draw(prompt, seed, CELL)?;
-            image::imageops::replace(
-                &mut sheet,
-                &cell,
-                i64::from(gap + seed as u32 * (CELL.0 + gap)),
-                i64::from(gap + r as u32 * (CELL.1 + gap)),
-            );
+            let (x, y) = layout.origin(r as u32, seed as u32);
+            image::imageops::replace(&mut sheet, &cell, i64::from(x), i64::from(y));
         }
         eprintln!("{prompt}");
     }
@@ -106,15 +103,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     eprintln!(
         "wrote {} ({} prompts x {} seeds) in {:.1} s",
         args.sheet.display(),
-        rows,
-        cols,
+        layout.rows,
+        layout.cols,
         started.elapsed().as_secs_f64()
     );
     if let Some(reference) = &args.stats {
         let reference = image::open(reference)
             .with_context(|| format!("reading {}", reference.display()))?
             .to_rgb8();
-        let layout = (rows, cols, CELL, gap);
         if (reference.width(), reference.height()) != (sheet.width(), sheet.height()) {
             anyhow::bail!(
                 "the reference sheet is {}x{}, this one {}x{}: same prompts and seeds needed",
@@ -124,7 +120,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 sheet.height()
             );
         }
-        print_stats(&prompts, &sheet, &reference, layout, &draw)?;
+        print_stats(&prompts, &sheet, &reference, &layout, &draw)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -172,11 +168,12 @@ fn print_stats(
     prompts: &[String],
     sheet: &RgbImage,
     reference: &RgbImage,
-    (rows, cols, cell, gap): (u32, u32, (u32, u32), u32),
+    layout: &stats::Layout,
     draw: &Draw,
 ) -> Result<()> {
-    let ours = stats::cells(sheet, rows, cols, cell, gap);
-    let theirs = stats::cells(reference, rows, cols, cell, gap);
+    let ours = stats::cells(sheet, layout);
+    let theirs = stats::cells(reference, layout);
+    let cols = layout.cols;
     println!(
         "{:<26} {:>9} {:>9} {:>6} {:>8} {:>9} {:>9} {:>6} {:>8}",
         "prompt",

@@ -467,7 +467,14 @@ fn sheet_figures_measure_diversity_and_sharpness() {
     // Cells come back from a sheet's layout.
     let mut sheet = image::RgbImage::from_pixel(4 + 2 * 324, 4 + 184, image::Rgb([255, 255, 255]));
     image::imageops::replace(&mut sheet, &flat(7), 4 + 324, 4);
-    let cells = stats::cells(&sheet, 1, 2, (320, 180), 4);
+    let layout = stats::Layout {
+        rows: 1,
+        cols: 2,
+        cell: (320, 180),
+        gap: 4,
+    };
+    assert_eq!(layout.size(), (sheet.width(), sheet.height()));
+    let cells = stats::cells(&sheet, &layout);
     assert_eq!(cells[0][1], flat(7));
 }
 
