@@ -262,6 +262,12 @@ pub struct TrainArgs {
     /// Also write the weights every this many steps, beside --out (0: never).
     #[arg(long, default_value_t = 0)]
     checkpoint: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = train::TrainOptions::default().lr)]
+    lr: f64,
+    /// Start from these weights instead of a random initialisation (fine-tuning).
+    #[arg(long)]
+    from: Option<PathBuf>,
 }
 
 pub fn train(args: &TrainArgs) -> Result<ExitCode> {
@@ -270,6 +276,8 @@ pub fn train(args: &TrainArgs) -> Result<ExitCode> {
         dataset: args.dataset,
         seed: args.seed,
         checkpoint: args.checkpoint,
+        lr: args.lr,
+        from: args.from.clone(),
         ..train::TrainOptions::default()
     };
     let report = train::train(&options, &args.out, &|line| eprintln!("{line}"))?;

@@ -542,6 +542,56 @@ fn training_writes_weights_that_load_and_sample() {
     assert_eq!(latent.len(), codec::LATENT);
     assert!(latent.iter().all(|v| v.is_finite()));
 
+    // Fine-tuning starts from the weights given: with a learning rate of 0 it writes them
+    // back (to f16 rounding), where a fresh start writes others.
+    let tuned = course.root.join("tuned.safetensors");
+    let from = TrainOptions {
+        steps: 1,
+        lr: 0.0,
+        from: Some(out.clone()),
+        ..options.clone()
+    };
+    train(&from, &tuned, &|_| {}).unwrap();
+    let fresh = course.root.join("fresh.safetensors");
+    let other_start = TrainOptions {
+        seed: 9,
+        from: None,
+        ..from.clone()
+    };
+    train(&other_start, &fresh, &|_| {}).unwrap();
+    let load =
+        |p: &std::path::Path| candle_core::safetensors::load(p, &candle_core::Device::Cpu).unwrap();
+    let (before, after, other) = (load(&out), load(&tuned), load(&fresh));
+    let largest = |a: &candle_core::Tensor, b: &candle_core::Tensor| {
+        let d = (a.to_dtype(candle_core::DType::F32).unwrap()
+            - b.to_dtype(candle_core::DType::F32).unwrap())
+        .unwrap();
+        d.abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    };
+    let name = "input.weight";
+    assert!(
+        before.contains_key(name),
+        "{:?}",
+        before.keys().collect::<Vec<_>>()
+    );
+    for (name, tensor) in &before {
+        assert!(largest(tensor, &after[name]) <= 1e-3, "{name} moved");
+    }
+    assert!(largest(&before[name], &other[name]) > 1e-3);
+    let missing = TrainOptions {
+        from: Some(course.root.join("nothing.safetensors")),
+        ..from
+    };
+    let err = format!("{:#}", train(&missing, &tuned, &|_| {}).unwrap_err());
+    assert!(err.contains("nothing.safetensors"), "{err}");
+
     let empty = TrainOptions {
         dataset: 0,
         ..options

@@ -43,6 +43,10 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Also write the averaged weights every this many steps, beside `out` (0: never).
     pub checkpoint: usize,
+    /// Peak learning rate (after a 300-step warm-up; cosine decay to 2% of it).
+    pub lr: f64,
+    /// Weights to start from instead of a random initialisation (fine-tuning).
+    pub from: Option<std::path::PathBuf>,
 }
 
 impl Default for TrainOptions {
@@ -53,6 +57,8 @@ impl Default for TrainOptions {
             batch: 64,
             seed: 1,
             checkpoint: 0,
+            lr: 1e-3,
+            from: None,
         }
     }
 }
@@ -131,11 +137,23 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
+    if let Some(from) = &options.from {
+        let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+        let start = candle_core::safetensors::load_buffer(&bytes, &device)
+            .with_context(|| format!("reading weights from {}", from.display()))?;
+        for (name, var) in &named {
+            let value = start
+                .get(name)
+                .with_context(|| format!("{} has no `{name}`", from.display()))?;
+            var.set(&value.to_dtype(DType::F32)?)
+                .with_context(|| format!("`{name}` in {}", from.display()))?;
+        }
+    }
     let mut ema: Vec<Tensor> = named
         .iter()
         .map(|(_, v)| v.as_tensor().detach().copy())
         .collect::<candle_core::Result<_>>()?;
-    let peak_lr = 1e-3;
+    let peak_lr = options.lr;
     let mut opt = AdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
