@@ -562,19 +562,8 @@ fn training_writes_weights_that_load_and_sample() {
     let load =
         |p: &std::path::Path| candle_core::safetensors::load(p, &candle_core::Device::Cpu).unwrap();
     let (before, after, other) = (load(&out), load(&tuned), load(&fresh));
-    let largest = |a: &candle_core::Tensor, b: &candle_core::Tensor| {
-        let d = (a.to_dtype(candle_core::DType::F32).unwrap()
-            - b.to_dtype(candle_core::DType::F32).unwrap())
-        .unwrap();
-        d.abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    };
+    let f32 = |t: &candle_core::Tensor| t.to_dtype(candle_core::DType::F32).unwrap();
+    let largest = |a: &candle_core::Tensor, b: &candle_core::Tensor| max_diff(&f32(a), &f32(b));
     let name = "input.weight";
     assert!(
         before.contains_key(name),
