@@ -82,6 +82,18 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     );
     // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
     std::mem::forget(crate::background::kernels::keep_freed_memory());
+    // Read before the data set is drawn, so a bad file fails at once.
+    let start = match &options.from {
+        Some(from) => {
+            let bytes =
+                std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+            Some(
+                candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+                    .with_context(|| format!("reading weights from {}", from.display()))?,
+            )
+        }
+        None => None,
+    };
     let started = Instant::now();
     let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
     let samples: Vec<(Vec<f32>, Vec<usize>)> = (0..options.dataset)
@@ -137,10 +149,7 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
-    if let Some(from) = &options.from {
-        let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-        let start = candle_core::safetensors::load_buffer(&bytes, &device)
-            .with_context(|| format!("reading weights from {}", from.display()))?;
+    if let (Some(from), Some(start)) = (&options.from, &start) {
         for (name, var) in &named {
             let value = start
                 .get(name)
