@@ -574,6 +574,22 @@ fn training_writes_weights_that_load_and_sample() {
         assert!(largest(tensor, &after[name]) <= 1e-3, "{name} moved");
     }
     assert!(largest(&before[name], &other[name]) > 1e-3);
+    // On another data set a fine-tune keeps the normalisation of the weights it starts from.
+    let elsewhere = course.root.join("elsewhere.safetensors");
+    train(
+        &TrainOptions {
+            seed: 9,
+            ..from.clone()
+        },
+        &elsewhere,
+        &|_| {},
+    )
+    .unwrap();
+    let (moved, own) = (load(&elsewhere), &other);
+    for name in ["latent.mean", "latent.scale"] {
+        assert!(largest(&before[name], &moved[name]) < 1e-6, "{name}");
+        assert!(largest(&before[name], &own[name]) > 1e-4, "{name}");
+    }
     let missing = TrainOptions {
         from: Some(course.root.join("nothing.safetensors")),
         ..from

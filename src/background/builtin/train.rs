@@ -45,7 +45,8 @@ pub struct TrainOptions {
     pub checkpoint: usize,
     /// Peak learning rate (after a 300-step warm-up; cosine decay to 2% of it).
     pub lr: f64,
-    /// Weights to start from instead of a random initialisation (fine-tuning).
+    /// Weights to start from instead of a random initialisation (fine-tuning), with the
+    /// channel statistics they were trained with.
     pub from: Option<std::path::PathBuf>,
 }
 
@@ -110,7 +111,24 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         samples.len()
     ));
 
-    let (mean, scale) = channel_scaling(&samples);
+    // A fine-tune keeps the normalisation its weights were trained with: the network expects
+    // latents scaled that way, whatever data set (`--seed`, `--dataset`) it now sees.
+    let (mean, scale) = match (&options.from, &start) {
+        (Some(from), Some(start)) => {
+            let stat = |name: &str| -> Result<[f32; CHANNELS]> {
+                let values = start
+                    .get(name)
+                    .with_context(|| format!("{} has no `{name}`", from.display()))?
+                    .to_dtype(DType::F32)?
+                    .to_vec1::<f32>()?;
+                values
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("`{name}` in {} is not 3 values", from.display()))
+            };
+            (stat("latent.mean")?, stat("latent.scale")?)
+        }
+        _ => channel_scaling(&samples),
+    };
     let n = samples.len();
     let mut latents = Vec::with_capacity(n * LATENT);
     for (z, _) in &samples {
