@@ -121,9 +121,9 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
                     .with_context(|| format!("{} has no `{name}`", from.display()))?
                     .to_dtype(DType::F32)?
                     .to_vec1::<f32>()?;
-                values
-                    .try_into()
-                    .map_err(|_| anyhow::anyhow!("`{name}` in {} is not 3 values", from.display()))
+                values.try_into().map_err(|_| {
+                    anyhow::anyhow!("`{name}` in {} is not {CHANNELS} values", from.display())
+                })
             };
             (stat("latent.mean")?, stat("latent.scale")?)
         }
