@@ -21,6 +21,11 @@ pub struct Args {
     /// Seeds per prompt (columns).
     #[arg(long, default_value_t = 6)]
     seeds: u64,
+    /// First seed (columns draw this seed and the next ones). With --training and --stats
+    /// against the committed training sheet, another first seed measures what a model that
+    /// draws exactly its training pictures would score: the yardstick's own noise.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
     /// Backend to draw with.
     #[arg(long, default_value = "builtin", value_parser = super::backend_name)]
     backend: lecturegen::config::BackendName,
@@ -90,9 +95,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         None => training_picture(prompt, seed, (width, height)),
     };
     for (r, prompt) in prompts.iter().enumerate() {
-        for seed in 0..args.seeds {
-            let cell = draw(prompt, seed, CELL)?;
-            let (x, y) = layout.origin(r as u32, seed as u32);
+        for column in 0..args.seeds {
+            let cell = draw(prompt, args.first_seed.saturating_add(column), CELL)?;
+            let (x, y) = layout.origin(r as u32, column as u32);
             image::imageops::replace(&mut sheet, &cell, i64::from(x), i64::from(y));
         }
         eprintln!("{prompt}");
@@ -120,7 +125,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 sheet.height()
             );
         }
-        print_stats(&prompts, &sheet, &reference, &layout, &draw)?;
+        print_stats(
+            &prompts,
+            &sheet,
+            &reference,
+            &layout,
+            args.first_seed,
+            &draw,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -163,12 +175,14 @@ type Draw<'a> = dyn Fn(&str, u64, (u32, u32)) -> Result<RgbImage> + 'a;
 
 /// Prints, per prompt row: the mean pairwise distance of the seeds (this sheet, the
 /// reference, their ratio), the closest pair, the edge sharpness of the same pictures drawn
-/// at 1920x1080 against the training pictures', and the mean time per 1080p picture.
+/// at 1920x1080 against the training pictures' (of the reference's seeds, from 0), and the
+/// mean time per 1080p picture. The sheet's seeds start at `first`.
 fn print_stats(
     prompts: &[String],
     sheet: &RgbImage,
     reference: &RgbImage,
     layout: &stats::Layout,
+    first: u64,
     draw: &Draw,
 ) -> Result<()> {
     let ours = stats::cells(sheet, layout);
@@ -193,7 +207,7 @@ fn print_stats(
         let (mut sharp, mut train_sharp, mut ms) = (0.0, 0.0, 0.0);
         for seed in 0..u64::from(cols) {
             let started = Instant::now();
-            let frame = draw(prompt, seed, (1920, 1080))?;
+            let frame = draw(prompt, first.saturating_add(seed), (1920, 1080))?;
             ms += started.elapsed().as_secs_f64() * 1e3 / f64::from(cols);
             sharp += stats::sharpness(&frame) / f64::from(cols);
             train_sharp +=

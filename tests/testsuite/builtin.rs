@@ -604,3 +604,55 @@ fn training_writes_weights_that_load_and_sample() {
     let err = train(&empty, &out, &|_| {}).unwrap_err().to_string();
     assert!(err.contains("at least one picture"), "{err}");
 }
+
+/// `backgrounds --first-seed` draws other seeds: the training pictures against themselves
+/// score a diversity ratio of exactly 1, other seeds of them something else (the yardstick's
+/// own noise), and the sheets differ.
+#[test]
+fn contact_sheet_first_seed_draws_other_seeds() {
+    use std::process::Command;
+    let course = crate::support::Course::new();
+    let sheet = |name: &str, extra: &[&str]| {
+        let path = course.root.join(name);
+        let out = Command::new(env!("CARGO_BIN_EXE_lecturegen"))
+            .args([
+                "backgrounds",
+                "--training",
+                "--prompts",
+                "red",
+                "--seeds",
+                "3",
+            ])
+            .arg("--root")
+            .arg(&course.root)
+            .arg("--sheet")
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (path, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (first, _) = sheet("first.png", &[]);
+    let reference = first.to_str().unwrap();
+    let (again, same) = sheet("again.png", &["--stats", reference]);
+    let (other, others) = sheet("other.png", &["--first-seed", "3", "--stats", reference]);
+    let ratio = |stats: &str| -> f64 {
+        let row = stats.lines().find(|l| l.starts_with("red ")).unwrap();
+        row.split_whitespace().nth(3).unwrap().parse().unwrap()
+    };
+    assert_eq!(ratio(&same), 1.0, "{same}");
+    assert_ne!(ratio(&others), 1.0, "{others}");
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    assert_ne!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&other).unwrap()
+    );
+}
