@@ -220,11 +220,7 @@ fn cli_new_then_build_and_exit_status_on_failure() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_success(&out);
     assert!(dir.join("output/01-welcome/lecture.mp4").is_file());
     assert!(out.stdout.is_empty(), "stdout is for data only");
 

@@ -630,11 +630,7 @@ fn contact_sheet_first_seed_draws_other_seeds() {
             .args(extra)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::assert_success(&out);
         (path, String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let (first, _) = sheet("first.png", &[]);

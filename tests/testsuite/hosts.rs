@@ -254,11 +254,7 @@ fn mdbook_preprocessor_binary_writes_only_the_book_to_stdout() {
         .write_all(&input(&course, "0.4"))
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_success(&out);
     let book: Value = serde_json::from_slice(&out.stdout).expect("stdout is the book JSON only");
     assert!(book.get("sections").is_some());
     assert!(book.get("__non_exhaustive").is_some());

@@ -300,11 +300,7 @@ fn the_api_key_comes_from_the_environment_never_the_file() {
         .env("LECTUREGEN_TEST_KEY_UNSET", "sk-test-123")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_success(&out);
     let auth = server.requests()[0]
         .headers
         .iter()

@@ -372,3 +372,12 @@ pub fn gradient(
         })
         .unwrap()
 }
+
+/// Asserts that a finished program succeeded, showing its stderr if it did not.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -180,11 +180,7 @@ fn the_closing_hold_picture_repeats_the_last_slide() {
                 .output()
                 .unwrap();
             let _ = std::fs::remove_file(&path);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            crate::support::assert_success(&out);
             let frame = (width * height * 3) as usize;
             assert_eq!(out.stdout.len(), 3 * frame);
             assert!(out.stdout[frame..2 * frame] == out.stdout[2 * frame..]);
