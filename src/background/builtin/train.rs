@@ -83,15 +83,27 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     );
     // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
     std::mem::forget(crate::background::kernels::keep_freed_memory());
-    // Read before the data set is drawn, so a bad file fails at once.
+    // Read before the data set is drawn, so a bad file fails at once: the weights, and the
+    // normalisation they were trained with, which a fine-tune keeps (the network expects
+    // latents scaled that way, whatever data set `--seed` and `--dataset` now draw).
     let start = match &options.from {
         Some(from) => {
             let bytes =
                 std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-            Some(
-                candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-                    .with_context(|| format!("reading weights from {}", from.display()))?,
-            )
+            let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+                .with_context(|| format!("reading weights from {}", from.display()))?;
+            let stat = |name: &str| -> Result<[f32; CHANNELS]> {
+                let values = tensors
+                    .get(name)
+                    .with_context(|| format!("{} has no `{name}`", from.display()))?
+                    .to_dtype(DType::F32)?
+                    .to_vec1::<f32>()?;
+                values.try_into().map_err(|_| {
+                    anyhow::anyhow!("`{name}` in {} is not {CHANNELS} values", from.display())
+                })
+            };
+            let scaling = (stat("latent.mean")?, stat("latent.scale")?);
+            Some((from, tensors, scaling))
         }
         None => None,
     };
@@ -111,23 +123,9 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         samples.len()
     ));
 
-    // A fine-tune keeps the normalisation its weights were trained with: the network expects
-    // latents scaled that way, whatever data set (`--seed`, `--dataset`) it now sees.
-    let (mean, scale) = match (&options.from, &start) {
-        (Some(from), Some(start)) => {
-            let stat = |name: &str| -> Result<[f32; CHANNELS]> {
-                let values = start
-                    .get(name)
-                    .with_context(|| format!("{} has no `{name}`", from.display()))?
-                    .to_dtype(DType::F32)?
-                    .to_vec1::<f32>()?;
-                values.try_into().map_err(|_| {
-                    anyhow::anyhow!("`{name}` in {} is not {CHANNELS} values", from.display())
-                })
-            };
-            (stat("latent.mean")?, stat("latent.scale")?)
-        }
-        _ => channel_scaling(&samples),
+    let (mean, scale) = match &start {
+        Some((_, _, scaling)) => *scaling,
+        None => channel_scaling(&samples),
     };
     let n = samples.len();
     let mut latents = Vec::with_capacity(n * LATENT);
@@ -167,9 +165,9 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
-    if let (Some(from), Some(start)) = (&options.from, &start) {
+    if let Some((from, tensors, _)) = &start {
         for (name, var) in &named {
-            let value = start
+            let value = tensors
                 .get(name)
                 .with_context(|| format!("{} has no `{name}`", from.display()))?;
             var.set(&value.to_dtype(DType::F32)?)
