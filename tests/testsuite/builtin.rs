@@ -522,6 +522,80 @@ fn shipped_model_never_gives_two_seeds_the_same_picture() {
     }
 }
 
+/// The denoiser's view of a latent ([`builtin::spectrum`]): the map and its inverse undo each
+/// other; the v3-v5 per-channel scaling is one case of it; fitted to pictures, the scaled
+/// coefficients average unit variance per grid point, and with `whiten` 1 every coefficient
+/// has unit variance.
+#[test]
+fn spectrum_scaling_inverts_and_whitens() {
+    use builtin::spectrum::{self, Spectrum};
+    let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
+    let latents: Vec<Vec<f32>> = (0..200)
+        .map(|i| codec::encode(&data::sample(&mut data::Rng(i)).lab, &tables))
+        .collect();
+    let largest = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max)
+    };
+    let (mean, scale) = ([0.6, 0.01, -0.02], [0.2, 0.05, 0.07]);
+    let channel = Spectrum::per_channel(mean, scale, [-3.0; 3], [3.0; 3]);
+    let old: Vec<f32> = latents[0]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v - mean[i % 3]) / scale[i % 3])
+        .collect();
+    assert!(largest(&channel.to_model(&latents[0]), &old) < 1e-3);
+    assert!(
+        largest(&channel.low, &[0.0, -0.14, -0.23]) < 1e-6,
+        "{:?}",
+        channel.low
+    );
+    for whiten in [0.0, 0.5, 1.0] {
+        let spectrum = Spectrum::fit(latents.iter().map(Vec::as_slice), whiten);
+        let seen: Vec<Vec<f32>> = latents.iter().map(|z| spectrum.to_model(z)).collect();
+        assert!(largest(&spectrum.from_model(&seen[3]), &latents[3]) < 1e-4);
+        let variance = seen
+            .iter()
+            .flatten()
+            .map(|v| f64::from(*v).powi(2))
+            .sum::<f64>()
+            / (seen.len() * codec::LATENT) as f64;
+        assert!((variance - 1.0).abs() < 0.02, "whiten {whiten}: {variance}");
+        // The brightest and darkest grid points of the data come back at its range.
+        let mut clamped = seen[5].iter().map(|v| v * 50.0).collect::<Vec<f32>>();
+        spectrum.clamp_model(&mut clamped);
+        let back = spectrum.from_model(&clamped);
+        for (i, v) in back.iter().enumerate() {
+            let c = i % 3;
+            assert!(*v >= spectrum.low[c] - 1e-4 && *v <= spectrum.high[c] + 1e-4);
+        }
+    }
+    // Each coefficient's variance over the pictures, as the denoiser sees them: scaled per
+    // channel, the mean lightness varies hundreds of times more than the finest frequency;
+    // fully whitened, every coefficient varies alike.
+    let variance = |spectrum: &Spectrum, k: usize| {
+        let v: Vec<f64> = latents
+            .iter()
+            .map(|z| f64::from(spectrum::coefficients(&spectrum.to_model(z))[k]))
+            .collect();
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64
+    };
+    let finest = codec::LATENT - 3;
+    let flat = Spectrum::fit(latents.iter().map(Vec::as_slice), 0.0);
+    assert!(variance(&flat, 0) > 100.0 * variance(&flat, finest));
+    let white = Spectrum::fit(latents.iter().map(Vec::as_slice), 1.0);
+    for k in [0, 1, 5, finest] {
+        assert!(
+            (variance(&white, k) - 1.0).abs() < 0.01,
+            "{k}: {}",
+            variance(&white, k)
+        );
+    }
+}
+
 /// `train-builtin` end to end at a tiny size: the weights it writes load and sample, and a
 /// data set without pictures is an error, not a panic.
 #[test]
@@ -586,7 +660,7 @@ fn training_writes_weights_that_load_and_sample() {
     )
     .unwrap();
     let (moved, own) = (load(&elsewhere), &other);
-    for name in ["latent.mean", "latent.scale"] {
+    for name in ["spectrum.mean", "spectrum.scale"] {
         assert!(largest(&before[name], &moved[name]) < 1e-6, "{name}");
         assert!(largest(&before[name], &own[name]) > 1e-4, "{name}");
     }

@@ -11,6 +11,7 @@ pub mod codec;
 pub mod data;
 pub mod net;
 pub mod ops;
+pub mod spectrum;
 pub mod train;
 
 use anyhow::{bail, Context, Result};
@@ -21,6 +22,7 @@ use image::RgbImage;
 use super::{Backend, BackgroundRequest};
 use codec::{CHANNELS, GRID, LATENT};
 use net::Denoiser;
+use spectrum::Spectrum;
 
 /// The shipped weights (trained by `lecturegen train-builtin`).
 static WEIGHTS: &[u8] = include_bytes!("weights.safetensors");
@@ -63,10 +65,8 @@ impl Default for Sampler {
 pub struct Builtin {
     net: Denoiser,
     sampler: Sampler,
-    mean: Vec<f32>,
-    scale: Vec<f32>,
-    low: Vec<f32>,
-    high: Vec<f32>,
+    /// How the denoiser sees a latent.
+    spectrum: Spectrum,
     /// The noise schedule's shift the weights were trained with ([`train::alpha_sigma`]).
     shift: f32,
     /// Digest of the weights (with the sampler, the backend's id).
@@ -87,9 +87,7 @@ impl Builtin {
         let device = Device::Cpu;
         let vb = VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &device)?;
         let net = Denoiser::new(vb.clone())?;
-        let stat = |name: &str| vb.get(CHANNELS, name)?.to_vec1::<f32>();
-        let (mean, scale) = (stat("latent.mean")?, stat("latent.scale")?);
-        let (low, high) = (stat("latent.low")?, stat("latent.high")?);
+        let spectrum = spectrum::read(&|name, len| vb.get(len, name)?.to_vec1::<f32>())?;
         // Weights from before the schedule had a shift were trained without one.
         let shift = match vb.get(1, "schedule.shift") {
             Ok(t) => t.to_vec1::<f32>()?[0],
@@ -99,10 +97,7 @@ impl Builtin {
         Ok(Self {
             net,
             sampler: Sampler::default(),
-            mean,
-            scale,
-            low,
-            high,
+            spectrum,
             shift,
             weights,
         })
@@ -165,9 +160,9 @@ impl Builtin {
                 } else {
                     cond[j]
                 };
-                let c = j % CHANNELS;
-                *x = (a * z[j] - s * vj).clamp(self.low[c], self.high[c]);
+                *x = a * z[j] - s * vj;
             }
+            self.spectrum.clamp_model(&mut x0);
             // h: the step in log signal-to-noise ratio (infinite from pure noise or to none).
             let h = (a2 / s2).ln() - (a / s).ln();
             if next <= 0.0 {
@@ -201,10 +196,7 @@ impl Builtin {
             h_before = h;
             steps(i + 1, total);
         }
-        Ok(z.iter()
-            .enumerate()
-            .map(|(i, z)| z * self.scale[i % CHANNELS] + self.mean[i % CHANNELS])
-            .collect())
+        Ok(self.spectrum.from_model(&z))
     }
 }
 

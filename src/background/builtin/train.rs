@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::codec::{self, CHANNELS, GRID, LATENT};
 use super::data::{self, Rng};
 use super::net::Denoiser;
+use super::spectrum::{self, Spectrum};
 
 /// The noise schedule's shift ([`alpha_sigma`]). The latent is normalised per channel over
 /// the whole data set, so most of its variance is the picture's overall colour, shared by all
@@ -48,6 +49,8 @@ pub struct TrainOptions {
     /// Weights to start from instead of a random initialisation (fine-tuning), with the
     /// channel statistics they were trained with.
     pub from: Option<std::path::PathBuf>,
+    /// How far each cosine frequency is scaled toward unit variance ([`Spectrum::fit`]).
+    pub whiten: f32,
 }
 
 impl Default for TrainOptions {
@@ -60,6 +63,7 @@ impl Default for TrainOptions {
             checkpoint: 0,
             lr: 1e-3,
             from: None,
+            whiten: 0.5,
         }
     }
 }
@@ -92,18 +96,18 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
                 std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
             let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
                 .with_context(|| format!("reading weights from {}", from.display()))?;
-            let stat = |name: &str| -> Result<[f32; CHANNELS]> {
-                let values = tensors
-                    .get(name)
-                    .with_context(|| format!("{} has no `{name}`", from.display()))?
-                    .to_dtype(DType::F32)?
-                    .to_vec1::<f32>()?;
-                values.try_into().map_err(|_| {
-                    anyhow::anyhow!("`{name}` in {} is not {CHANNELS} values", from.display())
-                })
-            };
-            let scaling = (stat("latent.mean")?, stat("latent.scale")?);
-            Some((from, tensors, scaling))
+            let spectrum = spectrum::read(&|name, len| {
+                let t = tensors.get(name).ok_or_else(|| {
+                    candle_core::Error::Msg(format!("{} has no `{name}`", from.display()))
+                })?;
+                let v = t.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+                if v.len() != len {
+                    candle_core::bail!("`{name}` in {} is not {len} values", from.display());
+                }
+                Ok(v)
+            })
+            .with_context(|| format!("reading the statistics of {}", from.display()))?;
+            Some((from, tensors, spectrum))
         }
         None => None,
     };
@@ -123,35 +127,23 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         samples.len()
     ));
 
-    let (mean, scale) = match &start {
-        Some((_, _, scaling)) => *scaling,
-        None => channel_scaling(&samples),
+    let fitted;
+    let spectrum = match &start {
+        Some((_, _, spectrum)) => spectrum,
+        None => {
+            fitted = Spectrum::fit(samples.iter().map(|(z, _)| z.as_slice()), options.whiten);
+            &fitted
+        }
     };
-    let n = samples.len();
-    let mut latents = Vec::with_capacity(n * LATENT);
-    for (z, _) in &samples {
-        latents.extend(
-            z.iter()
-                .enumerate()
-                .map(|(i, v)| (v - mean[i % CHANNELS]) / scale[i % CHANNELS]),
-        );
-    }
-    let mut low = [f32::INFINITY; CHANNELS];
-    let mut high = [f32::NEG_INFINITY; CHANNELS];
-    for (i, v) in latents.iter().enumerate() {
-        low[i % CHANNELS] = low[i % CHANNELS].min(*v);
-        high[i % CHANNELS] = high[i % CHANNELS].max(*v);
-    }
+    let latents: Vec<f32> = samples
+        .par_iter()
+        .flat_map_iter(|(z, _)| spectrum.to_model(z))
+        .collect();
     let prompts: Vec<Vec<usize>> = samples.into_iter().map(|(_, w)| w).collect();
     let optional: Vec<usize> = prompts.iter().map(|w| optional_words(w)).collect();
     let most = optional.iter().copied().max().unwrap_or(0);
-    let stats = [
-        ("latent.mean", mean.to_vec()),
-        ("latent.scale", scale.to_vec()),
-        ("latent.low", low.to_vec()),
-        ("latent.high", high.to_vec()),
-        ("schedule.shift", vec![SHIFT]),
-    ];
+    let mut stats = spectrum.stored();
+    stats.push(("schedule.shift", vec![SHIFT]));
 
     let device = Device::Cpu;
     let varmap = VarMap::new();
@@ -357,25 +349,4 @@ pub fn alpha_sigma(t: f32, shift: f32) -> (f32, f32) {
     let (sin, cos) = (t * std::f32::consts::FRAC_PI_2).sin_cos();
     let norm = (shift * shift * cos * cos + sin * sin).sqrt();
     (shift * cos / norm, sin / norm)
-}
-
-/// Per-channel mean and standard deviation of the latents.
-fn channel_scaling(samples: &[(Vec<f32>, Vec<usize>)]) -> ([f32; CHANNELS], [f32; CHANNELS]) {
-    let mut sum = [0f64; CHANNELS];
-    let mut squares = [0f64; CHANNELS];
-    let mut count = 0f64;
-    for (z, _) in samples {
-        for (i, v) in z.iter().enumerate() {
-            sum[i % CHANNELS] += f64::from(*v);
-            squares[i % CHANNELS] += f64::from(*v).powi(2);
-        }
-        count += (z.len() / CHANNELS) as f64;
-    }
-    let count = count.max(1.0);
-    let mean = sum.map(|s| s / count);
-    let mut std = [0f32; CHANNELS];
-    for c in 0..CHANNELS {
-        std[c] = (squares[c] / count - mean[c].powi(2)).max(1e-12).sqrt() as f32;
-    }
-    (mean.map(|m| m as f32), std)
 }
