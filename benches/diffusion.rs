@@ -230,6 +230,7 @@ fn builtin_figures() {
             steps: 30,
             guidance: 1.5,
             order: 1,
+            exposure: 1.0,
             ..Default::default()
         },
     );

@@ -59,6 +59,10 @@ pub struct Args {
     /// Built-in model: step spacing (1 even; above 1 finer at low noise).
     #[arg(long)]
     spacing: Option<f32>,
+    /// Built-in model: divide each step's noise estimate by this (1: none; above 1 against the
+    /// smoothing of the model's own guesses).
+    #[arg(long)]
+    exposure: Option<f32>,
 }
 
 const CELL: (u32, u32) = (320, 180);
@@ -156,7 +160,8 @@ fn backend(args: &Args, config: &Config) -> Result<Box<dyn background::Backend>>
         || args.guidance.is_some()
         || args.eta.is_some()
         || args.order.is_some()
-        || args.spacing.is_some();
+        || args.spacing.is_some()
+        || args.exposure.is_some();
     if !tuned {
         return background::backend(args.backend, config, &args.root);
     }
@@ -173,12 +178,16 @@ fn backend(args: &Args, config: &Config) -> Result<Box<dyn background::Backend>>
     if args.spacing.is_some_and(|s| s.is_nan() || s <= 0.0) {
         anyhow::bail!("--spacing must be above 0");
     }
+    if args.exposure.is_some_and(|e| e.is_nan() || e <= 0.0) {
+        anyhow::bail!("--exposure must be above 0");
+    }
     Ok(Box::new(model.with_sampler(builtin::Sampler {
         steps: args.steps.unwrap_or(default.steps).max(1),
         guidance: args.guidance.unwrap_or(default.guidance),
         eta: args.eta.unwrap_or(default.eta),
         order: args.order.unwrap_or(default.order),
         spacing: args.spacing.unwrap_or(default.spacing),
+        exposure: args.exposure.unwrap_or(default.exposure),
     })))
 }
 

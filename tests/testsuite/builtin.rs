@@ -522,6 +522,31 @@ fn shipped_model_never_gives_two_seeds_the_same_picture() {
     }
 }
 
+/// The exposure correction takes out the noise estimate divided by the exposure: 1 leaves the
+/// plain estimate, more leaves some of the noise estimate in it, and pure noise (no signal)
+/// gives the plain estimate whatever the exposure.
+#[test]
+fn exposure_divides_the_noise_estimate() {
+    for t in [0.2f32, 0.5, 0.9] {
+        let (a, s) = builtin::train::alpha_sigma(t, builtin::train::SHIFT);
+        let (x0, eps) = (0.7f32, -1.3f32);
+        let (z, v) = (a * x0 + s * eps, a * eps - s * x0);
+        let plain = builtin::clean_estimate(z, v, a, s, 1.0);
+        assert!((plain - x0).abs() < 1e-5, "t {t}: {plain} against {x0}");
+        let corrected = builtin::clean_estimate(z, v, a, s, 1.05);
+        // What is left of z once the corrected estimate is taken out is the noise over 1.05.
+        let left = (z - a * corrected) / s;
+        assert!((left - eps / 1.05).abs() < 1e-4, "t {t}: {left}");
+        // Less noise taken out: the estimate keeps some of it.
+        assert!((corrected - x0) * eps > 0.0, "t {t}: {corrected}");
+    }
+    let (a, s) = builtin::train::alpha_sigma(1.0, builtin::train::SHIFT);
+    assert_eq!(
+        builtin::clean_estimate(0.4, -0.2, a, s, 1.05),
+        builtin::clean_estimate(0.4, -0.2, a, s, 1.0)
+    );
+}
+
 /// The denoiser's view of a latent ([`builtin::spectrum`]): the map and its inverse undo each
 /// other; the v3-v5 per-channel scaling is one case of it; fitted to pictures, the scaled
 /// coefficients average unit variance per grid point, and with `whiten` 1 every coefficient
