@@ -76,8 +76,9 @@ impl Default for Sampler {
 /// 2024): from pure noise it drew geometric shapes as soft blobs, while the same weights,
 /// started from a real picture noised to t = 0.5 and denoised with the same sampler, kept 0.95
 /// of its edge sharpness (0.72 from t = 0.9, 0.57 from noise; more steps, 40 or 100, changed
-/// nothing). Taking a little less noise out than estimated leaves the clean estimate further
-/// from the mean picture. It needs the signal: at `a` = 0 (pure noise) the estimate is `-v`.
+/// nothing). Taking a little less noise out than estimated leaves some of it in each clean
+/// estimate, which at high noise gives back contrast that the averaged guesses took out. It
+/// needs the signal: at `a` = 0 (pure noise) the estimate is `-v`.
 pub fn clean_estimate(z: f32, v: f32, a: f32, s: f32, exposure: f32) -> f32 {
     let x0 = a * z - s * v;
     if exposure == 1.0 || a < 1e-3 {
