@@ -155,18 +155,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 
 /// The backend to draw with, the built-in model with the sampler and weights asked for.
 fn backend(args: &Args, config: &Config) -> Result<Box<dyn background::Backend>> {
-    let tuned = args.weights.is_some()
-        || args.steps.is_some()
-        || args.guidance.is_some()
-        || args.eta.is_some()
-        || args.order.is_some()
-        || args.spacing.is_some()
-        || args.exposure.is_some();
-    if !tuned {
+    let default = builtin::Sampler::default();
+    let sampler = builtin::Sampler {
+        steps: args.steps.unwrap_or(default.steps).max(1),
+        guidance: args.guidance.unwrap_or(default.guidance),
+        eta: args.eta.unwrap_or(default.eta),
+        order: args.order.unwrap_or(default.order),
+        spacing: args.spacing.unwrap_or(default.spacing),
+        exposure: args.exposure.unwrap_or(default.exposure),
+    };
+    if args.weights.is_none() && sampler == default {
         return background::backend(args.backend, config, &args.root);
     }
     if args.backend != lecturegen::config::BackendName::Builtin {
         anyhow::bail!("--weights and the sampler flags are for the builtin backend");
+    }
+    if sampler.spacing.is_nan() || sampler.spacing <= 0.0 {
+        anyhow::bail!("--spacing must be above 0");
+    }
+    if sampler.exposure.is_nan() || sampler.exposure <= 0.0 {
+        anyhow::bail!("--exposure must be above 0");
     }
     let model = match &args.weights {
         Some(path) => builtin::Builtin::from_bytes(
@@ -174,21 +182,7 @@ fn backend(args: &Args, config: &Config) -> Result<Box<dyn background::Backend>>
         )?,
         None => builtin::Builtin::shipped()?,
     };
-    let default = builtin::Sampler::default();
-    if args.spacing.is_some_and(|s| s.is_nan() || s <= 0.0) {
-        anyhow::bail!("--spacing must be above 0");
-    }
-    if args.exposure.is_some_and(|e| e.is_nan() || e <= 0.0) {
-        anyhow::bail!("--exposure must be above 0");
-    }
-    Ok(Box::new(model.with_sampler(builtin::Sampler {
-        steps: args.steps.unwrap_or(default.steps).max(1),
-        guidance: args.guidance.unwrap_or(default.guidance),
-        eta: args.eta.unwrap_or(default.eta),
-        order: args.order.unwrap_or(default.order),
-        spacing: args.spacing.unwrap_or(default.spacing),
-        exposure: args.exposure.unwrap_or(default.exposure),
-    })))
+    Ok(Box::new(model.with_sampler(sampler)))
 }
 
 /// Draws a prompt's picture for a seed at a size.
@@ -319,6 +313,10 @@ pub struct TrainArgs {
     /// scale per channel, 1: every frequency alike).
     #[arg(long, default_value_t = train::TrainOptions::default().whiten)]
     whiten: f32,
+    /// Extra noise in the network's input that its target does not count, as a fraction of
+    /// the schedule's (input perturbation; 0: none).
+    #[arg(long, default_value_t = train::TrainOptions::default().perturb)]
+    perturb: f32,
 }
 
 pub fn train(args: &TrainArgs) -> Result<ExitCode> {
@@ -330,6 +328,7 @@ pub fn train(args: &TrainArgs) -> Result<ExitCode> {
         lr: args.lr,
         from: args.from.clone(),
         whiten: args.whiten,
+        perturb: args.perturb,
         ..train::TrainOptions::default()
     };
     let report = train::train(&options, &args.out, &|line| eprintln!("{line}"))?;

@@ -2,10 +2,11 @@
 //!
 //! The program draws its own data set (see [`super::data`]), encodes it into the latent grid,
 //! centres and scales each of its cosine frequencies ([`Spectrum::fit`], `--whiten`), and
-//! trains the denoiser with v-prediction on a shifted cosine schedule ([`SHIFT`]), AdamW, word
-//! dropout (`partial_prompt`), and an exponential moving average of the weights, which is what
-//! is saved (as f16) with the frequencies' statistics, the schedule's shift and the range of
-//! the data (the sampler clamps its estimate of the clean latent to it).
+//! trains the denoiser with v-prediction on a shifted cosine schedule ([`SHIFT`]), input
+//! perturbation (`--perturb`), AdamW, word dropout (`partial_prompt`), and an exponential
+//! moving average of the weights, which is what is saved (as f16) with the frequencies'
+//! statistics, the schedule's shift and the range of the data (the sampler clamps its
+//! estimate of the clean latent to it).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -55,6 +56,14 @@ pub struct TrainOptions {
     /// the training pictures'); at 9,000 steps every row's seed diversity reached 0.95 or more
     /// of its training pictures' on 30 seeds (v5: 0.79 lowest).
     pub whiten: f32,
+    /// Extra noise in the network's input, as a fraction of the schedule's, that the target
+    /// does not count (input perturbation, Ning et al. 2023): the sampler feeds the network
+    /// its own slightly wrong estimates, and a network trained only on exact noise reads
+    /// their errors as picture. 0 draws the same random numbers as before it existed. 0.1
+    /// (v8), against v6 (the same recipe at 0), 30 seeds, sampled without the exposure
+    /// correction: edge sharpness of the training pictures' geometric 0.69 -> 0.77, waves
+    /// 0.77 -> 0.85, bokeh 0.94 -> 0.99, and the soft watercolours softer (1.39 -> 1.22).
+    pub perturb: f32,
 }
 
 impl Default for TrainOptions {
@@ -68,6 +77,7 @@ impl Default for TrainOptions {
             lr: 1e-3,
             from: None,
             whiten: 0.5,
+            perturb: 0.1,
         }
     }
 }
@@ -187,6 +197,7 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
     let mut rng = Rng(options.seed ^ 0xA5A5_5A5A);
     let mut recent = std::collections::VecDeque::new();
     let b = options.batch;
+    let perturb = options.perturb;
     for step in 0..options.steps {
         let progress = step as f64 / options.steps as f64;
         let warmup = (step as f64 / 300.0).min(1.0);
@@ -205,7 +216,12 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
             let (alpha, sigma) = alpha_sigma(t, SHIFT);
             for &x0 in &latents[i * LATENT..(i + 1) * LATENT] {
                 let eps = rng.normal();
-                z_t.push(alpha * x0 + sigma * eps);
+                let off = if perturb > 0.0 {
+                    perturb * rng.normal()
+                } else {
+                    0.0
+                };
+                z_t.push(alpha * x0 + sigma * (eps + off));
                 target.push(alpha * eps - sigma * x0);
             }
             ts.push(t);
