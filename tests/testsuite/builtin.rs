@@ -698,10 +698,16 @@ fn training_writes_weights_that_load_and_sample() {
 
     let empty = TrainOptions {
         dataset: 0,
-        ..options
+        ..options.clone()
     };
     let err = train(&empty, &out, &|_| {}).unwrap_err().to_string();
     assert!(err.contains("at least one picture"), "{err}");
+    let negative = TrainOptions {
+        perturb: -0.1,
+        ..options
+    };
+    let err = train(&negative, &out, &|_| {}).unwrap_err().to_string();
+    assert!(err.contains("--perturb"), "{err}");
 }
 
 /// `backgrounds --first-seed` draws other seeds: the training pictures against themselves

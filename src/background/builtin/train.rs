@@ -99,6 +99,11 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         options.dataset > 0 && options.batch > 0,
         "training needs at least one picture in the data set and in a batch"
     );
+    anyhow::ensure!(
+        options.perturb >= 0.0 && options.perturb.is_finite(),
+        "--perturb must be 0 or above, not {}",
+        options.perturb
+    );
     // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
     std::mem::forget(crate::background::kernels::keep_freed_memory());
     // Read before the data set is drawn, so a bad file fails at once: the weights, and the
