@@ -509,6 +509,28 @@ fn shipped_model_draws_the_committed_picture() {
     assert!(worst <= 1, "{} levels from {}", worst, path.display());
 }
 
+/// The built-in model draws one picture per core at once, each sampled on a thread of its
+/// own: the pictures are those it draws one at a time.
+#[test]
+fn pictures_drawn_side_by_side_are_those_drawn_alone() {
+    use lecturegen::background::{generate, generate_many, Source};
+    use lecturegen::cache::Cache;
+    let model = Builtin::shipped().unwrap();
+    assert!(model.parallelism() >= 1);
+    let course = crate::support::Course::new();
+    let cache = Cache::new(course.path("cache"));
+    let requests: Vec<_> = (0..4)
+        .map(|seed| (seed.to_string(), request("bokeh teal dark", seed, 64, 36)))
+        .collect();
+    let failed = generate_many(&model, &requests, &cache, &|_| {});
+    assert!(failed.is_empty(), "{failed:?}");
+    for (_, request) in &requests {
+        let (side_by_side, source) = generate(&model, request, &cache, &|_, _| {}).unwrap();
+        assert_eq!(source, Source::Cached);
+        assert!(side_by_side == model.generate(request).unwrap());
+    }
+}
+
 #[test]
 fn shipped_model_never_gives_two_seeds_the_same_picture() {
     use lecturegen::background::stats;
