@@ -173,10 +173,10 @@ impl Builtin {
         // Each network evaluation runs on a pool of one thread of its own. The evaluation's
         // many small parallel loops (every convolution's gather and product, candle's element
         // operations), handed from this thread to the shared pool and waited for, spent a
-        // sixth of a picture in futex calls, and a second thread on them made a picture
-        // slower, not faster (1080p: 125-127 ms against 134-145 on both cores). Inside a
-        // pool's own thread they run inline; the cores go to drawing pictures side by side
-        // ([`Backend::parallelism`]).
+        // sixth of a picture in futex calls, and the second core gained nothing (14 steps at
+        // 1080p: 134-145 ms; 125-127 with the shared pool cut to one thread). Inside a pool's
+        // own thread they run inline: 78-82 ms. The cores go to drawing pictures side by
+        // side ([`Backend::parallelism`]).
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
