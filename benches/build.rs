@@ -15,7 +15,6 @@
 //! `cargo bench --bench build`; ffmpeg and espeak-ng from Debian (without them their rows are
 //! left out, said so).
 
-#[path = "common.rs"]
 #[allow(dead_code)]
 mod common;
 
@@ -128,7 +127,7 @@ fn stages(course: &Path) -> Vec<RgbImage> {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: config.layout.max_words_per_page,
-        host: false,
+        shared_front_matter: false,
     };
     let sources = content::discover(&course.join("content"), course, &content::Selection::All)
         .expect("content");

@@ -1,4 +1,5 @@
-//! Helpers shared by the benches that drive the `lecturegen` binary (included by `#[path]`).
+//! Helpers shared by the benches: driving the `lecturegen` binary, and the stages of a slide
+//! loaded as a build loads them.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,6 @@
 //! cold build with and without narration, and save -> new MP4 for a one-sentence notes edit
 //! under `watch`. Needs espeak-ng (`apt-get install espeak-ng`).
 
-#[path = "common.rs"]
 mod common;
 
 use std::path::PathBuf;
@@ -10,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::{build_ms, copy, median, poll_until, start, wait_line};
 
-use lecturegen::narration::{chunks, Espeak, Voice};
+use lecturegen::narration::{Espeak, Voice};
+use lecturegen::reading::chunks;
 use lecturegen::video::{encode_aac, AUDIO_RATE};
 
 const SENTENCES: &str = "A lecture goes through five stages. The notes become slides. Each \

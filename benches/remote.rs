@@ -8,17 +8,14 @@
 //! it but partly overlaps the waiting), and the same build against one server (the speedup).
 //! Run: `cargo bench --bench remote`.
 
-#[path = "../tests/testsuite/fakeserver.rs"]
-mod fakeserver;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fakeserver::{png_b64, FakeServer, Reply};
-use lecturegen::build::{Scope, Workspace};
 use lecturegen::config::Config;
+use lecturegen::pipeline::{Scope, Workspace};
 use lecturegen::project::Project;
 use lecturegen::report::Silent;
+use lecturegen_testkit::fakeserver::{png_b64, FakeServer, Reply};
 
 const LATENCY: Duration = Duration::from_millis(500);
 const CONCURRENCY: usize = 2;

@@ -38,7 +38,7 @@ fn main() {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: 70,
-        host: false,
+        shared_front_matter: false,
     };
     let lectures: Vec<_> =
         content::discover(&root.join("content"), &root, &content::Selection::All)

@@ -18,13 +18,13 @@ use std::time::Instant;
 
 use image::RgbImage;
 use lecturegen::background::{self, Gradient};
-use lecturegen::build::build;
 use lecturegen::cache::Cache;
 use lecturegen::config::Config;
 use lecturegen::content::{self, LoadOptions};
 use lecturegen::fonts::Fonts;
 use lecturegen::frame;
 use lecturegen::overlay::{self, Renderer};
+use lecturegen::pipeline::build;
 use lecturegen::project::Project;
 use lecturegen::report::Silent;
 use lecturegen::templates::Templates;
@@ -162,7 +162,7 @@ fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: 70,
-        host: false,
+        shared_front_matter: false,
     };
     let mut frames = Vec::new();
     for source in

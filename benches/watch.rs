@@ -8,15 +8,13 @@
 //! redraw and re-encode the whole deck (`lecturegen build` with the encoded-slide cache and
 //! slide keys emptied; backgrounds still cached). Also: a no-op rebuild of the sample course.
 
-#[path = "../tests/testsuite/cdp.rs"]
-mod cdp;
-#[path = "common.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{build_ms, copy, median, poll_until, start, wait_line};
+use lecturegen_testkit::cdp;
 
 const SLIDES: usize = 20;
 const ROUNDS: usize = 20;

@@ -35,7 +35,6 @@
 //! messages every stage reports.
 
 pub mod background;
-pub mod build;
 pub mod cache;
 pub mod color;
 pub mod config;
@@ -51,7 +50,9 @@ pub mod math;
 pub mod media;
 pub mod narration;
 pub mod overlay;
+pub mod pipeline;
 pub mod project;
+pub mod reading;
 pub mod remote;
 pub mod report;
 pub mod scaffold;

@@ -70,8 +70,9 @@ impl Project {
         dirs
     }
 
-    /// The course's paths, with symlinks resolved where the folders exist (for `watch`).
-    pub fn paths(&self) -> Paths {
+    /// The course's paths, with symlinks resolved where the folders exist (for `watch`);
+    /// `pages_only`: in the notes folder only pages are sources (see [`Paths::pages_only`]).
+    pub fn paths(&self, pages_only: bool) -> Paths {
         let root = canonical(&self.root);
         let rooted = |p: &Path| canonical(&root.join(p));
         Paths {
@@ -83,7 +84,7 @@ impl Project {
             output: canonical(&self.output_dir()),
             cache: rooted(&self.config.build.cache_dir),
             ignored: self.ignored().iter().map(|d| rooted(d)).collect(),
-            host: self.config.site.generator.is_host(),
+            pages_only,
             reads: BTreeSet::new(),
             root,
         }
@@ -111,10 +112,10 @@ pub struct Paths {
     pub cache: PathBuf,
     /// A host site's build output, caches and data folder: never a source of changes.
     pub ignored: Vec<PathBuf>,
-    /// A host site: in the notes folder only pages (`.md`, `.markdown`, `.qmd`) and the files
-    /// lectures read are sources; the rest (stylesheets, the host's config, its scratch files)
-    /// belongs to the host.
-    pub host: bool,
+    /// In the notes folder only pages (`.md`, `.markdown`, `.qmd`) and the files lectures read
+    /// are sources; the rest (stylesheets, the host's config, its scratch files) belongs to the
+    /// site's generator (a host site's publisher says so).
+    pub pages_only: bool,
     /// Files outside the content folder that the last build read (pictures the notes show
     /// from elsewhere in the course). Every other file outside the folders above is not read.
     pub reads: BTreeSet<PathBuf>,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher as _};
 
-use crate::build::Scope;
+use crate::pipeline::Scope;
 use crate::project::{canonical, Paths};
 
 /// What one changed path means for the build.
@@ -76,7 +76,7 @@ pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
     if layout.fonts.iter().any(|f| path.starts_with(f)) {
         return Some(Change::Font);
     }
-    let page = !layout.host || crate::content::is_page(path);
+    let page = !layout.pages_only || crate::content::is_page(path);
     ((page && path.starts_with(&layout.content)) || layout.reads.contains(path))
         .then(|| Change::Content(path.to_path_buf()))
 }

@@ -17,9 +17,9 @@ use crate::content::{Meta, Slide};
 pub mod builtin;
 mod gradient;
 pub mod kernels;
+pub mod remote;
 pub mod rng;
 pub mod sd;
-pub mod stats;
 
 pub use gradient::Gradient;
 
@@ -116,7 +116,7 @@ pub fn backend(name: BackendName, config: &Config, root: &Path) -> Result<Box<dy
     let inner: Box<dyn Backend> = match name {
         BackendName::None => Box::new(Gradient::of_theme(&config.theme)),
         BackendName::Builtin => Box::new(builtin::Builtin::shipped()?),
-        BackendName::Remote => Box::new(crate::remote::images::RemoteImages::new(config)?),
+        BackendName::Remote => Box::new(remote::RemoteImages::new(config)?),
         _ => {
             let variant =
                 sd::variant_of(name).with_context(|| format!("no model for backend `{name}`"))?;

@@ -10,7 +10,7 @@ use super::BuildArgs;
 pub fn run(args: &BuildArgs) -> Result<ExitCode> {
     let project = args.project()?;
     let progress = Progress::new(args.quiet);
-    let summary = lecturegen::build::build(&project, &progress)?;
+    let summary = lecturegen::pipeline::build(&project, &progress)?;
     progress.finish();
     if !args.quiet {
         eprintln!("{}", describe(&summary, &project.output_dir()));
@@ -23,7 +23,7 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
 }
 
 /// The one-line account of a build: what was built, what was made now and what was reused.
-pub fn describe(summary: &lecturegen::build::Summary, output: &std::path::Path) -> String {
+pub fn describe(summary: &lecturegen::pipeline::Summary, output: &std::path::Path) -> String {
     let mut line = format!(
         "built {} of {} lectures ({} slides, {} pictures) into {} in {:.2} s",
         summary.built,

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use lecturegen::build::{Scope, Workspace};
+use lecturegen::pipeline::{Scope, Workspace};
 
 use super::BuildArgs;
 

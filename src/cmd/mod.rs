@@ -1,6 +1,5 @@
 //! Subcommands, one module each.
 
-mod backgrounds;
 mod build;
 mod bulk;
 mod host;
@@ -38,10 +37,6 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Watch, and serve the site on http://127.0.0.1:8000/ with live reload.
     Serve(watch::ServeArgs),
-    /// Draw backgrounds for prompts into a contact sheet (prompts down, seeds across).
-    Backgrounds(backgrounds::Args),
-    /// Train the built-in background model and write its weights.
-    TrainBuiltin(backgrounds::TrainArgs),
     /// Set up a site built by mdbook, hugo, jekyll, zola or quarto to publish lectures.
     ///
     /// Writes lecturegen.toml and the generator's snippet and prints what it changed; a second
@@ -198,7 +193,5 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Some(MdbookCommand::Supports { renderer }) => Some(renderer),
             None => None,
         }),
-        Command::Backgrounds(args) => backgrounds::run(&args),
-        Command::TrainBuiltin(args) => backgrounds::train(&args),
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use lecturegen::build::{Scope, Summary, Workspace};
+use lecturegen::pipeline::{self, Scope, Summary, Workspace};
 use lecturegen::report::Reporter;
 use lecturegen::serve::Live;
 use lecturegen::watch::{Batch, WatchOptions, Watcher};
@@ -108,7 +108,7 @@ fn run(
         ..WatchOptions::default()
     };
     // After the first build, so the output folder exists and is recognised as such.
-    let mut paths = project.paths();
+    let mut paths = pipeline::paths(&project);
     if let Some(summary) = &summary {
         paths.reads = summary.reads.clone();
     }
@@ -123,8 +123,8 @@ fn run(
         let started = Instant::now();
         let (errors, summary) = rebuild(args, &mut workspace, Some(&batch), &progress);
         let what = batch.describe(watcher.layout());
-        // In a host site most pages are not lectures: an edit to one is not news.
-        let quiet = watcher.layout().host
+        // Where only some pages are lectures (a host site), an edit to another is not news.
+        let quiet = watcher.layout().pages_only
             && errors.is_empty()
             && summary.as_ref().is_some_and(|s| s.changed.is_empty());
         if !quiet {
@@ -133,7 +133,7 @@ fn run(
         live.publish(changed(summary.as_ref()), errors);
         // The output or cache folder moved (lecturegen.toml edited): watch the new layout.
         if let Some(ws) = &workspace {
-            let mut paths = ws.project().paths();
+            let mut paths = ws.paths();
             paths.reads = watcher.layout().reads.clone();
             if paths != *watcher.layout() {
                 watcher = Watcher::start(paths, options)?;

@@ -208,7 +208,7 @@ fn introduction(raws: &mut Vec<Raw<'_>>, lang: &str) {
             let text = plain_text(&only.events);
             matches!(only.events.first(), Some((Event::Start(Tag::Paragraph), _)))
                 && count_words(&text) <= LEAD_WORDS
-                && crate::narration::chunks(&text).len() <= 1
+                && crate::reading::chunks(&text).len() <= 1
         }
         _ => false,
     };

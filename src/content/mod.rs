@@ -33,9 +33,9 @@ pub struct LoadOptions {
     pub default_author: String,
     /// Words of prose on one slide picture (notes without headings are grouped by it).
     pub max_words_per_page: usize,
-    /// The notes are pages of a host site: their front matter is the host's, so keys
-    /// lecturegen does not know are not reported.
-    pub host: bool,
+    /// The notes' front matter is shared with another generator (the pages of a host site):
+    /// keys lecturegen does not know are that generator's, not reported.
+    pub shared_front_matter: bool,
 }
 
 /// Reads and parses one lecture.
@@ -84,7 +84,7 @@ pub fn parse(
         .map_err(|(offset, message)| error_at(text, offset, message))?;
     let (mut meta, unknown) = frontmatter::parse(&front, text, options)
         .map_err(|(offset, message)| error_at(text, offset, message))?;
-    for key in unknown.iter().filter(|_| !options.host) {
+    for key in unknown.iter().filter(|_| !options.shared_front_matter) {
         warnings.push(format!(
             "{}:{}:1: front matter: unknown key `{key}` ignored",
             source.display,

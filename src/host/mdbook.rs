@@ -22,10 +22,11 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::build::{Scope, Workspace};
 use crate::config::{Config, Generator};
 use crate::content::{self, is_marker_line, LectureSource};
 use crate::fsutil::write_if_changed;
+use crate::pipeline::publish::{self, Publisher};
+use crate::pipeline::{Scope, Workspace};
 use crate::project::Project;
 use crate::report::Reporter;
 use crate::site::{self, IndexEntry};
@@ -110,10 +111,11 @@ pub fn preprocess(input: &[u8], reporter: &dyn Reporter) -> Result<Outcome> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    let publisher = publish::HostSite::of(&project);
     let in_place = |entries: &[IndexEntry]| {
         sources.iter().all(|s| {
             entries.iter().any(|e| e.slug == s.slug)
-                && site::is_built(&project.output_dir().join(&s.slug), true)
+                && publisher.is_built(&project.output_dir().join(&s.slug))
         })
     };
     let unchanged = !last.key.is_empty()
@@ -273,7 +275,7 @@ fn replace_markers(content: &str, html: &str) -> String {
 fn inputs_key(project: &Project, sources: &[LectureSource], reads: &[PathBuf]) -> String {
     let mut key = crate::cache::Key::new("mdbook-inputs");
     key.add_str(env!("CARGO_PKG_VERSION"));
-    let paths = project.paths();
+    let paths = project.paths(true);
     for file in [&paths.config, &paths.lexicon] {
         key.add_str(&std::fs::read_to_string(file).unwrap_or_default());
     }

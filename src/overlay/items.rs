@@ -2,7 +2,7 @@
 //! (a paragraph, a list item with its marker, a code block, an image, a table).
 
 use crate::content::{Block, Span};
-use crate::narration::Reading;
+use crate::reading::Reading;
 
 /// A laid-out unit of the body: a paragraph, a code block, an image.
 #[derive(Debug, Clone)]

@@ -1,60 +1,19 @@
-//! Layout: items sized at a type size and put on pages. Text is shaped and wrapped by
-//! cosmic-text; the largest size at which everything fits is searched down to the legible
-//! floor, and what still does not fit continues on follow-on pages, broken between blocks
-//! (a block taller than a page is split between lines or table rows).
-//!
-//! Over 800 lines as one thing: the methods of one layout pass ([`Draw`]) that size each kind
-//! of item (text with inline math, code, tables, figures, formulas), search the type size and
-//! cut pages share that pass's state (font system, warnings, budgets); text helpers that need
-//! none of it are in `text.rs`.
+//! Layout: items sized at a type size. Text is shaped and wrapped by cosmic-text; the largest
+//! size at which everything fits is searched down to the legible floor, and what still does not
+//! fit continues on follow-on pages (`pages.rs`, broken between blocks). Text helpers that need
+//! none of the pass's state are in `text.rs`; the laid-out items themselves in `placed.rs`.
 
 use cosmic_text::{Align, Attrs, Buffer, Family, Metrics, Shaping, Wrap};
 use image::RgbaImage;
 
 use super::items::{flatten, Item, ItemKind};
+use super::placed::{stack_height, FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{AlignSpec, BodySpec, BoxSpec, Spec};
-use super::text::{line_bottoms, measure, run_start_offset, split_long, split_spans, stack_height};
+use super::text::{measure, split_long};
 use super::{attrs_for, color, Draw, Page};
 use crate::color::Rgb;
 use crate::content::{Direction, Meta, Slide, Span};
 use crate::fonts::{MONO, SANS};
-
-/// An item laid out at one size.
-pub(super) struct Placed {
-    pub(super) item: Item,
-    /// Offset from the top of the body box.
-    pub(super) height: f32,
-    pub(super) buffer: Option<Buffer>,
-    pub(super) marker: Option<Buffer>,
-    pub(super) image: Option<RgbaImage>,
-    /// Widest line, for the panel.
-    pub(super) line_width: f32,
-    pub(super) pad: f32,
-    /// Code: the source line each displayed line belongs to (long lines wrap into several).
-    pub(super) code_lines: Vec<usize>,
-    /// Table: its laid-out cells.
-    pub(super) table: Option<TableLayout>,
-    /// Inline formulas typeset into the text's placeholders.
-    pub(super) formulas: Vec<InlineFormula>,
-}
-
-/// A formula inside a line of text: drawn over a transparent placeholder glyph that makes
-/// room for it.
-pub(super) struct InlineFormula {
-    /// Buffer line (hard line) of the placeholder.
-    pub(super) line: usize,
-    /// Byte offset of the placeholder in that line.
-    pub(super) start: usize,
-    /// The formula.
-    pub(super) formula: crate::math::Formula,
-}
-
-/// A title-like box's text at the largest size that fits (see [`Draw::fit_box`]).
-pub(super) struct FittedBox {
-    pub(super) buffer: Buffer,
-    pub(super) height: f32,
-    pub(super) width: f32,
-}
 
 /// The title drawn on a page: the slide's, marked as continued on follow-on pages.
 pub(super) fn page_title(meta: &Meta, slide: &Slide, continued: bool) -> String {
@@ -115,16 +74,6 @@ impl Placed {
             formulas: Vec::new(),
         }
     }
-}
-
-/// A table laid out at one size: column offsets from the start side, rows with their cells.
-pub(super) struct TableLayout {
-    /// (offset, width) of each column, from the start side.
-    pub(super) columns: Vec<(f32, f32)>,
-    /// (top, height, cells) of each row; the header row first when there is one.
-    pub(super) rows: Vec<(f32, f32, Vec<Buffer>)>,
-    pub(super) header: bool,
-    pub(super) pad: f32,
 }
 
 /// For `![bg left](...)` / `![bg right:40%](...)`: moves the text boxes into the other side
@@ -741,162 +690,4 @@ impl Draw<'_> {
         let (_, width) = measure(&buffer);
         (width / sample.len() as f32).max(size * 0.3)
     }
-
-    /// Splits placed items into pages of at most the body height, at block boundaries: an item
-    /// that does not fit in what is left of a page starts the next page. Only an item taller
-    /// than a whole page is split, between lines (text), rows (tables, header repeated) or
-    /// lines of code; never mid-line.
-    pub(super) fn paginate(
-        &mut self,
-        placed: Vec<Placed>,
-        body: &BodySpec,
-        size: f32,
-    ) -> Vec<Vec<Placed>> {
-        let gap = body.gap * size;
-        let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
-        let mut queue: std::collections::VecDeque<Placed> = placed.into();
-        let mut used = 0.0f32;
-        while let Some(p) = queue.pop_front() {
-            let Some(page) = pages.last_mut() else { break };
-            let words: usize = page.iter().map(|q| q.item.words()).sum();
-            let over_words = !page.is_empty() && words + p.item.words() > self.max_words;
-            let need = if page.is_empty() {
-                p.height
-            } else {
-                used + gap + p.height
-            };
-            if need <= body.height + 0.5 && !over_words {
-                used = need;
-                page.push(p);
-                continue;
-            }
-            // A full page (by words, or by height for an item that fits a page of its own):
-            // the item starts the next one.
-            if !page.is_empty() && (over_words || p.height <= body.height + 0.5) {
-                pages.push(Vec::new());
-                used = 0.0;
-                queue.push_front(p);
-                continue;
-            }
-            let room = if page.is_empty() {
-                body.height
-            } else {
-                body.height - used - gap
-            };
-            match self.split(p, room, body, size) {
-                Cut::Both(head, tail) => {
-                    page.push(head);
-                    queue.push_front(tail);
-                    pages.push(Vec::new());
-                    used = 0.0;
-                }
-                Cut::None(p) => {
-                    if page.is_empty() {
-                        // Cannot be split and taller than a page (a huge image is scaled to
-                        // fit, so this is a single line taller than the box): drawn clipped.
-                        used = p.height;
-                        page.push(p);
-                    } else {
-                        pages.push(vec![]);
-                        used = 0.0;
-                        queue.push_front(p);
-                    }
-                }
-            }
-        }
-        pages.retain(|p| !p.is_empty());
-        if pages.is_empty() {
-            pages.push(Vec::new());
-        }
-        pages
-    }
-
-    pub(super) fn split(&mut self, p: Placed, room: f32, body: &BodySpec, size: f32) -> Cut {
-        if let (ItemKind::Table { head, rows, align }, Some(table)) = (&p.item.kind, &p.table) {
-            // Split between body rows; the follow-on part repeats the header.
-            let skip = usize::from(table.header);
-            let fit = table
-                .rows
-                .iter()
-                .skip(skip)
-                .take_while(|(top, h, _)| top + h <= room)
-                .count();
-            if fit == 0 || fit >= rows.len() {
-                return Cut::None(p);
-            }
-            let mk = |part: &[Vec<Vec<Span>>], marker: Option<String>| Item {
-                kind: ItemKind::Table {
-                    head: head.clone(),
-                    rows: part.to_vec(),
-                    align: align.clone(),
-                },
-                marker,
-                ..p.item.clone()
-            };
-            let head_part = self.place(mk(&rows[..fit], p.item.marker.clone()), body, size);
-            let tail = self.place(mk(&rows[fit..], None), body, size);
-            return Cut::Both(head_part, tail);
-        }
-        let Some(buffer) = &p.buffer else {
-            return Cut::None(p);
-        };
-        let lines = line_bottoms(buffer);
-        let pad = p.pad;
-        let fit = lines
-            .iter()
-            .take_while(|(_, bottom)| bottom + 2.0 * pad <= room)
-            .count();
-        if fit == 0 || fit >= lines.len() {
-            return Cut::None(p);
-        }
-        match &p.item.kind {
-            ItemKind::Code { text, lang } => {
-                // Split before the source line of the first displayed line that does not fit, so
-                // a wrapped line never straddles two pages.
-                let cut_line = p.code_lines.get(lines[fit].0).copied().unwrap_or(0);
-                let source_lines: Vec<&str> = text.split('\n').collect();
-                if cut_line == 0 || cut_line >= source_lines.len() {
-                    return Cut::None(p);
-                }
-                let head = source_lines[..cut_line].join("\n");
-                let tail = source_lines[cut_line..].join("\n");
-                let mk = |t: String, marker: Option<String>| Item {
-                    kind: ItemKind::Code {
-                        text: t,
-                        lang: lang.clone(),
-                    },
-                    marker,
-                    ..p.item.clone()
-                };
-                let head = self.place(mk(head, p.item.marker.clone()), body, size);
-                let tail = self.place(mk(tail, None), body, size);
-                Cut::Both(head, tail)
-            }
-            ItemKind::Text { spans, scale } => {
-                let Some(offset) = run_start_offset(buffer, fit) else {
-                    return Cut::None(p);
-                };
-                let (head, tail) = split_spans(spans, offset);
-                let mk = |s: Vec<Span>, marker: Option<String>| Item {
-                    kind: ItemKind::Text {
-                        spans: s,
-                        scale: *scale,
-                    },
-                    marker,
-                    ..p.item.clone()
-                };
-                let head = self.place(mk(head, p.item.marker.clone()), body, size);
-                let tail = self.place(mk(tail, None), body, size);
-                Cut::Both(head, tail)
-            }
-            ItemKind::Image { .. } | ItemKind::Math { .. } | ItemKind::Table { .. } => Cut::None(p),
-        }
-    }
-}
-
-// Short-lived: one per split item, so the size difference does not matter.
-#[allow(clippy::large_enum_variant)]
-pub(super) enum Cut {
-    Both(Placed, Placed),
-    None(Placed),
 }

@@ -9,7 +9,9 @@
 
 mod items;
 mod layout;
+mod pages;
 mod paint;
+mod placed;
 mod spec;
 mod text;
 
@@ -35,7 +37,7 @@ pub struct Page {
     /// Words on this page (for splitting the slide's time between its pages).
     pub words: usize,
     /// What a reader reads on this page, in order (the narration of a slide without notes).
-    pub readings: Vec<crate::narration::Reading>,
+    pub readings: Vec<crate::reading::Reading>,
     /// Size of the body text on this page, pixels.
     pub body_size: f32,
 }

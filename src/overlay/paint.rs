@@ -5,7 +5,8 @@ use cosmic_text::{Align, Buffer};
 use image::RgbaImage;
 
 use super::items::ItemKind;
-use super::layout::{byline, page_title, FittedBox, InlineFormula, Placed, TableLayout};
+use super::layout::{byline, page_title};
+use super::placed::{FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
 use super::{color, Draw, Page, TextBox};
 use crate::color::Rgb;

@@ -4,7 +4,6 @@
 use cosmic_text::Buffer;
 
 use super::items::{Item, ItemKind};
-use super::layout::Placed;
 use crate::content::Span;
 
 /// Text items of more than `max_words` words cut at sentence ends into items of at most that
@@ -163,9 +162,4 @@ pub(super) fn split_spans(spans: &[Span], offset: usize) -> (Vec<Span>, Vec<Span
     head.retain(|s| !s.text.is_empty());
     tail.retain(|s| !s.text.is_empty());
     (head, tail)
-}
-
-pub(super) fn stack_height(placed: &[Placed], gap: f32) -> f32 {
-    let sum: f32 = placed.iter().map(|p| p.height).sum();
-    sum + gap * placed.len().saturating_sub(1) as f32
 }

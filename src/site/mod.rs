@@ -1,10 +1,11 @@
 //! Site: the HTML course site, rendered through tera.
 //!
 //! In: a loaded [`Lecture`], its timeline and the names of its generated files. Out: the files
-//! of `output/<lecture>/` that are text (`index.html`, `chapters.vtt`) and of the course root
-//! (`index.html`, `style.css`), as bytes for the caller to write, and each slide's picture
-//! ([`slide_picture`]). All links are relative, so the site works from any sub-path and from
-//! `file://`.
+//! of `output/<lecture>/` that are text (the tracks, [`tracks`], and the page,
+//! [`lecture_page`]) and of the course root (`index.html`, `style.css`), as bytes for the
+//! caller to write; each slide's picture ([`slide_picture`]); and for a site another generator
+//! builds, its manifest and player ([`manifest`], [`player`]). All links are relative, so the
+//! site works from any sub-path and from `file://`.
 
 mod embed;
 mod vtt;
@@ -71,14 +72,6 @@ pub struct Cue {
 
 /// File name of the captions of a narrated lecture.
 pub const CAPTIONS: &str = "captions.vtt";
-
-/// Whether a lecture's folder `dir` holds a complete build: its video, and the file written
-/// last (its page in lecturegen's own site, its chapters track in a host site), which is only
-/// there once everything before it is.
-pub fn is_built(dir: &std::path::Path, host: bool) -> bool {
-    let last = if host { "chapters.vtt" } else { "index.html" };
-    dir.join("lecture.mp4").is_file() && dir.join(last).is_file()
-}
 
 /// What the course index shows of a lecture; kept between builds so a lecture that fails now
 /// still appears with its last good output.
@@ -233,24 +226,24 @@ impl IndexEntry {
     }
 }
 
-/// The tracks of one lecture (`chapters.vtt`, and `captions.vtt` when narrated), then its
-/// `index.html` when lecturegen makes the site (`page`).
-pub fn render_lecture(
+/// The tracks of one lecture: `chapters.vtt`, and `captions.vtt` when narrated.
+pub fn tracks(chapters: &[Chapter], cues: &[Cue]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut files = vec![("chapters.vtt", chapters_vtt(chapters).into_bytes())];
+    if !cues.is_empty() {
+        files.push((CAPTIONS, captions_vtt(cues).into_bytes()));
+    }
+    files
+}
+
+/// The `index.html` of a lecture in lecturegen's own site.
+pub fn lecture_page(
     templates: &Templates,
     config: &Config,
     lecture: &Lecture,
     chapters: &[Chapter],
     media: &Media,
     cues: &[Cue],
-    page: bool,
-) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    let mut files = vec![("chapters.vtt", chapters_vtt(chapters).into_bytes())];
-    if !cues.is_empty() {
-        files.push((CAPTIONS, captions_vtt(cues).into_bytes()));
-    }
-    if !page {
-        return Ok(files);
-    }
+) -> Result<Vec<u8>> {
     let mut context = tera::Context::new();
     context.insert("course", &config.course);
     context.insert("lecture", &lecture.meta);
@@ -262,9 +255,7 @@ pub fn render_lecture(
         "generator",
         concat!("lecturegen ", env!("CARGO_PKG_VERSION")),
     );
-    let html = templates.render("lecture.html", &context)?;
-    files.push(("index.html", html.into_bytes()));
-    Ok(files)
+    Ok(templates.render("lecture.html", &context)?.into_bytes())
 }
 
 /// The course `index.html` and `style.css`.

@@ -24,11 +24,11 @@ fn cue_text(text: &str) -> String {
 }
 
 /// WebVTT captions of the narration: one cue per chunk, at most two lines of
-/// [`crate::narration::LINE_CHARS`] characters, timed from the speech's samples.
+/// [`crate::reading::LINE_CHARS`] characters, timed from the speech's samples.
 pub fn captions_vtt(cues: &[Cue]) -> String {
     let mut out = String::from("WEBVTT\n");
     for (i, c) in cues.iter().enumerate() {
-        let lines: Vec<String> = crate::narration::caption_lines(&c.text)
+        let lines: Vec<String> = crate::reading::caption_lines(&c.text)
             .iter()
             .map(|l| cue_text(l))
             .collect();

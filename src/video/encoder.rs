@@ -17,7 +17,7 @@ use openh264_sys2::{
     ENCODER_OPTION_TRACE_LEVEL, LOW_COMPLEXITY, RC_OFF_MODE, SM_SINGLE_SLICE, WELS_LOG_QUIET,
 };
 
-use super::encode::Yuv420;
+use super::yuv::Yuv420;
 
 /// One openh264 encoder instance.
 pub(super) struct RawEncoder {

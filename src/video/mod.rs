@@ -20,10 +20,12 @@ mod encode;
 mod encoder;
 mod mux;
 mod skip;
+mod yuv;
 
 pub use aac::{encode_aac, AudioTrack, AUDIO_RATE, FRAME};
-pub use encode::{decode, encode, psnr, EncodedSlide, Yuv420};
+pub use encode::{decode, encode, psnr, EncodedSlide};
 pub use mux::{fast_start, write, Still, NARRATED_TIMESCALE};
+pub use yuv::Yuv420;
 
 /// Length of the closing sample that makes the last slide hold, in milliseconds.
 pub const HOLD_MS: u32 = 100;

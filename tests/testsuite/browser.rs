@@ -1,9 +1,9 @@
 //! A real browser on `lecturegen serve`: the video plays, chapters seek to their slide, an edit
 //! reloads the page by itself, and a broken build shows its error over the page.
 
-use crate::cdp::{self, Browser};
 use crate::serve::serve;
 use crate::support::Course;
+use lecturegen_testkit::cdp::{self, Browser};
 
 const NOTES: &str =
     "---\ntitle: Browser test\n---\n\n# Red\n\nfirst slide\n\n# Green\n\nsecond slide\n\n\

@@ -148,8 +148,8 @@ fn image_edit_redraws_only_the_slides_that_show_it() {
     // The watcher's scope: only lectures touching the edited file are looked at.
     course.bytes("content/fig.png", &png(90));
     let settings = course.settings();
-    let workspace = lecturegen::build::Workspace::load(settings).unwrap();
-    let scope = lecturegen::build::Scope::Touching(
+    let workspace = lecturegen::pipeline::Workspace::load(settings).unwrap();
+    let scope = lecturegen::pipeline::Scope::Touching(
         [course.path("content/fig.png").canonicalize().unwrap()].into(),
     );
     let sources = workspace.discover().unwrap();

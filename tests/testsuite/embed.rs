@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use lecturegen::host::mdbook;
 use serde_json::Value;
 
-use crate::cdp::{self, Browser};
 use crate::support::{Collect, Course, TEST_CONFIG};
+use lecturegen_testkit::cdp::{self, Browser};
 
 /// Checks the player of the page at `url`: the video's length is the chapters' end, both
 /// tracks are there (captions when `narrated`), a chapter button seeks to its start, and the

@@ -136,7 +136,7 @@ fn a_template_with_a_syntax_error_is_named_and_nothing_is_lost() {
     let page = course.read("output/a/index.html");
     course.file("templates/lecture.html", "<html>{% if %}</html>\n");
     let settings = course.settings();
-    let err = lecturegen::build::build(&settings, &lecturegen::report::Silent).unwrap_err();
+    let err = lecturegen::pipeline::build(&settings, &lecturegen::report::Silent).unwrap_err();
     let message = format!("{err:#}");
     assert!(message.contains("lecture.html"), "{message}");
     assert!(message.contains("1:"), "names the line: {message}");

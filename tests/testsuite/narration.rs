@@ -387,7 +387,7 @@ fn the_wav_reader_takes_what_engines_write() {
 
 #[test]
 fn chunks_are_sentences_or_clauses_of_at_most_two_caption_lines() {
-    use lecturegen::narration::chunks;
+    use lecturegen::reading::chunks;
     assert_eq!(
         chunks("One sentence. Another one!  A third?"),
         vec!["One sentence.", "Another one!", "A third?"]

@@ -106,7 +106,7 @@ fn long_prose_is_paged_at_reading_size_cut_at_sentences() {
             .readings
             .iter()
             .filter_map(|r| match r {
-                lecturegen::narration::Reading::Text(t) => Some(t.clone()),
+                lecturegen::reading::Reading::Text(t) => Some(t.clone()),
                 _ => None,
             })
             .collect();

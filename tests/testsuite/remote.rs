@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::fakeserver::{png_b64, sdapi_ok, tone_wav, FakeServer, Reply, Seen};
 use crate::support::{Course, TEST_CONFIG};
+use lecturegen_testkit::fakeserver::{png_b64, sdapi_ok, tone_wav, FakeServer, Reply, Seen};
 
 /// Three slides: the title and two headings.
 const NOTES: &str = "---\ntitle: Remote\n---\n\n# Clouds\n\nA slide.\n\n# Rivers\n\nAnother.\n";
@@ -287,7 +287,7 @@ fn the_api_key_comes_from_the_environment_never_the_file() {
         &[&server.url],
         "api_key_env = \"LECTUREGEN_TEST_KEY_UNSET\"\n",
     );
-    let err = lecturegen::build::Workspace::load(course.settings())
+    let err = lecturegen::pipeline::Workspace::load(course.settings())
         .err()
         .expect("a missing key is an error");
     assert!(

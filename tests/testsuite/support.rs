@@ -1,14 +1,15 @@
 //! Test helpers: temporary courses built from inline files or fixture folders.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use lecturegen::build::Summary;
 use lecturegen::config::Config;
 use lecturegen::content::{LectureSource, LoadOptions};
+use lecturegen::pipeline::Summary;
 use lecturegen::project::Project;
 use lecturegen::report::Reporter;
+pub use lecturegen_testkit::assert_success;
+use lecturegen_testkit::Scratch;
 
 /// Settings every test course starts from: small frames, bundled fonts only, fast timing.
 pub const TEST_CONFIG: &str = r#"
@@ -36,20 +37,18 @@ voice = "none"
 /// A course in a fresh temporary folder, removed when dropped.
 pub struct Course {
     pub root: PathBuf,
+    _folder: Scratch,
 }
 
 impl Course {
     /// An empty course with [`TEST_CONFIG`].
     pub fn new() -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "lecturegen-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("content")).unwrap();
-        let course = Self { root };
+        let folder = Scratch::new();
+        std::fs::create_dir_all(folder.root.join("content")).unwrap();
+        let course = Self {
+            root: folder.root.clone(),
+            _folder: folder,
+        };
         course.file("lecturegen.toml", TEST_CONFIG);
         course
     }
@@ -92,14 +91,8 @@ impl Course {
     /// Builds with a collecting reporter.
     pub fn build(&self) -> (Summary, Collect) {
         let collect = Collect::default();
-        let summary = lecturegen::build::build(&self.settings(), &collect).unwrap();
+        let summary = lecturegen::pipeline::build(&self.settings(), &collect).unwrap();
         (summary, collect)
-    }
-}
-
-impl Drop for Course {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -178,7 +171,7 @@ pub fn options(root: &Path) -> LoadOptions {
         default_lang: "en".into(),
         default_author: String::new(),
         max_words_per_page: 70,
-        host: false,
+        shared_front_matter: false,
     }
 }
 
@@ -371,13 +364,4 @@ pub fn gradient(
             image: None,
         })
         .unwrap()
-}
-
-/// Asserts that a finished program succeeded, showing its stderr if it did not.
-pub fn assert_success(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lecturegen::build::Scope;
+use lecturegen::pipeline::Scope;
 use lecturegen::project::Paths;
 use lecturegen::watch::{classify, is_scratch, Batch, Change};
 
@@ -19,7 +19,7 @@ fn layout() -> Paths {
         output: root.join("output"),
         cache: root.join(".lecturegen"),
         ignored: vec![root.join("public")],
-        host: false,
+        pages_only: false,
         reads: Default::default(),
         root,
     }
@@ -34,7 +34,7 @@ fn classifies_each_kind_of_path() {
     // A host site whose pages are at its root (Jekyll, Quarto): its build folder is not read.
     let host = Paths {
         content: PathBuf::from("/c"),
-        host: true,
+        pages_only: true,
         ..layout()
     };
     assert_eq!(classify(Path::new("/c/public/index.html"), &host), None);

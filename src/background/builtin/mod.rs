@@ -5,14 +5,15 @@
 //! predicts v from a noisy latent, the noise level and the prompt's known words; a
 //! DPM-Solver++(2M) sampler (DDIM and classifier-free guidance on request) runs from seeded
 //! Gaussian noise; the latent decodes at the frame's size ([`decode_rgb`]), dithered to 8 bits.
-//! [`train`] reproduces the weights from pictures that [`data`] draws.
+//! The model lab (`lab/`, the `lecturegen-lab` crate) reproduces the weights from pictures it
+//! draws, with this network, codec, schedule and vocabulary.
 
 pub mod codec;
-pub mod data;
 pub mod net;
 pub mod ops;
+pub mod schedule;
 pub mod spectrum;
-pub mod train;
+pub mod words;
 
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor};
@@ -24,7 +25,7 @@ use codec::{CHANNELS, GRID, LATENT};
 use net::Denoiser;
 use spectrum::Spectrum;
 
-/// The shipped weights (trained by `lecturegen train-builtin`).
+/// The shipped weights (trained by `lecturegen-lab train-builtin`).
 static WEIGHTS: &[u8] = include_bytes!("weights.safetensors");
 
 /// How latents are sampled.
@@ -99,7 +100,7 @@ pub struct Builtin {
     sampler: Sampler,
     /// How the denoiser sees a latent.
     spectrum: Spectrum,
-    /// The noise schedule's shift the weights were trained with ([`train::alpha_sigma`]).
+    /// The noise schedule's shift the weights were trained with ([`schedule::alpha_sigma`]).
     shift: f32,
     /// Digest of the weights (with the sampler, the backend's id).
     weights: String,
@@ -111,10 +112,10 @@ impl Builtin {
         Self::from_bytes(WEIGHTS).context("loading the built-in model's weights")
     }
 
-    /// A model from safetensors bytes as [`train::train`] writes them.
+    /// A model from safetensors bytes as the lab's training writes them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.is_empty() {
-            bail!("no weights: run `lecturegen train-builtin` to make them");
+            bail!("no weights: run `cargo run --release -p lecturegen-lab -- train-builtin` to make them");
         }
         let device = Device::Cpu;
         let vb = VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &device)?;
@@ -152,8 +153,8 @@ impl Builtin {
         steps: &dyn Fn(usize, usize),
     ) -> Result<Vec<f32>> {
         let device = Device::Cpu;
-        let words = data::words(prompt);
-        let mut rng = data::Rng(seed ^ 0x0BAD_5EED_1234_5678);
+        let words = words::words(prompt);
+        let mut rng = super::rng::Rng(seed ^ 0x0BAD_5EED_1234_5678);
         let mut z: Vec<f32> = (0..LATENT).map(|_| rng.normal()).collect();
         let Sampler {
             steps: total,
@@ -197,8 +198,8 @@ impl Builtin {
                     .to_vec1::<f32>()
             })?;
             let (cond, uncond) = v.split_at(LATENT);
-            let (a, s) = train::alpha_sigma(t, self.shift);
-            let (a2, s2) = train::alpha_sigma(next, self.shift);
+            let (a, s) = schedule::alpha_sigma(t, self.shift);
+            let (a2, s2) = schedule::alpha_sigma(next, self.shift);
             for (j, x) in x0.iter_mut().enumerate() {
                 let vj = if guided {
                     uncond[j] + guidance * (cond[j] - uncond[j])

@@ -14,8 +14,8 @@ use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Init, Linear, Module, VarBuilder};
 
 use super::codec::{CHANNELS, GRID};
-use super::data;
 use super::ops;
+use super::words;
 
 /// Side of the square patches the grid is cut into on the way in (space to depth).
 const PATCH: usize = 2;
@@ -206,7 +206,7 @@ pub struct Denoiser {
 impl Denoiser {
     /// Builds the network from `vb` (random weights from a `VarMap`, or loaded ones).
     pub fn new(vb: VarBuilder) -> Result<Self> {
-        let vocab = data::vocabulary().len();
+        let vocab = words::vocabulary().len();
         let [w0, w1, w2] = WIDTHS;
         let patch_in = PATCH * PATCH * CHANNELS;
         Ok(Self {
@@ -309,7 +309,7 @@ const SLOTS: usize = 3;
 /// For each prompt and slot, a row that averages the embeddings of the prompt's words in that
 /// slot, or picks the slot's "none" row: [batch * SLOTS, vocab + SLOTS].
 fn slot_matrix(prompts: &[Vec<usize>], device: &Device) -> Result<Tensor> {
-    let vocab = data::vocabulary().len();
+    let vocab = words::vocabulary().len();
     let cols = vocab + SLOTS;
     let mut m = vec![0f32; prompts.len() * SLOTS * cols];
     for (r, words) in prompts.iter().enumerate() {
@@ -318,7 +318,7 @@ fn slot_matrix(prompts: &[Vec<usize>], device: &Device) -> Result<Tensor> {
             let mine: Vec<usize> = words
                 .iter()
                 .copied()
-                .filter(|&w| data::slot(w) == Some(slot))
+                .filter(|&w| words::slot(w) == Some(slot))
                 .collect();
             if mine.is_empty() {
                 row[vocab + slot] = 1.0;

@@ -1,6 +1,7 @@
-//! Training of the built-in model: `lecturegen train-builtin` reproduces the shipped weights.
+//! Training of the built-in model: `lecturegen-lab train-builtin` reproduces the shipped
+//! weights.
 //!
-//! The program draws its own data set (see [`super::data`]), encodes it into the latent grid,
+//! The program draws its own data set (see [`crate::data`]), encodes it into the latent grid,
 //! centres and scales each of its cosine frequencies ([`Spectrum::fit`], `--whiten`), and
 //! trains the denoiser with v-prediction on a shifted cosine schedule ([`SHIFT`]), input
 //! perturbation (`--perturb`), AdamW, word dropout (`partial_prompt`), and an exponential
@@ -17,19 +18,14 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use rayon::prelude::*;
 
-use super::codec::{self, CHANNELS, GRID, LATENT};
-use super::data::{self, Rng};
-use super::net::Denoiser;
-use super::spectrum::{self, Spectrum};
+use lecturegen::background::builtin::codec::{self, CHANNELS, GRID, LATENT};
+use lecturegen::background::builtin::net::Denoiser;
+use lecturegen::background::builtin::schedule::{alpha_sigma, SHIFT};
+use lecturegen::background::builtin::spectrum::{self, Spectrum};
+use lecturegen::background::builtin::words;
+use lecturegen::background::rng::Rng;
 
-/// The noise schedule's shift ([`alpha_sigma`]). Scaled per channel (v3-v5), most of the
-/// latent's variance is the picture's overall colour, shared by all 960 grid points: under
-/// the plain cosine schedule it is settled by about t = 0.97 (its signal-to-noise ratio,
-/// summed over the grid, passes 1 there), in the first of 30 steps. The v3 weights, trained
-/// without a shift, drew every "gradient" seed the same flat colour (seed diversity 0.30 of
-/// the training pictures'; v4 0.60 and v5 0.66, with their other changes). A shift of 1/2
-/// lowers the log signal-to-noise ratio by 1.4 everywhere.
-pub const SHIFT: f32 = 0.5;
+use crate::data;
 
 /// How to train.
 #[derive(Debug, Clone)]
@@ -105,41 +101,11 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         options.perturb
     );
     // Kept for the whole run: the step's blocks come back every step (measured 15% of a step).
-    std::mem::forget(crate::background::kernels::keep_freed_memory());
-    // Read before the data set is drawn, so a bad file fails at once: the weights, and the
-    // normalisation they were trained with, which a fine-tune keeps (the network expects
-    // latents scaled that way, whatever data set `--seed` and `--dataset` now draw).
-    let start = match &options.from {
-        Some(from) => {
-            let bytes =
-                std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-            let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-                .with_context(|| format!("reading weights from {}", from.display()))?;
-            let spectrum = spectrum::read(&|name, len| {
-                let t = tensors.get(name).ok_or_else(|| {
-                    candle_core::Error::Msg(format!("{} has no `{name}`", from.display()))
-                })?;
-                let v = t.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-                if v.len() != len {
-                    candle_core::bail!("`{name}` in {} is not {len} values", from.display());
-                }
-                Ok(v)
-            })
-            .with_context(|| format!("reading the statistics of {}", from.display()))?;
-            Some((from, tensors, spectrum))
-        }
-        None => None,
-    };
+    std::mem::forget(lecturegen::background::kernels::keep_freed_memory());
+    // Read before the data set is drawn, so a bad file fails at once.
+    let start = options.from.as_deref().map(Start::read).transpose()?;
     let started = Instant::now();
-    let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
-    let samples: Vec<(Vec<f32>, Vec<usize>)> = (0..options.dataset)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = Rng(options.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ i as u64);
-            let s = data::sample(&mut rng);
-            (codec::encode(&s.lab, &tables), s.words)
-        })
-        .collect();
+    let samples = draw_data_set(options);
     let data_seconds = started.elapsed().as_secs_f64();
     log(&format!(
         "drew {} pictures in {data_seconds:.1} s",
@@ -148,101 +114,32 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
 
     let fitted;
     let spectrum = match &start {
-        Some((_, _, spectrum)) => spectrum,
+        Some(start) => &start.spectrum,
         None => {
             fitted = Spectrum::fit(samples.iter().map(|(z, _)| z.as_slice()), options.whiten);
             &fitted
         }
     };
-    let latents: Vec<f32> = samples
-        .par_iter()
-        .flat_map_iter(|(z, _)| spectrum.to_model(z))
-        .collect();
-    let prompts: Vec<Vec<usize>> = samples.into_iter().map(|(_, w)| w).collect();
-    let optional: Vec<usize> = prompts.iter().map(|w| optional_words(w)).collect();
-    let most = optional.iter().copied().max().unwrap_or(0);
+    let set = DataSet::new(samples, spectrum);
     let mut stats = spectrum.stored();
     stats.push(("schedule.shift", vec![SHIFT]));
+    let mut model = Model::new(options.lr, start.as_ref())?;
 
-    let device = Device::Cpu;
-    let varmap = VarMap::new();
-    let net = Denoiser::new(VarBuilder::from_varmap(&varmap, DType::F32, &device))?;
-    let named: Vec<(String, Var)> = {
-        let data = varmap
-            .data()
-            .lock()
-            .map_err(|_| anyhow::anyhow!("weights lock poisoned"))?;
-        let mut v: Vec<(String, Var)> = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
-    };
-    if let Some((from, tensors, _)) = &start {
-        for (name, var) in &named {
-            let value = tensors
-                .get(name)
-                .with_context(|| format!("{} has no `{name}`", from.display()))?;
-            var.set(&value.to_dtype(DType::F32)?)
-                .with_context(|| format!("`{name}` in {}", from.display()))?;
-        }
-    }
-    let mut ema: Vec<Tensor> = named
-        .iter()
-        .map(|(_, v)| v.as_tensor().detach().copy())
-        .collect::<candle_core::Result<_>>()?;
-    let peak_lr = options.lr;
-    let mut opt = AdamW::new(
-        varmap.all_vars(),
-        ParamsAdamW {
-            lr: peak_lr,
-            weight_decay: 0.0,
-            ..ParamsAdamW::default()
-        },
-    )?;
     let train_start = Instant::now();
     let mut rng = Rng(options.seed ^ 0xA5A5_5A5A);
     let mut recent = std::collections::VecDeque::new();
-    let b = options.batch;
-    let perturb = options.perturb;
     for step in 0..options.steps {
         let progress = step as f64 / options.steps as f64;
         let warmup = (step as f64 / 300.0).min(1.0);
-        let lr = peak_lr
+        let lr = options.lr
             * warmup
             * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
-        opt.set_learning_rate(lr);
-
-        let mut z_t = Vec::with_capacity(b * LATENT);
-        let mut target = Vec::with_capacity(b * LATENT);
-        let mut ts = Vec::with_capacity(b);
-        let mut batch_prompts = Vec::with_capacity(b);
-        for _ in 0..b {
-            let i = draw_picture(&optional, most, &mut rng);
-            let t = noise_level(&mut rng);
-            let (alpha, sigma) = alpha_sigma(t, SHIFT);
-            for &x0 in &latents[i * LATENT..(i + 1) * LATENT] {
-                let eps = rng.normal();
-                let off = if perturb > 0.0 {
-                    perturb * rng.normal()
-                } else {
-                    0.0
-                };
-                z_t.push(alpha * x0 + sigma * (eps + off));
-                target.push(alpha * eps - sigma * x0);
-            }
-            ts.push(t);
-            batch_prompts.push(partial_prompt(&prompts[i], &mut rng));
-        }
-        let shape = (b, GRID.1, GRID.0, CHANNELS);
-        let z_t = Tensor::from_vec(z_t, shape, &device)?;
-        let target = Tensor::from_vec(target, shape, &device)?;
-        let pred = net.forward(&z_t, &ts, &batch_prompts)?;
-        let loss = candle_nn::loss::mse(&pred, &target)?;
-        opt.backward_step(&loss)?;
-        let decay = if step < 1000 { 0.99 } else { 0.999 };
-        for (e, (_, v)) in ema.iter_mut().zip(&named) {
-            *e = ((&*e * decay)? + (v.as_tensor().detach() * (1.0 - decay))?)?;
-        }
-        recent.push_back(f64::from(loss.to_scalar::<f32>()?));
+        let loss = model.step(
+            &set.batch(options.batch, options.perturb, &mut rng)?,
+            lr,
+            step,
+        )?;
+        recent.push_back(loss);
         if recent.len() > 200 {
             recent.pop_front();
         }
@@ -251,7 +148,7 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
             && step + 1 < options.steps
         {
             let path = out.with_extension(format!("step-{}.safetensors", step + 1));
-            save(&named, &ema, &stats, &path)?;
+            model.save(&stats, &path)?;
             log(&format!("wrote {}", path.display()));
         }
         if (step + 1).is_multiple_of(200) {
@@ -264,12 +161,198 @@ pub fn train(options: &TrainOptions, out: &Path, log: &dyn Fn(&str)) -> Result<T
         }
     }
     let final_loss = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
-    save(&named, &ema, &stats, out)?;
+    model.save(&stats, out)?;
     Ok(TrainReport {
         final_loss,
         data_seconds,
         train_seconds: train_start.elapsed().as_secs_f64(),
     })
+}
+
+/// Weights to fine-tune, read before anything else: the tensors, and the normalisation they
+/// were trained with, which a fine-tune keeps (the network expects latents scaled that way,
+/// whatever data set `--seed` and `--dataset` now draw).
+struct Start<'a> {
+    from: &'a Path,
+    tensors: HashMap<String, Tensor>,
+    spectrum: Spectrum,
+}
+
+impl<'a> Start<'a> {
+    fn read(from: &'a Path) -> Result<Self> {
+        let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+        let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+            .with_context(|| format!("reading weights from {}", from.display()))?;
+        let spectrum = spectrum::read(&|name, len| {
+            let t = tensors.get(name).ok_or_else(|| {
+                candle_core::Error::Msg(format!("{} has no `{name}`", from.display()))
+            })?;
+            let v = t.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+            if v.len() != len {
+                candle_core::bail!("`{name}` in {} is not {len} values", from.display());
+            }
+            Ok(v)
+        })
+        .with_context(|| format!("reading the statistics of {}", from.display()))?;
+        Ok(Self {
+            from,
+            tensors,
+            spectrum,
+        })
+    }
+}
+
+/// The data set's pictures, drawn in parallel (each from a seed of its own), as latents with
+/// their labels.
+fn draw_data_set(options: &TrainOptions) -> Vec<(Vec<f32>, Vec<usize>)> {
+    let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
+    (0..options.dataset)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = Rng(options.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ i as u64);
+            let s = data::sample(&mut rng);
+            (codec::encode(&s.lab, &tables), s.words)
+        })
+        .collect()
+}
+
+/// The data set as the network sees it: latents scaled by the spectrum, their labels, and what
+/// [`draw_picture`] needs to weigh them.
+struct DataSet {
+    latents: Vec<f32>,
+    prompts: Vec<Vec<usize>>,
+    optional: Vec<usize>,
+    most: usize,
+}
+
+/// One batch: noisy latents, their targets, noise levels and prompts.
+struct Batch {
+    z_t: Tensor,
+    target: Tensor,
+    ts: Vec<f32>,
+    prompts: Vec<Vec<usize>>,
+}
+
+impl DataSet {
+    fn new(samples: Vec<(Vec<f32>, Vec<usize>)>, spectrum: &Spectrum) -> Self {
+        let latents: Vec<f32> = samples
+            .par_iter()
+            .flat_map_iter(|(z, _)| spectrum.to_model(z))
+            .collect();
+        let prompts: Vec<Vec<usize>> = samples.into_iter().map(|(_, w)| w).collect();
+        let optional: Vec<usize> = prompts.iter().map(|w| optional_words(w)).collect();
+        let most = optional.iter().copied().max().unwrap_or(0);
+        Self {
+            latents,
+            prompts,
+            optional,
+            most,
+        }
+    }
+
+    /// `b` pictures noised at random levels (v-prediction targets), with `perturb` of extra
+    /// noise in the input that the target does not count.
+    fn batch(&self, b: usize, perturb: f32, rng: &mut Rng) -> Result<Batch> {
+        let mut z_t = Vec::with_capacity(b * LATENT);
+        let mut target = Vec::with_capacity(b * LATENT);
+        let mut ts = Vec::with_capacity(b);
+        let mut prompts = Vec::with_capacity(b);
+        for _ in 0..b {
+            let i = draw_picture(&self.optional, self.most, rng);
+            let t = noise_level(rng);
+            let (alpha, sigma) = alpha_sigma(t, SHIFT);
+            for &x0 in &self.latents[i * LATENT..(i + 1) * LATENT] {
+                let eps = rng.normal();
+                let off = if perturb > 0.0 {
+                    perturb * rng.normal()
+                } else {
+                    0.0
+                };
+                z_t.push(alpha * x0 + sigma * (eps + off));
+                target.push(alpha * eps - sigma * x0);
+            }
+            ts.push(t);
+            prompts.push(partial_prompt(&self.prompts[i], rng));
+        }
+        let shape = (b, GRID.1, GRID.0, CHANNELS);
+        Ok(Batch {
+            z_t: Tensor::from_vec(z_t, shape, &Device::Cpu)?,
+            target: Tensor::from_vec(target, shape, &Device::Cpu)?,
+            ts,
+            prompts,
+        })
+    }
+}
+
+/// The network being trained, its optimiser and the moving average of its weights.
+struct Model {
+    net: Denoiser,
+    named: Vec<(String, Var)>,
+    ema: Vec<Tensor>,
+    opt: AdamW,
+}
+
+impl Model {
+    /// A fresh network, or the weights of `start`.
+    fn new(lr: f64, start: Option<&Start<'_>>) -> Result<Self> {
+        let varmap = VarMap::new();
+        let net = Denoiser::new(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        let named: Vec<(String, Var)> = {
+            let data = varmap
+                .data()
+                .lock()
+                .map_err(|_| anyhow::anyhow!("weights lock poisoned"))?;
+            let mut v: Vec<(String, Var)> =
+                data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        if let Some(start) = start {
+            for (name, var) in &named {
+                let value = start
+                    .tensors
+                    .get(name)
+                    .with_context(|| format!("{} has no `{name}`", start.from.display()))?;
+                var.set(&value.to_dtype(DType::F32)?)
+                    .with_context(|| format!("`{name}` in {}", start.from.display()))?;
+            }
+        }
+        let ema: Vec<Tensor> = named
+            .iter()
+            .map(|(_, v)| v.as_tensor().detach().copy())
+            .collect::<candle_core::Result<_>>()?;
+        let opt = AdamW::new(
+            varmap.all_vars(),
+            ParamsAdamW {
+                lr,
+                weight_decay: 0.0,
+                ..ParamsAdamW::default()
+            },
+        )?;
+        Ok(Self {
+            net,
+            named,
+            ema,
+            opt,
+        })
+    }
+
+    /// One optimiser step at learning rate `lr`, and the moving average updated; the loss.
+    fn step(&mut self, batch: &Batch, lr: f64, step: usize) -> Result<f64> {
+        self.opt.set_learning_rate(lr);
+        let pred = self.net.forward(&batch.z_t, &batch.ts, &batch.prompts)?;
+        let loss = candle_nn::loss::mse(&pred, &batch.target)?;
+        self.opt.backward_step(&loss)?;
+        let decay = if step < 1000 { 0.99 } else { 0.999 };
+        for (e, (_, v)) in self.ema.iter_mut().zip(&self.named) {
+            *e = ((&*e * decay)? + (v.as_tensor().detach() * (1.0 - decay))?)?;
+        }
+        Ok(f64::from(loss.to_scalar::<f32>()?))
+    }
+
+    fn save(&self, stats: &[(&str, Vec<f32>)], out: &Path) -> Result<()> {
+        save(&self.named, &self.ema, stats, out)
+    }
 }
 
 /// How often a colour or mood word of a picture's label is kept in the prompt it is trained
@@ -294,7 +377,7 @@ const KEEP_STYLE: f32 = 0.85;
 /// unconditional picture for guidance, is among these.
 fn partial_prompt(words: &[usize], rng: &mut Rng) -> Vec<usize> {
     let keep = |w: usize| {
-        if data::slot(w) == Some(0) {
+        if words::slot(w) == Some(0) {
             KEEP_STYLE
         } else {
             KEEP
@@ -321,7 +404,7 @@ fn draw_picture(optional: &[usize], most: usize, rng: &mut Rng) -> usize {
 
 /// Colour and mood words of a label.
 fn optional_words(words: &[usize]) -> usize {
-    words.iter().filter(|&&w| data::slot(w) != Some(0)).count()
+    words.iter().filter(|&&w| words::slot(w) != Some(0)).count()
 }
 
 /// A noise level to train at, in the shifted schedule's time: two in three uniform there,
@@ -365,13 +448,4 @@ fn save(
     }
     candle_core::safetensors::save(&tensors, out)
         .with_context(|| format!("writing {}", out.display()))
-}
-
-/// The cosine schedule with its signal-to-noise ratio scaled by `shift`²: signal and noise
-/// weights at level `t` in [0, 1]. A shift below 1 spends more of training and sampling at
-/// high noise, where a picture's overall colour and layout are decided (see [`SHIFT`]).
-pub fn alpha_sigma(t: f32, shift: f32) -> (f32, f32) {
-    let (sin, cos) = (t * std::f32::consts::FRAC_PI_2).sin_cos();
-    let norm = (shift * shift * cos * cos + sin * sin).sqrt();
-    (shift * cos / norm, sin / norm)
 }

@@ -12,9 +12,9 @@ use base64::Engine;
 use image::RgbImage;
 use serde_json::{json, Value};
 
-use super::client::{Client, Settings};
-use crate::background::{Backend, BackgroundRequest};
+use super::{Backend, BackgroundRequest};
 use crate::config::{Config, Dialect, ImageApi};
+use crate::remote::{Client, Settings};
 
 /// Smallest and largest edge accepted from a server.
 const EDGES: std::ops::RangeInclusive<u32> = 16..=8192;
@@ -175,7 +175,7 @@ fn picture(api: ImageApi, answer: &[u8]) -> Result<RgbImage> {
     let json: Value = serde_json::from_slice(answer).with_context(|| {
         format!(
             "the server's answer is not JSON: {}",
-            super::client::server_message(answer)
+            crate::remote::server_message(answer)
         )
     })?;
     let encoded = match api {

@@ -4,9 +4,9 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::client::{Client, Settings};
+use super::{wav, Pcm, Voice};
 use crate::config::RemoteVoiceConfig;
-use crate::narration::{wav, Pcm, Voice};
+use crate::remote::{Client, Settings};
 
 /// Rate of OpenAI's raw `pcm` answers.
 const PCM_RATE: u32 = 24_000;
@@ -74,7 +74,7 @@ impl Voice for RemoteVoice {
             wav::parse(&bytes).with_context(|| {
                 format!(
                     "the speech server's answer is not a WAV file: {}",
-                    super::client::server_message(&bytes)
+                    crate::remote::server_message(&bytes)
                 )
             })?
         } else {

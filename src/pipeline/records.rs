@@ -44,7 +44,7 @@ pub(super) struct PageRecord {
     pub(super) words: usize,
     /// What a reader reads on it (narration of slides without notes).
     #[serde(default)]
-    pub(super) readings: Vec<crate::narration::Reading>,
+    pub(super) readings: Vec<crate::reading::Reading>,
 }
 
 /// The records of a course's lectures, in `<cache>/state/<slug>.json`.

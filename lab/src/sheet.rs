@@ -1,15 +1,19 @@
-//! `lecturegen backgrounds --sheet FILE` and `lecturegen train-builtin`.
+//! Contact sheets: backgrounds for prompts down and seeds across (`lecturegen-lab
+//! backgrounds`), from a backend or from the built-in model's training pictures, with their
+//! figures against a reference sheet (`--stats`).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use image::RgbImage;
-use lecturegen::background::builtin::{self, codec, data, train};
-use lecturegen::background::{self, stats, BackgroundRequest};
+use lecturegen::background::builtin::{self, codec, words};
+use lecturegen::background::rng::Rng;
+use lecturegen::background::{self, BackgroundRequest};
 use lecturegen::config::Config;
 use rayon::prelude::*;
+
+use crate::{data, stats};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,7 +32,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     first_seed: u64,
     /// Backend to draw with.
-    #[arg(long, default_value = "builtin", value_parser = super::backend_name)]
+    #[arg(long, default_value = "builtin", value_parser = backend_name)]
     backend: lecturegen::config::BackendName,
     /// Draw the built-in model's training pictures for the prompts instead (for comparison).
     #[arg(long)]
@@ -67,7 +71,8 @@ pub struct Args {
 
 const CELL: (u32, u32) = (320, 180);
 
-pub fn run(args: &Args) -> Result<ExitCode> {
+/// Draws the sheet of `args` and, with `--stats`, prints its figures.
+pub fn run(args: &Args) -> Result<()> {
     let prompts: Vec<String> = if args.prompts.is_empty() {
         stats::PROMPTS.iter().map(|p| p.to_string()).collect()
     } else {
@@ -150,7 +155,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             &draw,
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// `--backend NAME`, with the list of names in its help and its error.
+fn backend_name(name: &str) -> Result<lecturegen::config::BackendName, String> {
+    name.parse()
 }
 
 /// The backend to draw with, the built-in model with the sampler and weights asked for.
@@ -268,8 +278,8 @@ fn print_stats(
 /// A training picture whose label contains every known word of the prompt, through the latent
 /// as the model sees it, at `size`.
 fn training_picture(prompt: &str, seed: u64, size: (u32, u32)) -> Result<RgbImage> {
-    let wanted = data::words(prompt);
-    let mut rng = data::Rng(seed.wrapping_mul(0x9E37_79B9) ^ 0x51);
+    let wanted = words::words(prompt);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9) ^ 0x51);
     let tables = codec::Tables::new(data::WIDTH, data::HEIGHT);
     for _ in 0..200_000 {
         let s = data::sample(&mut rng);
@@ -284,61 +294,4 @@ fn training_picture(prompt: &str, seed: u64, size: (u32, u32)) -> Result<RgbImag
         }
     }
     anyhow::bail!("no training picture matches `{prompt}`")
-}
-
-#[derive(Debug, clap::Args)]
-pub struct TrainArgs {
-    /// Optimiser steps (the shipped weights: the default).
-    #[arg(long, default_value_t = train::TrainOptions::default().steps)]
-    steps: usize,
-    /// Pictures in the data set.
-    #[arg(long, default_value_t = 60_000)]
-    dataset: usize,
-    /// Where to write the weights.
-    #[arg(long, default_value = "src/background/builtin/weights.safetensors")]
-    out: PathBuf,
-    /// Seed of the data and the training.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Also write the weights every this many steps, beside --out (0: never).
-    #[arg(long, default_value_t = 0)]
-    checkpoint: usize,
-    /// Peak learning rate.
-    #[arg(long, default_value_t = train::TrainOptions::default().lr)]
-    lr: f64,
-    /// Start from these weights instead of a random initialisation (fine-tuning).
-    #[arg(long)]
-    from: Option<PathBuf>,
-    /// How far each cosine frequency of the latent is scaled toward unit variance (0: one
-    /// scale per channel, 1: every frequency alike).
-    #[arg(long, default_value_t = train::TrainOptions::default().whiten)]
-    whiten: f32,
-    /// Extra noise in the network's input that its target does not count, as a fraction of
-    /// the schedule's (input perturbation; 0: none).
-    #[arg(long, default_value_t = train::TrainOptions::default().perturb)]
-    perturb: f32,
-}
-
-pub fn train(args: &TrainArgs) -> Result<ExitCode> {
-    let options = train::TrainOptions {
-        steps: args.steps,
-        dataset: args.dataset,
-        seed: args.seed,
-        checkpoint: args.checkpoint,
-        lr: args.lr,
-        from: args.from.clone(),
-        whiten: args.whiten,
-        perturb: args.perturb,
-        ..train::TrainOptions::default()
-    };
-    let report = train::train(&options, &args.out, &|line| eprintln!("{line}"))?;
-    eprintln!(
-        "trained {} steps in {:.0} s (+{:.0} s drawing data); final loss {:.4}; wrote {}",
-        options.steps,
-        report.train_seconds,
-        report.data_seconds,
-        report.final_loss,
-        args.out.display()
-    );
-    Ok(ExitCode::SUCCESS)
 }

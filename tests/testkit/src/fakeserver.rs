@@ -1,8 +1,7 @@
 //! An in-process HTTP server that answers as a script says: it injects faults (status codes,
 //! Retry-After, hangs, garbage) for the remote client's tests and benchmarks. It stands in for
-//! faults only; real engines are checked by scripts/check-remote.sh. The remote bench includes
-//! this file too (`#[path]`), as its servers with a fixed latency.
-#![allow(dead_code)]
+//! faults only; real engines are checked by scripts/check-remote.sh. The remote bench uses it
+//! too, as its servers with a fixed latency.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,5 +1,9 @@
-//! The HTTP client every remote engine shares: a bounded pool of requests over one or more
-//! servers, retries with jittered exponential backoff, and plain messages.
+//! Remote engines' HTTP client: inference servers make the pictures
+//! ([`crate::background::remote`]) or speak the notes ([`crate::narration::remote`]) instead of
+//! this machine, and every one of them is reached through this: a bounded pool of requests over
+//! one or more servers, retries with jittered exponential backoff, and plain messages.
+//! Everything else (cache keys, incremental builds, atomic output) stays as it is for local
+//! engines; a request that fails is never cached.
 //!
 //! - Requests go to the server with the fewest in flight, at most `concurrency` per server; a
 //!   caller waits for a free slot (the pool is the only back-pressure: nothing is queued in

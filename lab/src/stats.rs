@@ -1,7 +1,7 @@
 //! Figures of a set of backgrounds, to compare a model with its training pictures: how much
 //! the seeds of one prompt differ (diversity) and how sharp their edges are (sharpness).
 //!
-//! In: pictures (a contact sheet's cells, or full frames). Out: numbers. `lecturegen
+//! In: pictures (a contact sheet's cells, or full frames). Out: numbers. `lecturegen-lab
 //! backgrounds --stats REFERENCE` prints them per prompt row against a committed sheet.
 
 use image::RgbImage;

@@ -1,0 +1,65 @@
+//! lecturegen's own course site: every note in the content folder is a lecture, each gets a
+//! page, and the course an index.
+
+use anyhow::Result;
+
+use super::{write_all, Published, Publisher};
+use crate::config::Config;
+use crate::content::Selection;
+use crate::project::Project;
+use crate::site::{self, IndexEntry};
+use crate::templates::Templates;
+
+/// lecturegen's own site in the output folder.
+pub struct OwnSite;
+
+impl Publisher for OwnSite {
+    fn selection(&self, _project: &Project) -> Selection {
+        Selection::All
+    }
+
+    fn shares_front_matter(&self) -> bool {
+        false
+    }
+
+    fn output_among_pages(&self) -> bool {
+        false
+    }
+
+    fn only_pages_are_sources(&self) -> bool {
+        false
+    }
+
+    /// The page, written after the media and tracks it links.
+    fn last_file(&self) -> &'static str {
+        "index.html"
+    }
+
+    fn lecture_page(
+        &self,
+        templates: &Templates,
+        config: &Config,
+        lecture: &Published<'_>,
+    ) -> Result<Option<(&'static str, Vec<u8>)>> {
+        let page = site::lecture_page(
+            templates,
+            config,
+            lecture.lecture,
+            lecture.chapters,
+            lecture.media,
+            lecture.cues,
+        )?;
+        Ok(Some(("index.html", page)))
+    }
+
+    /// The course's `index.html` and `style.css`.
+    fn course(
+        &self,
+        templates: &Templates,
+        project: &Project,
+        entries: &[IndexEntry],
+    ) -> Result<()> {
+        let files = site::render_index(templates, &project.config, entries)?;
+        write_all(&project.output_dir(), files)
+    }
+}

@@ -1,0 +1,65 @@
+//! What the product's test suite, the lab's tests and the benches share: temporary folders,
+//! program checks, a fault-injecting HTTP server ([`fakeserver`]) and a headless Chromium driven
+//! over the DevTools protocol ([`cdp`]).
+
+pub mod cdp;
+pub mod fakeserver;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lecturegen::background::BackgroundRequest;
+
+/// A fresh temporary folder, removed when dropped.
+pub struct Scratch {
+    /// The folder.
+    pub root: PathBuf,
+}
+
+impl Scratch {
+    /// An empty folder of its own (per process and per call).
+    pub fn new() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "lecturegen-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        Self { root }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Asserts that a finished program succeeded, showing its stderr if it did not.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A request for a background of `prompt` and `seed` at a size.
+pub fn request(prompt: &str, seed: u64, width: u32, height: u32) -> BackgroundRequest {
+    BackgroundRequest {
+        prompt: prompt.into(),
+        negative_prompt: String::new(),
+        seed,
+        width,
+        height,
+        image: None,
+    }
+}
