@@ -1,0 +1,318 @@
+//! Where slides start: a title slide from the front matter (or a leading `#` heading), then
+//! each heading at the slide level and each `---` break; notes without either are cut at
+//! their own section markers (bold lines, a line ending with a colon before a list), and
+//! what comes before the first slide heading stays on the title slide only when it is a short
+//! lead sentence.
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::{count_words, note_start, plain_text, Raw, Top};
+use crate::content::{LectureSource, LoadOptions, Meta, SlideKind};
+
+/// The slides of `tops` before their blocks are built (the title slide first); `meta` gets
+/// the title when the front matter has none.
+pub(super) fn cut<'a>(
+    mut tops: Vec<Top<'a>>,
+    body_start: usize,
+    meta: &mut Meta,
+    source: &LectureSource,
+    options: &LoadOptions,
+) -> Vec<Raw<'a>> {
+    // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
+    // heading that repeats the front matter title is dropped too.
+    if let Some(Top {
+        heading: Some((1, heading)),
+        ..
+    }) = tops.first()
+    {
+        if meta.title.is_empty() || *heading == meta.title {
+            meta.title = heading.clone();
+            tops.remove(0);
+        }
+    }
+    if meta.title.is_empty() {
+        meta.title = source
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
+            .unwrap_or_default();
+    }
+
+    let level = meta.slide_level.unwrap_or_else(|| slide_level(&tops));
+    let mut raws = vec![Raw {
+        kind: SlideKind::Title,
+        title: meta.title.clone(),
+        start: body_start,
+        from_break: false,
+        tops: Vec::new(),
+    }];
+    let tops = if tops.iter().any(|t| t.heading.is_some() || t.rule) {
+        tops
+    } else {
+        // Notes without headings or breaks: their own section markers make the slides.
+        prose_sections(tops, options.max_words_per_page)
+    };
+    for top in tops {
+        let Some(current) = raws.last_mut() else {
+            continue;
+        };
+        if top.rule {
+            raws.push(Raw {
+                kind: SlideKind::Content,
+                title: String::new(),
+                start: top.start(),
+                from_break: true,
+                tops: Vec::new(),
+            });
+            continue;
+        }
+        if let Some((l, heading)) = &top.heading {
+            if current.from_break && current.tops.is_empty() && current.title.is_empty() {
+                current.title = heading.clone();
+                continue;
+            }
+            if *l <= level {
+                raws.push(Raw {
+                    kind: SlideKind::Content,
+                    title: heading.clone(),
+                    start: top.start(),
+                    from_break: false,
+                    tops: Vec::new(),
+                });
+                continue;
+            }
+        }
+        current.tops.push(top);
+    }
+
+    introduction(&mut raws, &meta.lang);
+    raws
+}
+
+/// Words of a lead sentence that may stay on the title slide.
+const LEAD_WORDS: usize = 20;
+
+/// Content before the first slide heading: a short lead sentence stays on the title slide;
+/// anything more becomes the first content slide, titled by its first bold line or
+/// "Introduction" in the lecture's language.
+fn introduction(raws: &mut Vec<Raw<'_>>, lang: &str) {
+    let Some(title) = raws.first_mut() else {
+        return;
+    };
+    let shown: Vec<&Top<'_>> = title
+        .tops
+        .iter()
+        .take_while(|t| note_start(&t.events).is_none())
+        .filter(|t| !is_comment(t))
+        .collect();
+    let lead = match shown.as_slice() {
+        [] => true,
+        [only] => {
+            let text = plain_text(&only.events);
+            matches!(only.events.first(), Some((Event::Start(Tag::Paragraph), _)))
+                && count_words(&text) <= LEAD_WORDS
+                && crate::reading::chunks(&text).len() <= 1
+        }
+        _ => false,
+    };
+    if lead {
+        return;
+    }
+    // Directives before any content stay with the title slide.
+    let keep = title.tops.iter().take_while(|t| is_comment(t)).count();
+    let mut tops = title.tops.split_off(keep);
+    let start = tops.first().map_or(title.start, Top::start);
+    let intro_title = match tops.first().and_then(section_title) {
+        Some((heading, rest)) => {
+            tops.remove(0);
+            if let Some(rest) = rest {
+                tops.insert(0, rest);
+            }
+            heading
+        }
+        None => crate::labels::for_lang(lang).introduction.to_string(),
+    };
+    raws.insert(
+        1,
+        Raw {
+            kind: SlideKind::Content,
+            title: intro_title,
+            start,
+            from_break: false,
+            tops,
+        },
+    );
+}
+
+/// An HTML comment on its own (a directive or a note), not content.
+fn is_comment(top: &Top<'_>) -> bool {
+    let html = top.events.iter().find_map(|(e, _)| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Some(h),
+        _ => None,
+    });
+    let only_html = top.events.iter().all(|(e, _)| {
+        matches!(
+            e,
+            Event::Html(_)
+                | Event::InlineHtml(_)
+                | Event::Start(Tag::HtmlBlock | Tag::Paragraph)
+                | Event::End(TagEnd::HtmlBlock | TagEnd::Paragraph)
+                | Event::SoftBreak
+        )
+    });
+    only_html && html.is_some_and(|h| h.trim_start().starts_with("<!--"))
+}
+
+/// Splits notes that have no headings into sections at their visible markers: a paragraph
+/// that is only bold text (optionally numbered), or whose first line is, and a line ending
+/// with a colon followed by a list. Without any marker, paragraphs are grouped into slides of
+/// about `max_words` words. Each section starts with a synthetic heading top.
+fn prose_sections(tops: Vec<Top<'_>>, max_words: usize) -> Vec<Top<'_>> {
+    let marked = |i: usize, tops: &[Top<'_>]| {
+        section_title(&tops[i]).is_some() || colon_before_list(tops, i).is_some()
+    };
+    let notes_from = tops
+        .iter()
+        .position(|t| note_start(&t.events).is_some())
+        .unwrap_or(tops.len());
+    let colon_lines: Vec<bool> = (0..tops.len())
+        .map(|i| i < notes_from && colon_before_list(&tops, i).is_some())
+        .collect();
+    let any_marker = (0..notes_from).any(|i| marked(i, &tops));
+    let mut out = Vec::new();
+    if any_marker {
+        for (i, top) in tops.into_iter().enumerate() {
+            if i >= notes_from {
+                out.push(top);
+                continue;
+            }
+            if let Some((heading, rest)) = section_title(&top) {
+                out.push(heading_top(&top, heading));
+                out.extend(rest);
+            } else if colon_lines[i] {
+                let text = plain_text(&top.events);
+                let heading = text.trim_end_matches([':', '：']).trim().to_string();
+                out.push(heading_top(&top, heading));
+            } else {
+                out.push(top);
+            }
+        }
+        return out;
+    }
+    // No markers: groups of paragraphs that fit a page, each an untitled slide.
+    let mut words = 0;
+    for (i, top) in tops.into_iter().enumerate() {
+        let w = count_words(&plain_text(&top.events));
+        if i < notes_from && words > 0 && words + w > max_words {
+            let range = top.events.first().map_or(0..0, |(_, r)| r.clone());
+            out.push(Top {
+                events: vec![(Event::Rule, range)],
+                heading: None,
+                rule: true,
+            });
+            words = 0;
+        }
+        words += w;
+        out.push(top);
+    }
+    out
+}
+
+/// A heading top at `at`'s place, titled `title` (a section found in prose).
+fn heading_top<'a>(at: &Top<'a>, title: String) -> Top<'a> {
+    let range = at.events.first().map_or(0..0, |(_, r)| r.clone());
+    Top {
+        events: vec![(Event::Rule, range)],
+        heading: Some((0, title)),
+        rule: false,
+    }
+}
+
+/// The title of a section marker paragraph: a paragraph that is only bold text, or whose
+/// first line is bold text followed by a line break. Returns the title (without a trailing
+/// colon) and, for the second kind, the rest of the paragraph as a paragraph of its own.
+fn section_title<'a>(top: &Top<'a>) -> Option<(String, Option<Top<'a>>)> {
+    let events = &top.events;
+    if !matches!(events.first(), Some((Event::Start(Tag::Paragraph), _))) {
+        return None;
+    }
+    if !matches!(events.get(1), Some((Event::Start(Tag::Strong), _))) {
+        return None;
+    }
+    let mut depth = 0;
+    let mut end = None;
+    for (i, (event, _)) in events.iter().enumerate().skip(1) {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
+    let title = plain_text(&events[2..end]);
+    let title = title
+        .trim()
+        .trim_end_matches([':', '：'])
+        .trim()
+        .to_string();
+    if title.is_empty() || count_words(&title) > 20 {
+        return None;
+    }
+    // What follows the bold run: nothing (then the paragraph's end), or a line break.
+    let mut i = end + 1;
+    while matches!(events.get(i), Some((Event::Text(t), _)) if t.trim().is_empty()) {
+        i += 1;
+    }
+    match events.get(i) {
+        Some((Event::End(TagEnd::Paragraph), _)) => Some((title, None)),
+        Some((Event::SoftBreak | Event::HardBreak, _)) => {
+            let rest_events = &events[i + 1..];
+            let mut rest = vec![events[0].clone()];
+            rest.extend(rest_events.iter().cloned());
+            let rest = Top {
+                events: rest,
+                heading: None,
+                rule: false,
+            };
+            let empty = plain_text(&rest.events).is_empty();
+            Some((title, (!empty).then_some(rest)))
+        }
+        _ => None,
+    }
+}
+
+/// Whether top `i` is a paragraph ending with a colon that a list follows.
+fn colon_before_list(tops: &[Top<'_>], i: usize) -> Option<()> {
+    let top = tops.get(i)?;
+    let next = tops.get(i + 1)?;
+    let is_para = matches!(top.events.first(), Some((Event::Start(Tag::Paragraph), _)));
+    let is_list = matches!(next.events.first(), Some((Event::Start(Tag::List(_)), _)));
+    let text = plain_text(&top.events);
+    (is_para && is_list && text.ends_with([':', '：']) && count_words(&text) <= 20).then_some(())
+}
+
+/// The highest heading level that is directly followed by content (pandoc's rule); with no
+/// such heading, the deepest level present, else 1.
+fn slide_level(tops: &[Top<'_>]) -> u8 {
+    let followed = tops.windows(2).filter_map(|pair| {
+        let (l, _) = pair[0].heading.as_ref()?;
+        let next = &pair[1];
+        (next.heading.is_none() && !next.rule).then_some(*l)
+    });
+    // With no heading followed by content (a run of section titles), every heading is a
+    // slide: the deepest level present.
+    followed
+        .min()
+        .or_else(|| {
+            tops.iter()
+                .filter_map(|t| t.heading.as_ref().map(|h| h.0))
+                .max()
+        })
+        .unwrap_or(1)
+}

@@ -1,0 +1,171 @@
+//! Markdown to slides: splits the notes at slide headings and `---` breaks, pulls out speaker
+//! notes and directives, resolves images, and builds each slide's block tree and HTML.
+//!
+//! - `cut.rs`: where slides start (slide headings, breaks, the section markers of notes
+//!   without headings) and what stays on the title slide;
+//! - `blocks.rs`: one walk over a slide's events builds its block tree, its page HTML and its
+//!   notes at once;
+//! - `directives.rs`: per-slide directives in HTML comments (`background`, `duration`, ...);
+//! - `assets.rs`: the pictures and files the notes show, resolved inside the course.
+
+mod assets;
+mod blocks;
+mod cut;
+mod directives;
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::{Asset, LectureSource, LoadOptions, Meta, Slide, SlideKind};
+use crate::diag::Diagnostic;
+
+type Located<'a> = (Event<'a>, Range<usize>);
+
+/// What the markdown stage hands back to [`super::parse`].
+pub(super) struct Parsed {
+    pub slides: Vec<Slide>,
+    pub assets: Vec<Asset>,
+    pub warnings: Vec<String>,
+}
+
+/// A top-level markdown block with its events.
+struct Top<'a> {
+    events: Vec<Located<'a>>,
+    heading: Option<(u8, String)>,
+    rule: bool,
+}
+
+impl Top<'_> {
+    fn start(&self) -> usize {
+        self.events.first().map_or(0, |(_, r)| r.start)
+    }
+}
+
+/// A slide before its blocks are built.
+struct Raw<'a> {
+    kind: SlideKind,
+    title: String,
+    start: usize,
+    from_break: bool,
+    tops: Vec<Top<'a>>,
+}
+
+/// The slides of the notes `text` (its front matter ends at `body_start`), their assets and
+/// the warnings met; `meta` gets the title when the front matter has none.
+pub(super) fn slides(
+    text: &str,
+    body_start: usize,
+    meta: &mut Meta,
+    source: &LectureSource,
+    options: &LoadOptions,
+) -> Result<Parsed, Diagnostic> {
+    let raws = cut::cut(
+        top_blocks(text, body_start),
+        body_start,
+        meta,
+        source,
+        options,
+    );
+    let mut builder = blocks::Builder::new(text, source, options);
+    let mut slides = Vec::new();
+    for raw in raws {
+        let keep = raw.kind == SlideKind::Title || !raw.title.is_empty() || !raw.tops.is_empty();
+        if !keep {
+            continue;
+        }
+        let mut slide = builder.slide(raw)?;
+        slide.index = slides.len();
+        slides.push(slide);
+    }
+    let (assets, warnings) = builder.finish();
+    Ok(Parsed {
+        slides,
+        assets,
+        warnings,
+    })
+}
+
+fn top_blocks(text: &str, body_start: usize) -> Vec<Top<'_>> {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH
+        | Options::ENABLE_FOOTNOTES;
+    let mut tops = Vec::new();
+    let mut current: Vec<Located<'_>> = Vec::new();
+    let mut depth = 0usize;
+    for (event, range) in Parser::new_ext(&text[body_start..], options).into_offset_iter() {
+        let range = range.start + body_start..range.end + body_start;
+        match &event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        current.push((event, range));
+        if depth == 0 {
+            let events = std::mem::take(&mut current);
+            let heading = match events.first() {
+                Some((Event::Start(Tag::Heading { level, .. }), _)) => {
+                    Some((heading_number(*level), plain_text(&events)))
+                }
+                _ => None,
+            };
+            let rule = matches!(events.first(), Some((Event::Rule, _)));
+            tops.push(Top {
+                events,
+                heading,
+                rule,
+            });
+        }
+    }
+    tops
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    level as u8
+}
+
+/// The text of a run of events: text, code and math, with breaks as spaces.
+fn plain_text(events: &[Located<'_>]) -> String {
+    let mut out = String::new();
+    for (event, _) in events {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                out.push_str(t)
+            }
+            // Raw HTML in notes is kept as text (the page escapes it); comments are not.
+            Event::Html(t) | Event::InlineHtml(t) if !t.trim_start().starts_with("<!--") => {
+                out.push_str(t)
+            }
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_)) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn count_words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// A top-level block that opens the speaker notes: reveal.js `Note:` or remark `???`.
+/// Returns the note text of that block itself (possibly empty).
+fn note_start(events: &[Located<'_>]) -> Option<String> {
+    if !matches!(events.first(), Some((Event::Start(Tag::Paragraph), _))) {
+        return None;
+    }
+    let text = plain_text(events);
+    if let Some(rest) = text.strip_prefix("???") {
+        if rest.is_empty() || rest.starts_with(' ') {
+            return Some(rest.trim().to_string());
+        }
+    }
+    for prefix in ["Note:", "Notes:"] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return Some(rest.trim().to_string());
+        }
+    }
+    None
+}
