@@ -60,36 +60,16 @@ pub(super) fn strip(
     body: &str,
     include: &dyn Fn(&str) -> Result<String, String>,
 ) -> (String, Vec<(usize, String)>) {
-    let mut warnings = Vec::new();
+    let mut scan = Scan {
+        body,
+        cuts: Vec::new(),
+        warnings: Vec::new(),
+    };
     // Includes first: mdBook resolves them inside code blocks too, where they mostly are.
-    let mut includes: Vec<(Range<usize>, String)> = Vec::new();
-    let mut from = 0;
-    while let Some(i) = body[from..].find("{{#") {
-        let at = from + i;
-        let rest = &body[at + 3..];
-        let directive = ["include ", "rustdoc_include "]
-            .into_iter()
-            .find(|d| rest.starts_with(d));
-        let (Some(directive), Some(end)) = (directive, rest.find("}}")) else {
-            from = at + 3;
-            continue;
-        };
-        let spec = rest[directive.len()..end].trim();
-        let text = match include_lines(spec, include) {
-            Ok(text) => text,
-            Err(e) => {
-                warnings.push((at, format!("`{{{{#{}{spec}}}}}`: {e}", directive)));
-                String::new()
-            }
-        };
-        let until = at + 3 + end + 2;
-        includes.push((at..until, text));
-        from = until;
-    }
+    let includes = scan.includes(include);
     let mut protected = protected(body);
     protected.extend(includes.iter().map(|(r, _)| r.clone()));
     protected.sort_by_key(|r| r.start);
-    let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut next_protected = 0;
     let mut at = 0;
     while at < body.len() {
@@ -101,106 +81,159 @@ pub(super) fn strip(
             continue;
         }
         let rest = &body[at..];
-        if let Some(len) = line_start(body, at).then(|| fenced_div(rest)).flatten() {
-            cuts.push(at..at + len);
-            at += len;
-            continue;
-        }
-        if rest.starts_with("{%") {
-            let Some(end) = rest.find("%}") else {
-                warnings.push((at, "a template tag `{%` is never closed".into()));
-                cuts.push(at..at + 2);
-                at += 2;
-                continue;
-            };
-            let tag = rest[2..end].trim().trim_matches('-').trim();
-            let name = tag
-                .split(|c: char| c.is_whitespace() || c == '(')
-                .next()
-                .unwrap_or("");
-            let tag_end = at + end + 2;
-            match name {
-                "comment" => {
-                    // The comment goes with everything up to its end tag.
-                    let close = body[tag_end..]
-                        .find("endcomment")
-                        .and_then(|i| body[tag_end + i..].find("%}").map(|j| tag_end + i + j + 2));
-                    let until = close.unwrap_or(body.len());
-                    cuts.push(at..until);
-                    at = until;
-                    continue;
-                }
-                "raw" => {
-                    // Kept as written up to `{% endraw %}`.
-                    cuts.push(at..tag_end);
-                    let close = body[tag_end..].find("{% endraw").map(|i| tag_end + i);
-                    let until = close.unwrap_or(body.len());
-                    at = until;
-                    continue;
-                }
-                n if LIQUID_TAGS.contains(&n) || tag.contains('(') => {}
-                _ => warnings.push((
-                    at,
-                    format!("template tag `{{% {tag} %}}` is not shown on the slide"),
-                )),
-            }
-            cuts.push(at..tag_end);
-            at = tag_end;
-            continue;
-        }
-        if rest.starts_with("{{") {
-            let (close, known) = if rest.starts_with("{{/*") {
-                ("*/}}", true)
-            } else if rest.starts_with("{{<") {
-                (">}}", true)
-            } else if rest.starts_with("{{%") {
-                ("%}}", true)
-            } else {
-                ("}}", false)
-            };
-            let Some(end) = rest.find(close) else {
-                warnings.push((at, "template output `{{` is never closed".into()));
-                cuts.push(at..at + 2);
-                at += 2;
-                continue;
-            };
-            let inner = rest[2..end].trim();
-            let known = known
-                || inner.starts_with('#')
-                || inner.contains('(')
-                || [
-                    "site",
-                    "page",
-                    "include",
-                    "layout",
-                    "content",
-                    "paginator",
-                    "config",
-                    "section",
-                ]
-                .iter()
-                .any(|k| inner == *k || inner.starts_with(&format!("{k}.")));
-            if !known {
-                warnings.push((
-                    at,
-                    format!("template output `{{{{ {inner} }}}}` is not shown on the slide"),
-                ));
-            }
-            let tag_end = at + end + close.len();
-            cuts.push(at..tag_end);
-            at = tag_end;
-            continue;
-        }
-        if rest.starts_with('{') {
-            if let Some(len) = attributes(rest) {
-                cuts.push(at..at + len);
-                at += len;
-                continue;
-            }
-        }
-        at += next_char(rest);
+        at = if let Some(len) = line_start(body, at).then(|| fenced_div(rest)).flatten() {
+            scan.cut(at, len)
+        } else if rest.starts_with("{%") {
+            scan.tag(at)
+        } else if rest.starts_with("{{") {
+            scan.output(at)
+        } else if let Some(len) = rest.starts_with('{').then(|| attributes(rest)).flatten() {
+            scan.cut(at, len)
+        } else {
+            at + next_char(rest)
+        };
     }
-    // Line breaks of what is cut stay, so line numbers after a cut are still the file's.
+    let Scan { cuts, warnings, .. } = scan;
+    (edit(body, cuts, includes), warnings)
+}
+
+/// What one pass over a note's body takes out, and why it warned.
+struct Scan<'a> {
+    body: &'a str,
+    cuts: Vec<Range<usize>>,
+    warnings: Vec<(usize, String)>,
+}
+
+impl Scan<'_> {
+    /// Cuts `len` bytes at `at`; returns where the scan goes on.
+    fn cut(&mut self, at: usize, len: usize) -> usize {
+        self.cuts.push(at..at + len);
+        at + len
+    }
+
+    /// mdBook's `{{#include ...}}` and `{{#rustdoc_include ...}}`: each range with the lines
+    /// it names (nothing, with a warning, when they cannot be read).
+    fn includes(
+        &mut self,
+        include: &dyn Fn(&str) -> Result<String, String>,
+    ) -> Vec<(Range<usize>, String)> {
+        let body = self.body;
+        let mut includes = Vec::new();
+        let mut from = 0;
+        while let Some(i) = body[from..].find("{{#") {
+            let at = from + i;
+            let rest = &body[at + 3..];
+            let directive = ["include ", "rustdoc_include "]
+                .into_iter()
+                .find(|d| rest.starts_with(d));
+            let (Some(directive), Some(end)) = (directive, rest.find("}}")) else {
+                from = at + 3;
+                continue;
+            };
+            let spec = rest[directive.len()..end].trim();
+            let text = match include_lines(spec, include) {
+                Ok(text) => text,
+                Err(e) => {
+                    self.warnings
+                        .push((at, format!("`{{{{#{}{spec}}}}}`: {e}", directive)));
+                    String::new()
+                }
+            };
+            let until = at + 3 + end + 2;
+            includes.push((at..until, text));
+            from = until;
+        }
+        includes
+    }
+
+    /// A Liquid or Zola tag `{% ... %}` at `at`: a comment goes with its content, `raw` keeps
+    /// what follows as written, known tags go, unknown ones go with a warning.
+    fn tag(&mut self, at: usize) -> usize {
+        let body = self.body;
+        let rest = &body[at..];
+        let Some(end) = rest.find("%}") else {
+            self.warnings
+                .push((at, "a template tag `{%` is never closed".into()));
+            return self.cut(at, 2);
+        };
+        let tag = rest[2..end].trim().trim_matches('-').trim();
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap_or("");
+        let tag_end = at + end + 2;
+        match name {
+            "comment" => {
+                // The comment goes with everything up to its end tag.
+                let close = body[tag_end..]
+                    .find("endcomment")
+                    .and_then(|i| body[tag_end + i..].find("%}").map(|j| tag_end + i + j + 2));
+                let until = close.unwrap_or(body.len());
+                self.cuts.push(at..until);
+                return until;
+            }
+            "raw" => {
+                // Kept as written up to `{% endraw %}`.
+                self.cuts.push(at..tag_end);
+                let close = body[tag_end..].find("{% endraw").map(|i| tag_end + i);
+                return close.unwrap_or(body.len());
+            }
+            n if LIQUID_TAGS.contains(&n) || tag.contains('(') => {}
+            _ => self.warnings.push((
+                at,
+                format!("template tag `{{% {tag} %}}` is not shown on the slide"),
+            )),
+        }
+        self.cut(at, tag_end - at)
+    }
+
+    /// Template output at `at`: Hugo shortcodes and comments, Zola calls, mdBook's other
+    /// `{{#...}}`, Liquid's `{{ site.x }}`; anything else goes with a warning.
+    fn output(&mut self, at: usize) -> usize {
+        let rest = &self.body[at..];
+        let (close, known) = if rest.starts_with("{{/*") {
+            ("*/}}", true)
+        } else if rest.starts_with("{{<") {
+            (">}}", true)
+        } else if rest.starts_with("{{%") {
+            ("%}}", true)
+        } else {
+            ("}}", false)
+        };
+        let Some(end) = rest.find(close) else {
+            self.warnings
+                .push((at, "template output `{{` is never closed".into()));
+            return self.cut(at, 2);
+        };
+        let inner = rest[2..end].trim();
+        let known = known
+            || inner.starts_with('#')
+            || inner.contains('(')
+            || [
+                "site",
+                "page",
+                "include",
+                "layout",
+                "content",
+                "paginator",
+                "config",
+                "section",
+            ]
+            .iter()
+            .any(|k| inner == *k || inner.starts_with(&format!("{k}.")));
+        if !known {
+            self.warnings.push((
+                at,
+                format!("template output `{{{{ {inner} }}}}` is not shown on the slide"),
+            ));
+        }
+        self.cut(at, end + close.len())
+    }
+}
+
+/// `body` with each cut replaced by its line breaks (so line numbers after a cut are still the
+/// file's) and each include by its text.
+fn edit(body: &str, cuts: Vec<Range<usize>>, includes: Vec<(Range<usize>, String)>) -> String {
     let mut edits: Vec<(Range<usize>, String)> = cuts
         .into_iter()
         .map(|cut| {
@@ -221,7 +254,7 @@ pub(super) fn strip(
         from = range.end;
     }
     out.push_str(&body[from..]);
-    (out, warnings)
+    out
 }
 
 /// The lines of an mdBook include spec: `path`, `path:7`, `path:2:5`, `path:2:`, `path::5`

@@ -104,50 +104,8 @@ pub fn preprocess(input: &[u8], reporter: &dyn Reporter) -> Result<Outcome> {
             sources.push(content::marked_source(&content_dir, &project.root, &file));
         }
     });
-    let cache_dir = project.cache_dir();
-    crate::media::load_digests(&cache_dir);
-    let stamp_file = cache_dir.join("mdbook.json");
-    let last: Stamp = std::fs::read(&stamp_file)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    let publisher = publish::HostSite::of(&project);
-    let in_place = |entries: &[IndexEntry]| {
-        sources.iter().all(|s| {
-            entries.iter().any(|e| e.slug == s.slug)
-                && publisher.is_built(&project.output_dir().join(&s.slug))
-        })
-    };
-    let unchanged = !last.key.is_empty()
-        && inputs_key(&project, &sources, &last.reads) == last.key
-        && in_place(&last.entries);
-    let (entries, failed, templates) = if unchanged {
-        (last.entries, 0, Templates::load(&project.templates_dir())?)
-    } else {
-        let workspace = Workspace::load(project.clone())?;
-        let summary = workspace.build(&sources, &Scope::All, reporter)?;
-        let reads: Vec<PathBuf> = summary.reads.iter().cloned().collect();
-        let stamp = Stamp {
-            key: inputs_key(&project, &sources, &reads),
-            reads,
-            entries: summary.entries,
-        };
-        std::fs::create_dir_all(&cache_dir)
-            .with_context(|| format!("creating {}", cache_dir.display()))?;
-        if summary.failed == 0 {
-            write_if_changed(&stamp_file, &serde_json::to_vec(&stamp)?)?;
-        } else {
-            // A lecture that failed is built (and its error shown) again on the next call.
-            let _ = std::fs::remove_file(&stamp_file);
-        }
-        crate::media::save_digests(&cache_dir);
-        (
-            stamp.entries,
-            summary.failed,
-            Templates::load(&project.templates_dir())?,
-        )
-    };
-
+    let (entries, failed, unchanged) = build(&project, &sources, reporter)?;
+    let templates = Templates::load(&project.templates_dir())?;
     let media_url = project.config.site.media_url();
     let mut players = 0;
     let mut failure = None;
@@ -195,6 +153,53 @@ pub fn preprocess(input: &[u8], reporter: &dyn Reporter) -> Result<Outcome> {
         unchanged,
         failed,
     })
+}
+
+/// What each lecture of `sources` published, how many failed, and whether nothing changed
+/// since the last call (then nothing is loaded or built: the last call's entries answer).
+fn build(
+    project: &Project,
+    sources: &[LectureSource],
+    reporter: &dyn Reporter,
+) -> Result<(Vec<IndexEntry>, usize, bool)> {
+    let cache_dir = project.cache_dir();
+    crate::media::load_digests(&cache_dir);
+    let stamp_file = cache_dir.join("mdbook.json");
+    let last: Stamp = std::fs::read(&stamp_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let publisher = publish::HostSite::of(project);
+    let in_place = |entries: &[IndexEntry]| {
+        sources.iter().all(|s| {
+            entries.iter().any(|e| e.slug == s.slug)
+                && publisher.is_built(&project.output_dir().join(&s.slug))
+        })
+    };
+    let unchanged = !last.key.is_empty()
+        && inputs_key(project, sources, &last.reads) == last.key
+        && in_place(&last.entries);
+    if unchanged {
+        return Ok((last.entries, 0, true));
+    }
+    let workspace = Workspace::load(project.clone())?;
+    let summary = workspace.build(sources, &Scope::All, reporter)?;
+    let reads: Vec<PathBuf> = summary.reads.iter().cloned().collect();
+    let stamp = Stamp {
+        key: inputs_key(project, sources, &reads),
+        reads,
+        entries: summary.entries,
+    };
+    std::fs::create_dir_all(&cache_dir)
+        .with_context(|| format!("creating {}", cache_dir.display()))?;
+    if summary.failed == 0 {
+        write_if_changed(&stamp_file, &serde_json::to_vec(&stamp)?)?;
+    } else {
+        // A lecture that failed is built (and its error shown) again on the next call.
+        let _ = std::fs::remove_file(&stamp_file);
+    }
+    crate::media::save_digests(&cache_dir);
+    Ok((stamp.entries, summary.failed, false))
 }
 
 /// The project of the book at `root`: its `lecturegen.toml` (which must say `generator =

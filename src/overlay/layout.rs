@@ -384,25 +384,10 @@ impl Draw<'_> {
         let indent = self.indent(body, size, item.depth);
         let width = (body.width - indent).max(size);
         let align = self.align(body.align);
-        let marker = item.marker.as_ref().map(|m| {
-            let spans = [Span {
-                text: m.clone(),
-                ..Span::default()
-            }];
-            let w = body.indent * size;
-            let align = match self.dir {
-                Direction::Ltr => Align::Left,
-                Direction::Rtl => Align::Right,
-            };
-            self.text_buffer(
-                &spans,
-                size,
-                body.line_height,
-                w,
-                align,
-                (body.accent, body.accent),
-            )
-        });
+        let marker = item
+            .marker
+            .as_ref()
+            .map(|m| self.marker_buffer(m, body, size));
         match &item.kind {
             ItemKind::Text { spans, scale } => {
                 let s = size * scale;
@@ -454,54 +439,103 @@ impl Draw<'_> {
                 }
             }
             ItemKind::Math { tex, line } => {
-                match crate::math::typeset(tex, size * 1.15, body.color, width, true) {
-                    Ok(formula) => Placed::picture(item, formula.image, marker),
-                    Err(e) => {
-                        self.warnings.push(format!(
-                            "the formula on line {line} cannot be typeset ({e}); it is shown as \
-                             text"
-                        ));
-                        let spans = [Span {
-                            text: crate::math::to_unicode(tex),
-                            ..Span::default()
-                        }];
-                        let buffer = self.text_buffer(
-                            &spans,
-                            size,
-                            body.line_height,
-                            width,
-                            Align::Center,
-                            (body.color, body.accent),
-                        );
-                        Placed::text(item, buffer, marker)
-                    }
-                }
+                let (tex, line) = (tex.clone(), *line);
+                self.place_formula(item, marker, (&tex, line), width, body, size)
             }
             ItemKind::Image { path, alt } => {
-                let max_h = body.height * self.image_share;
-                match crate::media::fit(path, width, max_h, self.fs.db()) {
-                    Ok(img) => Placed::picture(item, img, marker),
-                    Err(e) => {
-                        self.warnings.push(format!(
-                            "image {} cannot be drawn ({e:#}); its alt text is shown instead",
-                            path.display()
-                        ));
-                        let spans = [Span {
-                            text: format!("[{alt}]"),
-                            italic: true,
-                            ..Span::default()
-                        }];
-                        let buffer = self.text_buffer(
-                            &spans,
-                            size,
-                            body.line_height,
-                            width,
-                            align,
-                            (body.color, body.accent),
-                        );
-                        Placed::text(item, buffer, marker)
-                    }
-                }
+                let (path, alt) = (path.clone(), alt.clone());
+                self.place_figure(item, marker, (&path, &alt), width, body, size)
+            }
+        }
+    }
+
+    /// A list item's marker, in the body's accent colour, at the start side of its indent.
+    fn marker_buffer(&mut self, marker: &str, body: &BodySpec, size: f32) -> Buffer {
+        let spans = [Span {
+            text: marker.to_string(),
+            ..Span::default()
+        }];
+        let w = body.indent * size;
+        let align = match self.dir {
+            Direction::Ltr => Align::Left,
+            Direction::Rtl => Align::Right,
+        };
+        self.text_buffer(
+            &spans,
+            size,
+            body.line_height,
+            w,
+            align,
+            (body.accent, body.accent),
+        )
+    }
+
+    /// A display formula, typeset; if it cannot be, its text (with a warning).
+    fn place_formula(
+        &mut self,
+        item: Item,
+        marker: Option<Buffer>,
+        (tex, line): (&str, usize),
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> Placed {
+        match crate::math::typeset(tex, size * 1.15, body.color, width, true) {
+            Ok(formula) => Placed::picture(item, formula.image, marker),
+            Err(e) => {
+                self.warnings.push(format!(
+                    "the formula on line {line} cannot be typeset ({e}); it is shown as text"
+                ));
+                let spans = [Span {
+                    text: crate::math::to_unicode(tex),
+                    ..Span::default()
+                }];
+                let buffer = self.text_buffer(
+                    &spans,
+                    size,
+                    body.line_height,
+                    width,
+                    Align::Center,
+                    (body.color, body.accent),
+                );
+                Placed::text(item, buffer, marker)
+            }
+        }
+    }
+
+    /// A figure scaled to fit its share of the body; if it cannot be read, its alt text (with
+    /// a warning).
+    fn place_figure(
+        &mut self,
+        item: Item,
+        marker: Option<Buffer>,
+        (path, alt): (&std::path::Path, &str),
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> Placed {
+        let max_h = body.height * self.image_share;
+        match crate::media::fit(path, width, max_h, self.fs.db()) {
+            Ok(img) => Placed::picture(item, img, marker),
+            Err(e) => {
+                self.warnings.push(format!(
+                    "image {} cannot be drawn ({e:#}); its alt text is shown instead",
+                    path.display()
+                ));
+                let spans = [Span {
+                    text: format!("[{alt}]"),
+                    italic: true,
+                    ..Span::default()
+                }];
+                let buffer = self.text_buffer(
+                    &spans,
+                    size,
+                    body.line_height,
+                    width,
+                    self.align(body.align),
+                    (body.color, body.accent),
+                );
+                Placed::text(item, buffer, marker)
             }
         }
     }

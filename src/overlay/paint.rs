@@ -26,8 +26,6 @@ impl Draw<'_> {
         if let Some((picture, x)) = &self.side {
             image::imageops::replace(&mut image, picture, *x as i64, 0);
         }
-        let mut boxes = Vec::new();
-        let panel = &spec.panel;
         let words = placed.iter().map(|p| p.item.words()).sum::<usize>()
             + if continued {
                 0
@@ -35,7 +33,32 @@ impl Draw<'_> {
                 slide.title.split_whitespace().count()
             };
         let readings = placed.iter().map(|p| p.item.reading()).collect();
+        let mut boxes = self.draw_titles(&mut image, spec, meta, slide, continued);
+        if let Some(extent) = self.draw_body(&mut image, &spec.body, placed, size) {
+            boxes.push(self.text_box(extent, spec.body.color, &spec.panel));
+        }
+        Page {
+            image,
+            boxes,
+            continued,
+            words,
+            readings,
+            body_size: size,
+        }
+    }
 
+    /// The page's title (marked as continued on follow-on pages) and, on the title slide, its
+    /// subtitle box; the text boxes they fill.
+    fn draw_titles(
+        &mut self,
+        image: &mut RgbaImage,
+        spec: &Spec,
+        meta: &Meta,
+        slide: &Slide,
+        continued: bool,
+    ) -> Vec<TextBox> {
+        let mut boxes = Vec::new();
+        let panel = &spec.panel;
         let title = page_title(meta, slide, continued);
         if !title.trim().is_empty() {
             let spans = [Span {
@@ -43,7 +66,7 @@ impl Draw<'_> {
                 bold: spec.title.bold,
                 ..Span::default()
             }];
-            if let Some(b) = self.draw_box(&mut image, &spec.title, &spans) {
+            if let Some(b) = self.draw_box(image, &spec.title, &spans) {
                 boxes.push(self.text_box(b, spec.title.color, panel));
             }
         }
@@ -56,23 +79,28 @@ impl Draw<'_> {
                         bold: sub.bold,
                         ..Span::default()
                     }];
-                    if let Some(b) = self.draw_box(&mut image, sub, &spans) {
+                    if let Some(b) = self.draw_box(image, sub, &spans) {
                         boxes.push(self.text_box(b, sub.color, panel));
                     }
                 }
             }
         }
+        boxes
+    }
 
-        let body = &spec.body;
+    /// The body's items stacked from its top, each clipped to the body box; the extent of
+    /// what was drawn (for the panel), if anything was.
+    fn draw_body(
+        &mut self,
+        image: &mut RgbaImage,
+        body: &BodySpec,
+        placed: Vec<Placed>,
+        size: f32,
+    ) -> Option<(f32, f32, f32, f32)> {
         let gap = body.gap * size;
         let mut y = body.y;
         let mut extent: Option<(f32, f32, f32, f32)> = None;
-        let clip = ClipRect {
-            x0: body.x.max(0.0),
-            y0: body.y.max(0.0),
-            x1: (body.x + body.width).min(self.width as f32),
-            y1: (body.y + body.height).min(self.height as f32),
-        };
+        let clip = self.body_clip(body);
         for (i, p) in placed.into_iter().enumerate() {
             if i > 0 {
                 y += gap;
@@ -82,100 +110,118 @@ impl Draw<'_> {
                 Direction::Ltr => (body.x + indent, body.x + body.width),
                 Direction::Rtl => (body.x, body.x + body.width - indent),
             };
-            // Text extent, for the panel.
-            let (tx0, tx1) = match (self.align(body.align), &p.item.kind) {
-                (_, ItemKind::Code { .. }) => (x0, x1),
-                (Align::Center, _) => {
-                    let pad = ((x1 - x0 - p.line_width) / 2.0).max(0.0);
-                    (x0 + pad, x1 - pad)
-                }
-                (Align::Left, _) => (x0, (x0 + p.line_width).min(x1)),
-                _ => ((x1 - p.line_width).max(x0), x1),
-            };
-            let mx = if p.marker.is_some() {
-                body.indent * size
-            } else {
-                0.0
-            };
-            let (ex0, ex1) = match self.dir {
-                Direction::Ltr => (tx0 - mx, tx1),
-                Direction::Rtl => (tx0, tx1 + mx),
-            };
+            let (ex0, ex1) = self.text_extent(&p, (x0, x1), body, size);
             let bottom = (y + p.height).min(clip.y1);
             extent = Some(match extent {
                 None => (ex0, y, ex1, bottom),
                 Some((a, b, c, _)) => (a.min(ex0), b, c.max(ex1), bottom),
             });
-            if p.item.quote {
-                let bar = (size * 0.12).max(3.0);
-                let bx = match self.dir {
-                    Direction::Ltr => x0 - body.indent * size * 0.6,
-                    Direction::Rtl => x1 + body.indent * size * 0.6 - bar,
-                };
-                fill_rect(&mut image, bx, y, bar, p.height, body.accent, 1.0, &clip);
-            }
-            if let Some(marker) = &p.marker {
-                let mw = body.indent * size;
-                let mx = match self.dir {
-                    Direction::Ltr => x0 - mw,
-                    Direction::Rtl => x1 + mw * 0.15,
-                };
-                let mut m = marker.clone();
-                self.draw_buffer(&mut image, &mut m, mx, y + p.pad, body.accent, &clip);
-            }
-            if let Some(table) = p.table {
-                self.draw_table(&mut image, table, (x0, x1), y, body, &clip);
-                y += p.height;
-                continue;
-            }
-            match (&p.item.kind, p.buffer, p.image) {
-                (ItemKind::Code { .. }, Some(mut buffer), _) => {
-                    fill_rect(
-                        &mut image,
-                        x0,
-                        y,
-                        x1 - x0,
-                        p.height,
-                        body.code_background,
-                        0.9,
-                        &clip,
-                    );
-                    self.draw_buffer(
-                        &mut image,
-                        &mut buffer,
-                        x0 + p.pad,
-                        y + p.pad,
-                        body.color,
-                        &clip,
-                    );
-                }
-                (_, Some(mut buffer), _) => {
-                    self.draw_buffer(&mut image, &mut buffer, x0, y, body.color, &clip);
-                    draw_formulas(&mut image, &buffer, &p.formulas, x0, y, &clip);
-                }
-                (_, None, Some(img)) => {
-                    // A figure stands in the middle of the body; inside a list, at its start.
-                    let ix = match (p.item.depth, self.dir) {
-                        (0, _) => x0 + ((x1 - x0) - img.width() as f32).max(0.0) / 2.0,
-                        (_, Direction::Ltr) => x0,
-                        (_, Direction::Rtl) => x1 - img.width() as f32,
-                    };
-                    blit(&mut image, &img, ix, y, &clip);
-                }
-                _ => {}
-            }
-            y += p.height;
+            let height = p.height;
+            self.draw_item(image, p, (x0, x1), y, body, size);
+            y += height;
         }
-        if let Some((x0, y0, x1, y1)) = extent {
-            boxes.push(self.text_box((x0, y0, x1, y1), body.color, panel));
+        extent
+    }
+
+    /// Where an item's text runs across `x0..x1`, its marker included (for the panel).
+    fn text_extent(
+        &self,
+        p: &Placed,
+        (x0, x1): (f32, f32),
+        body: &BodySpec,
+        size: f32,
+    ) -> (f32, f32) {
+        let (tx0, tx1) = match (self.align(body.align), &p.item.kind) {
+            (_, ItemKind::Code { .. }) => (x0, x1),
+            (Align::Center, _) => {
+                let pad = ((x1 - x0 - p.line_width) / 2.0).max(0.0);
+                (x0 + pad, x1 - pad)
+            }
+            (Align::Left, _) => (x0, (x0 + p.line_width).min(x1)),
+            _ => ((x1 - p.line_width).max(x0), x1),
+        };
+        let mx = if p.marker.is_some() {
+            body.indent * size
+        } else {
+            0.0
+        };
+        match self.dir {
+            Direction::Ltr => (tx0 - mx, tx1),
+            Direction::Rtl => (tx0, tx1 + mx),
         }
-        Page {
-            image,
-            boxes,
-            continued,
-            words,
-            readings,
-            body_size: size,
+    }
+
+    /// The body box, within the frame: nothing of the body is drawn outside it.
+    fn body_clip(&self, body: &BodySpec) -> ClipRect {
+        ClipRect {
+            x0: body.x.max(0.0),
+            y0: body.y.max(0.0),
+            x1: (body.x + body.width).min(self.width as f32),
+            y1: (body.y + body.height).min(self.height as f32),
+        }
+    }
+
+    /// One item at `y` across `x0..x1` (at type size `size`): its quote bar and marker, then
+    /// its table, code (on its background), text (with inline formulas) or picture.
+    fn draw_item(
+        &mut self,
+        image: &mut RgbaImage,
+        p: Placed,
+        (x0, x1): (f32, f32),
+        y: f32,
+        body: &BodySpec,
+        size: f32,
+    ) {
+        let clip = self.body_clip(body);
+        if p.item.quote {
+            let bar = (size * 0.12).max(3.0);
+            let bx = match self.dir {
+                Direction::Ltr => x0 - body.indent * size * 0.6,
+                Direction::Rtl => x1 + body.indent * size * 0.6 - bar,
+            };
+            fill_rect(image, bx, y, bar, p.height, body.accent, 1.0, &clip);
+        }
+        if let Some(marker) = &p.marker {
+            let mw = body.indent * size;
+            let mx = match self.dir {
+                Direction::Ltr => x0 - mw,
+                Direction::Rtl => x1 + mw * 0.15,
+            };
+            let mut m = marker.clone();
+            self.draw_buffer(image, &mut m, mx, y + p.pad, body.accent, &clip);
+        }
+        if let Some(table) = p.table {
+            self.draw_table(image, table, (x0, x1), y, body, &clip);
+            return;
+        }
+        match (&p.item.kind, p.buffer, p.image) {
+            (ItemKind::Code { .. }, Some(mut buffer), _) => {
+                fill_rect(
+                    image,
+                    x0,
+                    y,
+                    x1 - x0,
+                    p.height,
+                    body.code_background,
+                    0.9,
+                    &clip,
+                );
+                self.draw_buffer(image, &mut buffer, x0 + p.pad, y + p.pad, body.color, &clip);
+            }
+            (_, Some(mut buffer), _) => {
+                self.draw_buffer(image, &mut buffer, x0, y, body.color, &clip);
+                draw_formulas(image, &buffer, &p.formulas, x0, y, &clip);
+            }
+            (_, None, Some(img)) => {
+                // A figure stands in the middle of the body; inside a list, at its start.
+                let ix = match (p.item.depth, self.dir) {
+                    (0, _) => x0 + ((x1 - x0) - img.width() as f32).max(0.0) / 2.0,
+                    (_, Direction::Ltr) => x0,
+                    (_, Direction::Rtl) => x1 - img.width() as f32,
+                };
+                blit(image, &img, ix, y, &clip);
+            }
+            _ => {}
         }
     }
 

@@ -44,68 +44,12 @@ pub fn write(
     } else {
         TIMESCALE
     };
-    let per_ms = u64::from(timescale / 1000);
-    let config = mp4::Mp4Config {
-        major_brand: fourcc(b"isom"),
-        minor_version: 512,
-        compatible_brands: vec![
-            fourcc(b"isom"),
-            fourcc(b"iso2"),
-            fourcc(b"avc1"),
-            fourcc(b"mp41"),
-        ],
-        timescale,
-    };
-    let mut writer = mp4::Mp4Writer::write_start(Cursor::new(Vec::new()), &config)?;
-    writer.add_track(&mp4::TrackConfig {
-        track_type: mp4::TrackType::Video,
-        timescale,
-        language: "und".into(),
-        media_conf: mp4::MediaConfig::AvcConfig(mp4::AvcConfig {
-            width: u16::try_from(settings.width)?,
-            height: u16::try_from(settings.height)?,
-            seq_param_set: first.slide.sps.clone(),
-            pic_param_set: first.slide.pps.clone(),
-        }),
-    })?;
-    if let Some(audio) = audio {
-        // Not `TrackConfig::from(AacConfig)`: it forces a timescale of 1000.
-        writer.add_track(&mp4::TrackConfig {
-            track_type: mp4::TrackType::Audio,
-            timescale: AUDIO_RATE,
-            language: "und".into(),
-            media_conf: mp4::MediaConfig::AacConfig(mp4::AacConfig {
-                bitrate: audio.bitrate,
-                profile: mp4::AudioObjectType::AacLowComplexity,
-                freq_index: mp4::SampleFreqIndex::Freq22050,
-                chan_conf: mp4::ChannelConfig::Mono,
-            }),
-        })?;
-    }
-    // Video samples: (start, duration, sync, bytes) in the movie timescale.
-    let mut video = Vec::with_capacity(stills.len() + 1);
+    let mut writer = start(settings, first.slide, audio, timescale)?;
     let hold_picture = super::skip::hold_picture(&first.slide.sps, &first.slide.pps)?;
-    let mut time = 0u64;
-    let last = stills.len() - 1;
-    for (i, still) in stills.iter().enumerate() {
-        let duration = still.duration_ms.max(1);
-        let (shown, hold) = if i == last && duration > 2 * HOLD_MS {
-            (duration - HOLD_MS, HOLD_MS)
-        } else if i == last {
-            (duration.div_ceil(2), duration / 2)
-        } else {
-            (duration, 0)
-        };
-        let shown = u64::from(shown) * per_ms;
-        video.push((time, shown, true, &still.slide.picture));
-        time += shown;
-        if hold > 0 {
-            let hold = u64::from(hold) * per_ms;
-            video.push((time, hold, false, &hold_picture));
-            time += hold;
-        }
-    }
-    let video_duration = time;
+    let video = video_samples(stills, u64::from(timescale / 1000), &hold_picture);
+    let video_duration = video
+        .last()
+        .map_or(0, |(start, duration, ..)| start + duration);
     // Interleave the two tracks by time, so a player reading the file in order has both.
     let audio_frames = audio.map_or(&[][..], |a| &a.frames[..]);
     let (mut v, mut a) = (0, 0);
@@ -146,6 +90,84 @@ pub fn write(
         bytes = edit_audio(&bytes, audio.priming, presented, video_duration)?;
     }
     fast_start(&bytes)
+}
+
+/// An MP4 writer in memory with its video track (and the speech track, when there is one).
+fn start(
+    settings: &EncoderSettings,
+    first: &EncodedSlide,
+    audio: Option<&AudioTrack>,
+    timescale: u32,
+) -> Result<mp4::Mp4Writer<Cursor<Vec<u8>>>> {
+    let config = mp4::Mp4Config {
+        major_brand: fourcc(b"isom"),
+        minor_version: 512,
+        compatible_brands: vec![
+            fourcc(b"isom"),
+            fourcc(b"iso2"),
+            fourcc(b"avc1"),
+            fourcc(b"mp41"),
+        ],
+        timescale,
+    };
+    let mut writer = mp4::Mp4Writer::write_start(Cursor::new(Vec::new()), &config)?;
+    writer.add_track(&mp4::TrackConfig {
+        track_type: mp4::TrackType::Video,
+        timescale,
+        language: "und".into(),
+        media_conf: mp4::MediaConfig::AvcConfig(mp4::AvcConfig {
+            width: u16::try_from(settings.width)?,
+            height: u16::try_from(settings.height)?,
+            seq_param_set: first.sps.clone(),
+            pic_param_set: first.pps.clone(),
+        }),
+    })?;
+    if let Some(audio) = audio {
+        // Not `TrackConfig::from(AacConfig)`: it forces a timescale of 1000.
+        writer.add_track(&mp4::TrackConfig {
+            track_type: mp4::TrackType::Audio,
+            timescale: AUDIO_RATE,
+            language: "und".into(),
+            media_conf: mp4::MediaConfig::AacConfig(mp4::AacConfig {
+                bitrate: audio.bitrate,
+                profile: mp4::AudioObjectType::AacLowComplexity,
+                freq_index: mp4::SampleFreqIndex::Freq22050,
+                chan_conf: mp4::ChannelConfig::Mono,
+            }),
+        })?;
+    }
+    Ok(writer)
+}
+
+/// The video samples, `(start, duration, sync, bytes)` in the movie timescale (`per_ms` units
+/// a millisecond): one per still, the last one's time shared with a closing hold sample.
+fn video_samples<'a>(
+    stills: &[Still<'a>],
+    per_ms: u64,
+    hold_picture: &'a [u8],
+) -> Vec<(u64, u64, bool, &'a [u8])> {
+    let mut video = Vec::with_capacity(stills.len() + 1);
+    let mut time = 0u64;
+    let last = stills.len().saturating_sub(1);
+    for (i, still) in stills.iter().enumerate() {
+        let duration = still.duration_ms.max(1);
+        let (shown, hold) = if i == last && duration > 2 * HOLD_MS {
+            (duration - HOLD_MS, HOLD_MS)
+        } else if i == last {
+            (duration.div_ceil(2), duration / 2)
+        } else {
+            (duration, 0)
+        };
+        let shown = u64::from(shown) * per_ms;
+        video.push((time, shown, true, &still.slide.picture[..]));
+        time += shown;
+        if hold > 0 {
+            let hold = u64::from(hold) * per_ms;
+            video.push((time, hold, false, hold_picture));
+            time += hold;
+        }
+    }
+    video
 }
 
 /// Gives the audio track (the second `trak`) an edit list that skips the encoder's priming
