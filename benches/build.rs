@@ -24,16 +24,12 @@ use std::time::Instant;
 
 use image::RgbImage;
 use lecturegen::background::{self, Backend, Gradient};
-use lecturegen::config::Config;
-use lecturegen::content::{self, LoadOptions};
-use lecturegen::fonts::Fonts;
 use lecturegen::frame;
-use lecturegen::overlay::{self, Renderer};
+use lecturegen::overlay;
 use lecturegen::site;
-use lecturegen::templates::Templates;
 use lecturegen::video::{self, EncoderSettings};
 
-use common::{exe, median};
+use common::{exe, median, Stages};
 
 const SLIDES: usize = 10;
 const SECONDS: u32 = 5;
@@ -103,35 +99,16 @@ fn nasm_built() -> bool {
 /// Each stage alone, one thread, ms per slide (median over the slides of the median of 3
 /// runs); returns the composed frames.
 fn stages(course: &Path) -> Vec<RgbImage> {
-    let config = Config::load(course).expect("config");
-    let fonts = Fonts::load(&config.fonts, course);
-    let templates = Templates::load(&course.join("templates")).expect("templates");
-    let renderer = Renderer {
-        fonts: &fonts,
-        templates: &templates,
-        theme: &config.theme,
-        width: 1920,
-        height: 1080,
-        max_words: config.layout.max_words_per_page,
-    };
+    let stages = Stages::load(course);
+    let config = &stages.config;
+    let renderer = stages.renderer(&config.theme);
     let backend = Gradient::of_theme(&config.theme);
     let settings = EncoderSettings {
         width: 1920,
         height: 1080,
         qp: config.video.qp,
     };
-    let options = LoadOptions {
-        course_root: course.to_path_buf(),
-        allow_html: false,
-        default_seed: config.build.seed,
-        default_lang: "en".into(),
-        default_author: String::new(),
-        max_words_per_page: config.layout.max_words_per_page,
-        shared_front_matter: false,
-    };
-    let sources = content::discover(&course.join("content"), course, &content::Selection::All)
-        .expect("content");
-    let lecture = content::load(&sources[0], &options).expect("lecture");
+    let lecture = stages.lectures().swap_remove(0);
     let time = |f: &mut dyn FnMut()| {
         let mut runs = Vec::new();
         for _ in 0..3 {

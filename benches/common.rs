@@ -96,3 +96,62 @@ pub fn copy(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A course's slide stages loaded as a build loads them: its configuration, fonts and
+/// templates, for the benches that time the stages alone.
+pub struct Stages {
+    pub root: std::path::PathBuf,
+    pub config: lecturegen::config::Config,
+    pub fonts: lecturegen::fonts::Fonts,
+    pub templates: lecturegen::templates::Templates,
+}
+
+impl Stages {
+    /// The stages of the course at `root`.
+    pub fn load(root: &Path) -> Self {
+        let config = lecturegen::config::Config::load(root).expect("config");
+        Self {
+            root: root.to_path_buf(),
+            fonts: lecturegen::fonts::Fonts::load(&config.fonts, root),
+            templates: lecturegen::templates::Templates::load(&root.join("templates"))
+                .expect("templates"),
+            config,
+        }
+    }
+
+    /// The overlay renderer of 1920x1080 frames in `theme`.
+    pub fn renderer<'a>(
+        &'a self,
+        theme: &'a lecturegen::config::ThemeConfig,
+    ) -> lecturegen::overlay::Renderer<'a> {
+        lecturegen::overlay::Renderer {
+            fonts: &self.fonts,
+            templates: &self.templates,
+            theme,
+            width: 1920,
+            height: 1080,
+            max_words: self.config.layout.max_words_per_page,
+        }
+    }
+
+    /// Every lecture of the course's content folder, read as its own site reads them.
+    pub fn lectures(&self) -> Vec<lecturegen::content::Lecture> {
+        use lecturegen::content;
+        let config = &self.config;
+        let options = content::LoadOptions {
+            course_root: self.root.clone(),
+            allow_html: config.build.allow_html,
+            default_seed: config.build.seed,
+            default_lang: config.course.lang.clone(),
+            default_author: config.course.author.clone(),
+            max_words_per_page: config.layout.max_words_per_page,
+            shared_front_matter: false,
+        };
+        let selection = content::Selection::All;
+        content::discover(&self.root.join("content"), &self.root, &selection)
+            .expect("content")
+            .iter()
+            .map(|s| content::load(s, &options).expect("lecture"))
+            .collect()
+    }
+}

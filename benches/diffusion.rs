@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench diffusion` prints seconds and peak RSS per part; `-- --xl` adds the
 //! 1024x1024 parts (SDXL UNet step, VAE decode in tiles), to show what 1024 px needs.
-//! `benches/bench_diffusers.py` runs the same parts in PyTorch + diffusers for the ratio.
+//! `scripts/bench_diffusers.py` runs the same parts in PyTorch + diffusers for the ratio.
 //!
 //! First, the built-in model: one whole 1920x1080 background (its default sampler, decode,
 //! dither), its sampling alone, and as the anchor the `none` backend's gradient at the
@@ -93,7 +93,7 @@ fn main() {
         candle / ours
     );
     println!(
-        "PyTorch on the same parts: benches/bench_diffusers.py {:.3} {:.3} {:.3}",
+        "PyTorch on the same parts: scripts/bench_diffusers.py {:.3} {:.3} {:.3}",
         seconds.get(&("clip-ours", 0)).copied().unwrap_or(f64::NAN),
         seconds.get(&("unet-ours", 0)).copied().unwrap_or(f64::NAN),
         seconds.get(&("vae-ours", 64)).copied().unwrap_or(f64::NAN)

@@ -2,6 +2,7 @@
 //! cold build with and without narration, and save -> new MP4 for a one-sentence notes edit
 //! under `watch`. Needs espeak-ng (`apt-get install espeak-ng`).
 
+#[allow(dead_code)]
 mod common;
 
 use std::path::PathBuf;

@@ -3,53 +3,33 @@
 //! the same run, the H.264 encode of the same frames. Writes a contact sheet of the sample
 //! course's slides (dark theme) to `output/contact-sheet.png`.
 
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::{median, Stages};
 use image::RgbImage;
 use lecturegen::background::{self, Gradient};
 use lecturegen::cache::Cache;
-use lecturegen::config::{Config, ThemeConfig, THEMES};
-use lecturegen::content::{self, LoadOptions};
-use lecturegen::fonts::Fonts;
+use lecturegen::config::{ThemeConfig, THEMES};
 use lecturegen::frame;
-use lecturegen::overlay::{self, Renderer};
-use lecturegen::templates::Templates;
+use lecturegen::overlay;
 use lecturegen::video::{self, EncoderSettings};
 
 const RUNS: usize = 5;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let config = Config::load(&root).expect("config");
-    let fonts = Fonts::load(&config.fonts, &root);
-    let templates = Templates::load(&root.join("templates")).expect("templates");
+    let stages = Stages::load(&root);
     let work = std::env::temp_dir().join(format!("lecturegen-slides-bench-{}", std::process::id()));
     let cache = Cache::new(work.join("cache"));
-    let options = LoadOptions {
-        course_root: root.clone(),
-        allow_html: false,
-        default_seed: 0,
-        default_lang: "en".into(),
-        default_author: String::new(),
-        max_words_per_page: 70,
-        shared_front_matter: false,
-    };
-    let lectures: Vec<_> =
-        content::discover(&root.join("content"), &root, &content::Selection::All)
-            .expect("content")
-            .iter()
-            .map(|s| content::load(s, &options).expect("lecture"))
-            .collect();
+    let lectures = stages.lectures();
     let encoder = EncoderSettings {
         width: 1920,
         height: 1080,
-        qp: config.video.qp,
+        qp: stages.config.video.qp,
     };
     println!(
         "per slide at 1920x1080, median of {RUNS} runs, sample course ({} lectures)",
@@ -62,14 +42,7 @@ fn main() {
     let mut sheet_frames = Vec::new();
     for name in THEMES {
         let theme = ThemeConfig::preset(name).expect("theme");
-        let renderer = Renderer {
-            fonts: &fonts,
-            templates: &templates,
-            theme: &theme,
-            width: 1920,
-            height: 1080,
-            max_words: 70,
-        };
+        let renderer = stages.renderer(&theme);
         let backend = Gradient::of_theme(&theme);
         let (mut overlay_ms, mut compose_ms, mut total_ms, mut encode_ms) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -12,22 +12,23 @@
 //! course. ffmpeg comes from Debian (`apt-get install ffmpeg`); without it only our figures are
 //! printed.
 
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use common::Stages;
 use image::RgbImage;
 use lecturegen::background::{self, Gradient};
 use lecturegen::cache::Cache;
 use lecturegen::config::Config;
-use lecturegen::content::{self, LoadOptions};
-use lecturegen::fonts::Fonts;
 use lecturegen::frame;
-use lecturegen::overlay::{self, Renderer};
+use lecturegen::overlay;
 use lecturegen::pipeline::build;
 use lecturegen::project::Project;
 use lecturegen::report::Silent;
-use lecturegen::templates::Templates;
 use lecturegen::video::{self, EncoderSettings, Still};
 use rayon::prelude::*;
 
@@ -142,33 +143,12 @@ fn main() {
 
 /// Slides of the sample course as 1920x1080 frames on the `none` background.
 fn sample_frames(root: &Path, work: &Path) -> Vec<RgbImage> {
-    let config = Config::load(root).expect("config");
-    let fonts = Fonts::load(&config.fonts, root);
-    let templates = Templates::load(&root.join("templates")).expect("templates");
-    let renderer = Renderer {
-        fonts: &fonts,
-        templates: &templates,
-        theme: &config.theme,
-        width: 1920,
-        height: 1080,
-        max_words: 70,
-    };
-    let backend = Gradient::of_theme(&config.theme);
+    let stages = Stages::load(root);
+    let renderer = stages.renderer(&stages.config.theme);
+    let backend = Gradient::of_theme(&stages.config.theme);
     let cache = Cache::new(work.join("cache"));
-    let options = LoadOptions {
-        course_root: root.to_path_buf(),
-        allow_html: false,
-        default_seed: 0,
-        default_lang: "en".into(),
-        default_author: String::new(),
-        max_words_per_page: 70,
-        shared_front_matter: false,
-    };
     let mut frames = Vec::new();
-    for source in
-        content::discover(&root.join("content"), root, &content::Selection::All).expect("content")
-    {
-        let lecture = content::load(&source, &options).expect("lecture");
+    for lecture in stages.lectures() {
         for slide in &lecture.slides {
             let pages = overlay::render(&renderer, &lecture.meta, slide).expect("overlay");
             let request = background::request(&lecture.meta, slide, 1920, 1080);

@@ -8,6 +8,7 @@
 //! redraw and re-encode the whole deck (`lecturegen build` with the encoded-slide cache and
 //! slide keys emptied; backgrounds still cached). Also: a no-op rebuild of the sample course.
 
+#[allow(dead_code)]
 mod common;
 
 use std::path::{Path, PathBuf};

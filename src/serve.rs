@@ -20,11 +20,11 @@ use anyhow::{Context, Result};
 use sha1::{Digest, Sha1};
 
 /// Where pages open their live-reload websocket.
-pub const LIVE_PATH: &str = "/__lecturegen/live";
+const LIVE_PATH: &str = "/__lecturegen/live";
 /// Longest request head accepted (request line + headers).
-pub const MAX_HEAD: usize = 16 * 1024;
+const MAX_HEAD: usize = 16 * 1024;
 /// Connections served at once; more get 503.
-pub const MAX_CONNECTIONS: usize = 64;
+const MAX_CONNECTIONS: usize = 64;
 
 /// The script added to every served page.
 const LIVE_SCRIPT: &str = include_str!("live.js");
@@ -63,11 +63,6 @@ impl Live {
         if let Ok(mut clients) = self.0.clients.lock() {
             clients.retain_mut(|client| send_text(client, &message).is_ok());
         }
-    }
-
-    /// Open live-reload connections.
-    pub fn clients(&self) -> usize {
-        self.0.clients.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     fn current(&self) -> String {
@@ -125,20 +120,20 @@ pub fn spawn(
 
 /// A parsed request head.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
+struct Request {
     /// `GET`, `HEAD`, ...
-    pub method: String,
+    method: String,
     /// The request target as sent (`/a/b.mp4?v=1`).
-    pub target: String,
+    target: String,
     /// HTTP/1.0 or HTTP/1.1.
-    pub version: String,
+    version: String,
     /// Header names lower-cased.
-    pub headers: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
 }
 
 impl Request {
     /// The first header named `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -156,7 +151,7 @@ impl Request {
 }
 
 /// Parses a request head (without the blank line). `Err` carries the status to answer.
-pub fn parse_head(head: &str) -> std::result::Result<Request, u16> {
+fn parse_head(head: &str) -> std::result::Result<Request, u16> {
     let mut lines = head.split("\r\n");
     let line = lines.next().ok_or(400u16)?;
     let mut parts = line.split(' ');
@@ -189,7 +184,7 @@ pub fn parse_head(head: &str) -> std::result::Result<Request, u16> {
 
 /// What a request target names under `root`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+enum Target {
     /// A file inside `root`.
     File(PathBuf),
     /// A folder named without its final `/`: redirect so relative links work.
@@ -201,7 +196,7 @@ pub enum Target {
 /// Maps a request target to a file under `root` (which must be canonical). Refuses anything
 /// that could leave `root`: `..` or `.` segments (plain or percent-encoded), backslashes, NUL,
 /// targets not starting with `/`, and symlinks whose target lies outside.
-pub fn resolve(root: &Path, target: &str) -> Target {
+fn resolve(root: &Path, target: &str) -> Target {
     let path = target.split(['?', '#']).next().unwrap_or("");
     if !path.starts_with('/') {
         return Target::Status(400);
@@ -249,7 +244,7 @@ fn strict_percent_decode(text: &str) -> Option<String> {
 
 /// A byte range of a file of `len` bytes asked for by a `Range` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Range {
+enum Range {
     /// The whole file (no header, or one this server does not honour, such as several ranges).
     Full,
     /// Bytes `start..=end`.
@@ -259,7 +254,7 @@ pub enum Range {
 }
 
 /// Parses `Range: bytes=a-b`, `bytes=a-` and `bytes=-n`.
-pub fn parse_range(header: Option<&str>, len: u64) -> Range {
+fn parse_range(header: Option<&str>, len: u64) -> Range {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
         return Range::Full;
     };
@@ -305,7 +300,7 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// Adds the live-reload script to a page, before `</body>` when there is one.
-pub fn inject_live_script(html: &str) -> String {
+fn inject_live_script(html: &str) -> String {
     let script = format!("<script>{LIVE_SCRIPT}</script>\n");
     match html.to_ascii_lowercase().rfind("</body>") {
         Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
@@ -551,7 +546,7 @@ fn upgrade(stream: &mut TcpStream, request: &Request) -> std::io::Result<()> {
 }
 
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`.
-pub fn websocket_accept(key: &str) -> String {
+fn websocket_accept(key: &str) -> String {
     let mut sha = Sha1::new();
     sha.update(key.trim().as_bytes());
     sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
@@ -595,4 +590,111 @@ fn send_text(stream: &mut TcpStream, text: &str) -> std::io::Result<()> {
     frame.extend_from_slice(payload);
     stream.write_all(&frame)?;
     stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use lecturegen_testkit::Scratch;
+
+    use super::*;
+
+    #[test]
+    fn resolve_never_leaves_the_output_folder() {
+        let course = Scratch::new();
+        course.file("output/a/index.html", "<p>a</p>");
+        course.file("output/a/lecture.mp4", "video");
+        course.file("output/a/.lecturegen-tmp-1-lecture.mp4", "half a video");
+        course.file("secret.txt", "secret");
+        let root = course.path("output").canonicalize().unwrap();
+        std::os::unix::fs::symlink(course.path("secret.txt"), root.join("link.txt")).unwrap();
+        std::os::unix::fs::symlink(course.path("."), root.join("up")).unwrap();
+        let r = |t: &str| resolve(&root, t);
+        assert_eq!(
+            r("/a/lecture.mp4"),
+            Target::File(root.join("a/lecture.mp4"))
+        );
+        assert_eq!(
+            r("/a/lecture.mp4?v=123"),
+            Target::File(root.join("a/lecture.mp4"))
+        );
+        assert_eq!(r("/a/"), Target::File(root.join("a/index.html")));
+        assert_eq!(
+            r("/a%2Flecture.mp4"),
+            Target::File(root.join("a/lecture.mp4"))
+        );
+        assert_eq!(r("/a"), Target::Redirect("/a/".into()));
+        for (target, status) in [
+            ("/../secret.txt", 403),
+            ("/a/../../secret.txt", 403),
+            ("/%2e%2e/secret.txt", 403),
+            ("/%2E%2E%2Fsecret.txt", 403),
+            ("/a/%2e%2e/%2e%2e/secret.txt", 403),
+            ("/./a/index.html", 403),
+            ("/a\\..\\..\\secret.txt", 400),
+            ("/a%5c..%5c..%5csecret.txt", 400),
+            ("/a/index.html%00.mp4", 400),
+            ("/%zz", 400),
+            ("/%ff", 400),
+            ("secret.txt", 400),
+            ("http://example.com/a/index.html", 400),
+            ("//etc/passwd", 404),
+            ("/link.txt", 403),
+            ("/up/secret.txt", 403),
+            ("/missing.mp4", 404),
+            ("/a/.lecturegen-tmp-1-lecture.mp4", 404),
+            ("/a/%2Electuregen-tmp-1-lecture.mp4", 404),
+        ] {
+            assert_eq!(r(target), Target::Status(status), "{target}");
+        }
+    }
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range(None, 100), Range::Full);
+        assert_eq!(parse_range(Some("bytes=0-9"), 100), Range::Part(0, 9));
+        assert_eq!(parse_range(Some("bytes=90-"), 100), Range::Part(90, 99));
+        assert_eq!(parse_range(Some("bytes=90-500"), 100), Range::Part(90, 99));
+        assert_eq!(parse_range(Some("bytes=-10"), 100), Range::Part(90, 99));
+        assert_eq!(parse_range(Some("bytes=-500"), 100), Range::Part(0, 99));
+        assert_eq!(parse_range(Some("bytes=100-"), 100), Range::Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=-0"), 100), Range::Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=0-0"), 0), Range::Unsatisfiable);
+        // Several ranges, reversed or garbled ones: the whole file, as the RFC allows.
+        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Range::Full);
+        assert_eq!(parse_range(Some("bytes=9-3"), 100), Range::Full);
+        assert_eq!(parse_range(Some("bytes=x-y"), 100), Range::Full);
+        assert_eq!(parse_range(Some("items=0-1"), 100), Range::Full);
+    }
+
+    #[test]
+    fn request_heads_are_parsed_strictly() {
+        let ok = parse_head("GET /a HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1").unwrap();
+        assert_eq!(ok.method, "GET");
+        assert_eq!(ok.header("range"), Some("bytes=0-1"));
+        assert_eq!(ok.header("host"), Some("x"));
+        for bad in [
+            "",
+            "GET",
+            "GET /a",
+            "GET /a HTTP/2.0",
+            "get /a HTTP/1.1",
+            "GET /a HTTP/1.1 extra",
+            "GET /a HTTP/1.1\r\nno colon",
+            "GET /a HTTP/1.1\r\nBad Name: x",
+        ] {
+            assert_eq!(parse_head(bad), Err(400), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn websocket_accept_matches_rfc_6455_and_pages_get_the_script() {
+        assert_eq!(
+            websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        let page = inject_live_script("<html><body><p>x</p></BODY></html>");
+        assert!(page.find("<script>").unwrap() < page.find("</BODY>").unwrap());
+        assert!(page.contains("/__lecturegen/live"));
+        assert!(inject_live_script("<p>bare</p>").ends_with("</script>\n"));
+    }
 }

@@ -32,7 +32,7 @@ pub enum Change {
 }
 
 /// Editor scratch files and hidden files: swap files, backups, autosaves, our own temp files.
-pub fn is_scratch(name: &str) -> bool {
+fn is_scratch(name: &str) -> bool {
     name.starts_with('.')
         || name.ends_with('~')
         || (name.starts_with('#') && name.ends_with('#'))
@@ -46,7 +46,7 @@ pub fn is_scratch(name: &str) -> bool {
 /// What `path` means, or `None` when the build does not read it (output, cache, scratch files,
 /// hidden folders, anything outside the course, and any file in the course that no lecture
 /// reads: a log file written beside the notes must not trigger a rebuild that writes the log).
-pub fn classify(path: &Path, layout: &Paths) -> Option<Change> {
+fn classify(path: &Path, layout: &Paths) -> Option<Change> {
     if path == layout.config || path == layout.lexicon {
         return Some(Change::Config);
     }
@@ -313,5 +313,139 @@ fn paths_of(event: notify::Result<notify::Event>) -> Vec<PathBuf> {
             tracing::warn!("file watcher: {e}");
             e.paths
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn layout() -> Paths {
+        let root = PathBuf::from("/c");
+        Paths {
+            config: root.join("lecturegen.toml"),
+            lexicon: root.join("lexicon.toml"),
+            content: root.join("content"),
+            templates: root.join("templates"),
+            fonts: vec![root.join("fonts")],
+            output: root.join("output"),
+            cache: root.join(".lecturegen"),
+            ignored: vec![root.join("public")],
+            pages_only: false,
+            reads: Default::default(),
+            root,
+        }
+    }
+
+    #[test]
+    fn classifies_each_kind_of_path() {
+        let l = layout();
+        let c = |p: &str| classify(Path::new(p), &l);
+        assert_eq!(c("/c/lecturegen.toml"), Some(Change::Config));
+        assert_eq!(c("/c/lexicon.toml"), Some(Change::Config));
+        // A host site whose pages are at its root (Jekyll, Quarto): its build folder is not read.
+        let host = Paths {
+            content: PathBuf::from("/c"),
+            pages_only: true,
+            ..layout()
+        };
+        assert_eq!(classify(Path::new("/c/public/index.html"), &host), None);
+        assert!(classify(Path::new("/c/about.md"), &host).is_some());
+        // Only pages and what lectures read: the host's own files are not sources.
+        assert_eq!(classify(Path::new("/c/_config.yml"), &host), None);
+        assert_eq!(classify(Path::new("/c/assets/site.css"), &host), None);
+        assert!(classify(Path::new("/c/notes/x.qmd"), &host).is_some());
+        assert_eq!(
+            c("/c/templates/slide.toml"),
+            Some(Change::Template("slide.toml".into()))
+        );
+        assert_eq!(c("/c/fonts/Noto.ttf"), Some(Change::Font));
+        assert_eq!(
+            c("/c/content/01-a.md"),
+            Some(Change::Content("/c/content/01-a.md".into()))
+        );
+        assert_eq!(
+            c("/c/content/02-deck/figure.png"),
+            Some(Change::Content("/c/content/02-deck/figure.png".into()))
+        );
+        // The build's own writes, hidden folders and anything outside the course.
+        for ignored in [
+            "/c/output/01-a/lecture.mp4",
+            "/c/output/index.html",
+            "/c/.lecturegen/cache/slides/ab/abcd",
+            "/c/.git/index",
+            "/c/content/.hidden/a.md",
+            "/elsewhere/a.md",
+            "/c/templates/.slide.toml.swp",
+        ] {
+            assert_eq!(c(ignored), None, "{ignored}");
+        }
+    }
+
+    #[test]
+    fn editor_scratch_files_are_ignored() {
+        for name in [
+            ".01-a.md.swp",
+            "01-a.md.swp",
+            "01-a.md.swx",
+            "01-a.md~",
+            "#01-a.md#",
+            ".#01-a.md",
+            "4913",
+            "01-a.md.tmp",
+            ".lecturegen-tmp-12-0-lecture.mp4",
+        ] {
+            assert!(is_scratch(name), "{name}");
+            let path = format!("/c/content/{name}");
+            assert_eq!(classify(Path::new(&path), &layout()), None, "{name}");
+        }
+        for name in ["01-a.md", "figure.png", "2024-notes.md", "index.md"] {
+            assert!(!is_scratch(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_batch_scopes_the_rebuild() {
+        let l = layout();
+        let batch = |paths: &[&str]| Batch::of(paths.iter().map(Path::new), &l);
+        // A burst of saves of one file (write, rename, chmod) is one change.
+        let notes = batch(&[
+            "/c/content/01-a.md",
+            "/c/content/.01-a.md.swp",
+            "/c/content/01-a.md~",
+            "/c/content/01-a.md",
+        ]);
+        assert_eq!(notes.changes.len(), 1);
+        assert_eq!(
+            notes.scope(),
+            Scope::Touching([PathBuf::from("/c/content/01-a.md")].into())
+        );
+        assert!(!notes.config() && !notes.templates() && !notes.fonts());
+        // Config, templates and fonts re-plan every lecture (unchanged slides are still reused).
+        assert_eq!(batch(&["/c/lecturegen.toml"]).scope(), Scope::All);
+        assert_eq!(batch(&["/c/templates/lecture.html"]).scope(), Scope::All);
+        assert_eq!(batch(&["/c/fonts/a.otf"]).scope(), Scope::All);
+        // Only ignored paths: nothing to do.
+        assert!(batch(&["/c/output/x", "/c/content/4913"]).is_empty());
+        assert_eq!(
+            batch(&["/c/content/01-a.md", "/c/templates/slide.toml"]).describe(&l),
+            "template slide.toml, content/01-a.md"
+        );
+    }
+
+    #[test]
+    fn files_the_build_does_not_read_are_not_sources() {
+        let l = layout();
+        for unread in ["/c/watch.log", "/c/notes/todo.txt", "/c/images/unused.png"] {
+            assert_eq!(classify(Path::new(unread), &l), None, "{unread}");
+        }
+        let mut reading = layout();
+        reading.reads.insert("/c/images/figure.png".into());
+        assert_eq!(
+            classify(Path::new("/c/images/figure.png"), &reading),
+            Some(Change::Content("/c/images/figure.png".into()))
+        );
     }
 }

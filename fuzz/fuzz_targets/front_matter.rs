@@ -25,6 +25,8 @@ fuzz_target!(|data: &[u8]| {
         default_seed: 0,
         default_lang: "en".into(),
         default_author: String::new(),
+        max_words_per_page: 70,
+        shared_front_matter: false,
     };
     let _ = content::parse(&source, &text, &options);
 });

@@ -18,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
         default_seed: 0,
         default_lang: "en".into(),
         default_author: String::new(),
+        max_words_per_page: 70,
+        shared_front_matter: false,
     };
     if let Err(e) = content::parse(&source, data, &options) {
         assert!(e.line >= 1 && e.column >= 1);

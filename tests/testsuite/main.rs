@@ -1,23 +1,16 @@
-//! The one integration test binary: fixture courses in, slides, videos and pages out.
+//! The one integration test binary: fixture courses in, slides, videos and pages out. Grouped
+//! as the pipeline is (`src/lib.rs`): each folder tests one stage, the last ones whole builds
+//! and what runs around them.
 
 mod support;
-mod testfont;
-mod typography;
 
-mod browser;
-mod build;
-mod builtin;
+mod background;
 mod content;
-mod diffusion;
-mod embed;
-mod golden;
-mod hardening;
-mod hosts;
 mod narration;
-mod prose;
+mod overlay;
+mod pipeline;
 mod remote;
 mod serve;
 mod site;
-mod sites;
 mod video;
 mod watch;

@@ -16,7 +16,7 @@ fn config(narration: &str) -> String {
 /// A course whose voice is the tone script, logging what it is asked to say to `said.log`.
 pub fn tone_course() -> Course {
     let course = Course::new();
-    let script = crate::support::fixtures().join("voice/tone.py");
+    let script = crate::support::scripts().join("tone_voice.py");
     let log = course.path("said.log");
     course.file(
         "lecturegen.toml",

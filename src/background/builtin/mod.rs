@@ -84,7 +84,7 @@ impl Default for Sampler {
 /// nothing). Taking a little less noise out than estimated leaves some of it in each clean
 /// estimate, which at high noise gives back contrast that the averaged guesses took out. It
 /// needs the signal: at `a` = 0 (pure noise) the estimate is `-v`.
-pub fn clean_estimate(z: f32, v: f32, a: f32, s: f32, exposure: f32) -> f32 {
+fn clean_estimate(z: f32, v: f32, a: f32, s: f32, exposure: f32) -> f32 {
     let x0 = a * z - s * v;
     if exposure == 1.0 || a < 1e-3 {
         return x0;
@@ -350,4 +350,34 @@ pub fn decode_rgb(latent: &[f32], width: usize, height: usize) -> RgbImage {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exposure correction takes out the noise estimate divided by the exposure: 1 leaves the
+    /// plain estimate, more leaves some of the noise estimate in it, and pure noise (no signal)
+    /// gives the plain estimate whatever the exposure.
+    #[test]
+    fn exposure_divides_the_noise_estimate() {
+        for t in [0.2f32, 0.5, 0.9] {
+            let (a, s) = schedule::alpha_sigma(t, schedule::SHIFT);
+            let (x0, eps) = (0.7f32, -1.3f32);
+            let (z, v) = (a * x0 + s * eps, a * eps - s * x0);
+            let plain = clean_estimate(z, v, a, s, 1.0);
+            assert!((plain - x0).abs() < 1e-5, "t {t}: {plain} against {x0}");
+            let corrected = clean_estimate(z, v, a, s, 1.05);
+            // What is left of z once the corrected estimate is taken out is the noise over 1.05.
+            let left = (z - a * corrected) / s;
+            assert!((left - eps / 1.05).abs() < 1e-4, "t {t}: {left}");
+            // Less noise taken out: the estimate keeps some of it.
+            assert!((corrected - x0) * eps > 0.0, "t {t}: {corrected}");
+        }
+        let (a, s) = schedule::alpha_sigma(1.0, schedule::SHIFT);
+        assert_eq!(
+            clean_estimate(0.4, -0.2, a, s, 1.05),
+            clean_estimate(0.4, -0.2, a, s, 1.0)
+        );
+    }
 }

@@ -29,6 +29,19 @@ impl Scratch {
         std::fs::create_dir_all(&root).unwrap();
         Self { root }
     }
+
+    /// `rel` inside the folder.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Writes `text` to `rel` (creating folders); returns the folder for chaining.
+    pub fn file(&self, rel: &str, text: &str) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.root)).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
 }
 
 impl Default for Scratch {

@@ -1,5 +1,7 @@
 //! Test helpers: temporary courses built from inline files or fixture folders.
 
+pub mod testfont;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -98,6 +100,11 @@ impl Course {
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The project's scripts (`scripts/`): the tests run some of them (a command voice).
+pub fn scripts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")
 }
 
 fn copy_dir(from: &Path, to: &Path) {

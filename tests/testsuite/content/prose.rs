@@ -4,7 +4,7 @@
 use lecturegen::content::SlideKind;
 use lecturegen::overlay;
 
-use crate::golden::Kit;
+use crate::overlay::golden::Kit;
 use crate::support::{parse, titles, Course};
 
 fn seed() -> lecturegen::content::Lecture {

@@ -402,12 +402,12 @@ fn differing_share(a: &RgbImage, b: &RgbImage) -> f64 {
 fn golden_cjk_and_emoji_with_a_test_font() {
     // The font is written by the test into the course's fonts/ folder: no system fonts.
     let course = Course::new();
-    course.bytes("fonts/test-cjk.ttf", &crate::testfont::cjk_font());
+    course.bytes("fonts/test-cjk.ttf", &crate::support::testfont::cjk_font());
     let kit = Kit::with_fonts("dark", &course.root, vec![PathBuf::from("fonts")]);
     assert!(kit.fonts.with(|fs, _| fs
         .db()
         .faces()
-        .any(|f| f.families[0].0 == crate::testfont::FAMILY)));
+        .any(|f| f.families[0].0 == crate::support::testfont::FAMILY)));
     let markdown = "# T\n\n## 漢字学習 🚀\n\n- 学習 and Latin text 🚀\n- 漢字学習 習学字漢\n- 字漢 習学 🚀 漢字\n";
     let lecture = parse(markdown);
     let rendered = overlay::render(

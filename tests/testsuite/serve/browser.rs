@@ -1,7 +1,7 @@
 //! A real browser on `lecturegen serve`: the video plays, chapters seek to their slide, an edit
 //! reloads the page by itself, and a broken build shows its error over the page.
 
-use crate::serve::serve;
+use crate::serve::server::serve;
 use crate::support::Course;
 use lecturegen_testkit::cdp::{self, Browser};
 

@@ -5,7 +5,7 @@ Random weights, CPU, f32, 512x512: OpenCLIP-H text encoder (77 tokens), one SD-T
 the SD VAE decode. Not part of CI. Needs: pip install torch diffusers transformers
 (the PyPI torch wheel is large). Each part runs in a child process so its peak RSS is its own.
 
-Usage: benches/bench_diffusers.py [CLIP_S UNET_S VAE_S]
+Usage: scripts/bench_diffusers.py [CLIP_S UNET_S VAE_S]
 With lecturegen's figures (the last line of `cargo bench --bench diffusion`, same machine, same
 run of work) it prints the ratios, part by part and for a whole SD-Turbo picture.
 """

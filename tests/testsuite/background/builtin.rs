@@ -355,7 +355,7 @@ fn style_words_give_their_structure() {
 #[test]
 fn shipped_model_draws_the_committed_picture() {
     let model = Builtin::shipped().unwrap();
-    let path = crate::golden::golden_dir().join("builtin.png");
+    let path = crate::overlay::golden::golden_dir().join("builtin.png");
     let prompts = [
         "geometric orange vivid",
         "gradient purple dark",
@@ -400,29 +400,4 @@ fn pictures_drawn_side_by_side_are_those_drawn_alone() {
         assert_eq!(source, Source::Cached);
         assert!(side_by_side == model.generate(request).unwrap());
     }
-}
-
-/// The exposure correction takes out the noise estimate divided by the exposure: 1 leaves the
-/// plain estimate, more leaves some of the noise estimate in it, and pure noise (no signal)
-/// gives the plain estimate whatever the exposure.
-#[test]
-fn exposure_divides_the_noise_estimate() {
-    for t in [0.2f32, 0.5, 0.9] {
-        let (a, s) = builtin::schedule::alpha_sigma(t, builtin::schedule::SHIFT);
-        let (x0, eps) = (0.7f32, -1.3f32);
-        let (z, v) = (a * x0 + s * eps, a * eps - s * x0);
-        let plain = builtin::clean_estimate(z, v, a, s, 1.0);
-        assert!((plain - x0).abs() < 1e-5, "t {t}: {plain} against {x0}");
-        let corrected = builtin::clean_estimate(z, v, a, s, 1.05);
-        // What is left of z once the corrected estimate is taken out is the noise over 1.05.
-        let left = (z - a * corrected) / s;
-        assert!((left - eps / 1.05).abs() < 1e-4, "t {t}: {left}");
-        // Less noise taken out: the estimate keeps some of it.
-        assert!((corrected - x0) * eps > 0.0, "t {t}: {corrected}");
-    }
-    let (a, s) = builtin::schedule::alpha_sigma(1.0, builtin::schedule::SHIFT);
-    assert_eq!(
-        builtin::clean_estimate(0.4, -0.2, a, s, 1.05),
-        builtin::clean_estimate(0.4, -0.2, a, s, 1.0)
-    );
 }

@@ -292,7 +292,7 @@ fn real_mdbook_builds_serves_and_plays() {
 /// The tone voice (a deterministic stand-in for a TTS program, run as one): narrated lectures
 /// with both tracks, without depending on espeak-ng's voice data.
 fn narrated_config(course: &Course) -> String {
-    let script = crate::support::fixtures().join("voice/tone.py");
+    let script = crate::support::scripts().join("tone_voice.py");
     TEST_CONFIG.replace(
         "voice = \"none\"",
         &format!(

@@ -1,0 +1,5 @@
+//! Publishing: lecturegen's own lecture page, host sites, and the player they embed.
+
+mod embedded_player;
+mod host_sites;
+mod lecture_page;
