@@ -13,26 +13,30 @@
 //! 2. [`overlay::render`]: a slide -> one or more transparent text pages ([`overlay::Page`]),
 //!    laid out through the `slide.toml` tera template and shaped with cosmic-text.
 //! 3. [`background::generate`]: a [`background::BackgroundRequest`] -> an RGB picture, from a
-//!    pluggable [`background::Backend`] (the built-in model, Stable Diffusion, gradients),
-//!    cached by a stable key.
+//!    pluggable [`background::Backend`] (the built-in model, Stable Diffusion, inference
+//!    servers, gradients), cached by a stable key.
 //! 4. [`narration`]: beside the pictures, each slide's notes (or visible text) spoken by a
-//!    [`narration::Voice`], cached per caption chunk.
+//!    [`narration::Voice`], cached per caption chunk ([`reading`] cuts the chunks).
 //! 5. [`frame::compose`]: background + page -> the final frame, with a panel under text where
 //!    the background would make it illegible; it returns the panels it drew.
 //! 6. [`timeline::plan`]: how long each slide and page is on screen (its speech, or the time
 //!    to read it), and the chapter times.
 //! 7. [`video::write`]: encoded pictures + times (+ the AAC speech track) -> an MP4 (one IDR
 //!    picture per slide, [`video::encode`]; speech by [`video::encode_aac`]).
-//! 8. [`site::render_lecture`] and [`site::render_index`]: the lecture pages, chapters and the
-//!    course index; or, for a site another generator builds ([`host`]), the media, the
-//!    [`site::manifest`] and the [`site::player`] its pages embed.
+//! 8. [`site`]: the lecture's tracks and page ([`site::tracks`], [`site::lecture_page`]) and
+//!    the course index ([`site::render_index`]); or, for a site another generator builds
+//!    ([`host`]), the [`site::manifest`] and the [`site::player`] its pages embed.
 //!
-//! [`build::Workspace`] orchestrates the stages over a [`project::Project`] and reports
-//! progress through [`report::Reporter`]; its keys ([`cache::key_of`]) make a rebuild redo only
-//! what changed. [`watch`] turns file events into the smallest rebuild and [`serve`] serves
-//! `output/` to a browser that reloads itself after each rebuild. [`config`] is the
-//! configuration file (a leaf: it depends on no stage) and [`diag`] the file:line:column
-//! messages every stage reports.
+//! [`pipeline`] runs the stages: [`pipeline::Workspace`] builds each lecture as load -> slides
+//! -> assemble -> publish over a [`project::Project`], publishing through a
+//! [`pipeline::Publisher`] (lecturegen's own site or a host's, the one place that tells them
+//! apart), and reports progress through [`report::Reporter`]; its keys ([`cache::key_of`])
+//! make a rebuild redo only what changed. [`watch`] turns file events into the smallest
+//! rebuild and [`serve`] serves `output/` to a browser that reloads itself after each rebuild.
+//! [`config`] is the configuration file (a leaf: it depends on no stage), [`diag`] the
+//! file:line:column messages every stage reports and [`remote`] the HTTP client of the engines
+//! that run on other machines. The built-in model's training lives in the `lecturegen-lab`
+//! crate (`lab/`), which shares this crate's network.
 
 pub mod background;
 pub mod cache;

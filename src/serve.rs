@@ -1,7 +1,7 @@
 //! Serve: a small HTTP/1.1 server for `output/`, with live reload.
 //!
 //! In: a bound listener and the output folder. Out: files (GET and HEAD, with single byte
-//! ranges so video seeking works), and a websocket at [`LIVE_PATH`] that tells pages when a build
+//! ranges so video seeking works), and a websocket at `/__lecturegen/live` that tells pages when a build
 //! finished and what failed. Every HTML page is served with a small script that reloads it after
 //! a rebuild of its lecture and shows build errors over the page.
 //!

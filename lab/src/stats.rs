@@ -109,7 +109,7 @@ pub fn sharpness(img: &RgbImage) -> f64 {
         .map_or(0.0, |m| f64::from(*m))
 }
 
-/// How `lecturegen backgrounds --sheet` lays out a contact sheet: `rows` x `cols` cells of
+/// How `lecturegen-lab backgrounds --sheet` lays out a contact sheet: `rows` x `cols` cells of
 /// `cell` pixels with `gap` pixels around each.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Layout {

@@ -6,7 +6,7 @@
 //!
 //! Each slide is one IDR picture, encoded at a fixed quantiser, in one MP4 sample that lasts the slide's time; a last short
 //! sample repeats the final slide as a P picture of skipped macroblocks (written by hand,
-//! [`skip`]), because Chromium ends playback early when it seeks into a last sample that is a
+//! `skip.rs`), because Chromium ends playback early when it seeks into a last sample that is a
 //! sync sample on its own. Slides are encoded
 //! independently (each with a fresh encoder), so encoded slides can be cached and reused and
 //! a lecture is re-muxed, not re-encoded, when one slide changes.

@@ -12,7 +12,7 @@
 pub const GRID: (usize, usize) = (40, 24);
 /// Channels per grid point: OKLab L, a, b.
 pub const CHANNELS: usize = 3;
-/// Numbers in a latent, laid out row by row, channels interleaved ([y][x][c]).
+/// Numbers in a latent, laid out row by row, channels interleaved (`[y][x][c]`).
 pub const LATENT: usize = GRID.0 * GRID.1 * CHANNELS;
 
 /// A picture in OKLab, three planes of `width * height`.

@@ -43,7 +43,7 @@ pub struct Sampler {
     /// of them at low noise, where edges are drawn.
     pub spacing: f32,
     /// Each step's noise estimate is divided by this before the clean estimate is taken from
-    /// it ([`clean_estimate`]; 1: none).
+    /// it (`clean_estimate`; 1: none).
     pub exposure: f32,
 }
 
@@ -53,7 +53,7 @@ impl Default for Sampler {
     /// training steps, guidance 1.3 gave 0.76 of the training pictures' seed diversity, none
     /// 0.91 (at 24 steps). The second-order sampler at 16 steps matched DDIM at 30 on the
     /// earlier weights; 14 steps lose 0.01 of diversity against 16 for 18 ms less (all
-    /// measured with `backgrounds --stats`). An exposure of 1.03: on the v6 weights, 30 seeds,
+    /// measured with `lecturegen-lab backgrounds --stats`). An exposure of 1.03: on the v6 weights, 30 seeds,
     /// edge sharpness against the training pictures' went from 0.69 to 0.91 (geometric), 0.77
     /// to 0.82 (waves) and 0.94 to 1.04 (bokeh), for no time (1.01: 0.77, 0.79; 1.08: 1.27,
     /// 0.91, with the pale watercolours mottled). On the v8 weights, trained with input

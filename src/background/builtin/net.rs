@@ -5,10 +5,11 @@
 //! no bokeh discs and no shapes (see `benches/sheets/builtin-v1.jpg`): it has to learn every
 //! shape at every position. Convolutions share what they learn across positions.
 //!
-//! Layout is NHWC throughout. A 3x3 convolution is [`ops::im2col`] and one matrix product, and
-//! normalisation is [`ops::rms_norm`] over channels (see [`ops`] for why). The prompt enters
-//! through three slots, style, colours and mood, each the mean embedding of its words (or a
-//! learned "none"), so a style word is never diluted by the colours named beside it.
+//! Layout is NHWC throughout. A 3x3 convolution is [`ops::conv3x3`] (a gather and one matrix
+//! product), and normalisation is [`ops::rms_norm`] over channels (see [`ops`] for why). The
+//! prompt enters through three slots, style, colours and mood, each the mean embedding of its
+//! words (or a learned "none"), so a style word is never diluted by the colours named beside
+//! it.
 
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Init, Linear, Module, VarBuilder};

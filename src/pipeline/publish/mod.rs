@@ -2,7 +2,7 @@
 //!
 //! In: a lecture with its video, chapters and captions. Out: files in the lecture's output
 //! folder and at the top of the output. What every kind of site gets is written here, in one
-//! place ([`lecture`]: the pictures the notes show, the video, the chapters and captions
+//! place (`lecture`: the pictures the notes show, the video, the chapters and captions
 //! tracks; any other per-lecture file, a handout, joins them here). What differs between
 //! lecturegen's own course site ([`OwnSite`]) and a site another generator builds
 //! ([`HostSite`]) is a [`Publisher`], picked once by [`for_site`] (mdBook's `Renderer` is the
