@@ -439,12 +439,39 @@ impl Draw<'_> {
                 }
             }
             ItemKind::Math { tex, line } => {
-                let (tex, line) = (tex.clone(), *line);
-                self.place_formula(item, marker, (&tex, line), width, body, size)
+                let picture = self.formula(tex, *line, width, body, size);
+                self.picture_or_text(item, marker, picture, width, body, size)
             }
             ItemKind::Image { path, alt } => {
-                let (path, alt) = (path.clone(), alt.clone());
-                self.place_figure(item, marker, (&path, &alt), width, body, size)
+                let picture = self.figure(path, alt, width, body);
+                self.picture_or_text(item, marker, picture, width, body, size)
+            }
+        }
+    }
+
+    /// An item drawn as `picture`, or as the text standing in for it (with its warning).
+    fn picture_or_text(
+        &mut self,
+        item: Item,
+        marker: Option<Buffer>,
+        picture: Result<RgbaImage, StandIn>,
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> Placed {
+        match picture {
+            Ok(image) => Placed::picture(item, image, marker),
+            Err(stand_in) => {
+                self.warnings.push(stand_in.warning);
+                let buffer = self.text_buffer(
+                    &[stand_in.text],
+                    size,
+                    body.line_height,
+                    width,
+                    stand_in.align,
+                    (body.color, body.accent),
+                );
+                Placed::text(item, buffer, marker)
             }
         }
     }
@@ -471,73 +498,50 @@ impl Draw<'_> {
     }
 
     /// A display formula, typeset; if it cannot be, its text (with a warning).
-    fn place_formula(
-        &mut self,
-        item: Item,
-        marker: Option<Buffer>,
-        (tex, line): (&str, usize),
+    fn formula(
+        &self,
+        tex: &str,
+        line: usize,
         width: f32,
         body: &BodySpec,
         size: f32,
-    ) -> Placed {
-        match crate::math::typeset(tex, size * 1.15, body.color, width, true) {
-            Ok(formula) => Placed::picture(item, formula.image, marker),
-            Err(e) => {
-                self.warnings.push(format!(
+    ) -> Result<RgbaImage, StandIn> {
+        crate::math::typeset(tex, size * 1.15, body.color, width, true)
+            .map(|formula| formula.image)
+            .map_err(|e| StandIn {
+                warning: format!(
                     "the formula on line {line} cannot be typeset ({e}); it is shown as text"
-                ));
-                let spans = [Span {
+                ),
+                text: Span {
                     text: crate::math::to_unicode(tex),
                     ..Span::default()
-                }];
-                let buffer = self.text_buffer(
-                    &spans,
-                    size,
-                    body.line_height,
-                    width,
-                    Align::Center,
-                    (body.color, body.accent),
-                );
-                Placed::text(item, buffer, marker)
-            }
-        }
+                },
+                align: Align::Center,
+            })
     }
 
     /// A figure scaled to fit its share of the body; if it cannot be read, its alt text (with
     /// a warning).
-    fn place_figure(
+    fn figure(
         &mut self,
-        item: Item,
-        marker: Option<Buffer>,
-        (path, alt): (&std::path::Path, &str),
+        path: &std::path::Path,
+        alt: &str,
         width: f32,
         body: &BodySpec,
-        size: f32,
-    ) -> Placed {
+    ) -> Result<RgbaImage, StandIn> {
         let max_h = body.height * self.image_share;
-        match crate::media::fit(path, width, max_h, self.fs.db()) {
-            Ok(img) => Placed::picture(item, img, marker),
-            Err(e) => {
-                self.warnings.push(format!(
-                    "image {} cannot be drawn ({e:#}); its alt text is shown instead",
-                    path.display()
-                ));
-                let spans = [Span {
-                    text: format!("[{alt}]"),
-                    italic: true,
-                    ..Span::default()
-                }];
-                let buffer = self.text_buffer(
-                    &spans,
-                    size,
-                    body.line_height,
-                    width,
-                    self.align(body.align),
-                    (body.color, body.accent),
-                );
-                Placed::text(item, buffer, marker)
-            }
-        }
+        crate::media::fit(path, width, max_h, self.fs.db()).map_err(|e| StandIn {
+            warning: format!(
+                "image {} cannot be drawn ({e:#}); its alt text is shown instead",
+                path.display()
+            ),
+            text: Span {
+                text: format!("[{alt}]"),
+                italic: true,
+                ..Span::default()
+            },
+            align: self.align(body.align),
+        })
     }
 
     /// Lays out a table: columns as wide as their widest cell when the table fits, else shared
@@ -724,4 +728,11 @@ impl Draw<'_> {
         let (_, width) = measure(&buffer);
         (width / sample.len() as f32).max(size * 0.3)
     }
+}
+
+/// Text drawn where a picture cannot be, and the warning that says why.
+struct StandIn {
+    warning: String,
+    text: Span,
+    align: Align,
 }

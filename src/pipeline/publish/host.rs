@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{write_all, Published, Publisher};
-use crate::config::Config;
+use super::{write_all, Publisher};
 use crate::content::Selection;
 use crate::fsutil::write_if_changed;
 use crate::project::Project;
@@ -62,16 +61,6 @@ impl Publisher for HostSite {
     /// The chapters track: the host's page links nothing else lecturegen writes.
     fn last_file(&self) -> &'static str {
         "chapters.vtt"
-    }
-
-    /// None: the host generator makes the page.
-    fn lecture_page(
-        &self,
-        _templates: &Templates,
-        _config: &Config,
-        _lecture: &Published<'_>,
-    ) -> Result<Option<(&'static str, Vec<u8>)>> {
-        Ok(None)
     }
 
     /// The player's style and script in the media folder, and `lectures.json`.

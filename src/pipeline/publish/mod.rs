@@ -25,19 +25,28 @@ use crate::project::Project;
 use crate::site::{self, Chapter, Cue, IndexEntry, Media};
 use crate::templates::Templates;
 
-/// A kind of site the lectures are published in.
+/// A kind of site the lectures are published in. The provided methods describe a site whose
+/// notes folder is lecturegen's alone.
 pub trait Publisher: Send + Sync {
-    /// Which files of the notes folder are lectures.
-    fn selection(&self, project: &Project) -> Selection;
+    /// Which files of the notes folder are lectures; by default every note.
+    fn selection(&self, _project: &Project) -> Selection {
+        Selection::All
+    }
     /// Whether the notes' front matter is shared with another generator, whose keys
     /// lecturegen does not know and does not report.
-    fn shares_front_matter(&self) -> bool;
+    fn shares_front_matter(&self) -> bool {
+        false
+    }
     /// Whether the output may lie inside the notes folder (a host's static files among its
     /// pages, like `src/lectures` of an mdBook; discovery skips it).
-    fn output_among_pages(&self) -> bool;
+    fn output_among_pages(&self) -> bool {
+        false
+    }
     /// Whether, in the notes folder, only pages (and the files lectures read) are sources of
     /// changes: the rest belongs to the site's generator.
-    fn only_pages_are_sources(&self) -> bool;
+    fn only_pages_are_sources(&self) -> bool {
+        false
+    }
     /// The lecture file written last: once it is there, so is everything before it.
     fn last_file(&self) -> &'static str;
     /// Whether the lecture folder `dir` holds a complete build: its video and
@@ -45,13 +54,16 @@ pub trait Publisher: Send + Sync {
     fn is_built(&self, dir: &Path) -> bool {
         dir.join("lecture.mp4").is_file() && dir.join(self.last_file()).is_file()
     }
-    /// The lecture's page, if this site has lecturegen write one (name and bytes).
+    /// The lecture's page, if this site has lecturegen write one (name and bytes); by
+    /// default none: the site's generator makes the pages.
     fn lecture_page(
         &self,
-        templates: &Templates,
-        config: &Config,
-        lecture: &Published<'_>,
-    ) -> Result<Option<(&'static str, Vec<u8>)>>;
+        _templates: &Templates,
+        _config: &Config,
+        _lecture: &Published<'_>,
+    ) -> Result<Option<(&'static str, Vec<u8>)>> {
+        Ok(None)
+    }
     /// Writes what the course has besides its lectures (an index, or a manifest and the
     /// player's files) from what each lecture published.
     fn course(

@@ -5,7 +5,6 @@ use anyhow::Result;
 
 use super::{write_all, Published, Publisher};
 use crate::config::Config;
-use crate::content::Selection;
 use crate::project::Project;
 use crate::site::{self, IndexEntry};
 use crate::templates::Templates;
@@ -13,23 +12,9 @@ use crate::templates::Templates;
 /// lecturegen's own site in the output folder.
 pub struct OwnSite;
 
+/// Every note is a lecture and the notes folder is lecturegen's: the trait's provided
+/// methods.
 impl Publisher for OwnSite {
-    fn selection(&self, _project: &Project) -> Selection {
-        Selection::All
-    }
-
-    fn shares_front_matter(&self) -> bool {
-        false
-    }
-
-    fn output_among_pages(&self) -> bool {
-        false
-    }
-
-    fn only_pages_are_sources(&self) -> bool {
-        false
-    }
-
     /// The page, written after the media and tracks it links.
     fn last_file(&self) -> &'static str {
         "index.html"
