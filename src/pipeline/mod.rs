@@ -36,21 +36,19 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::background::{self, Backend};
-use crate::cache::{digest, Cache};
-use crate::content::{self, Lecture, LectureSource, LoadOptions, Slide};
+use crate::cache::Cache;
+use crate::content::{self, LectureSource, LoadOptions};
 use crate::fonts::Fonts;
 use crate::fsutil::remove_stale_temps;
 use crate::project::{Paths, Project};
 use crate::report::Reporter;
-use crate::site::{self, IndexEntry, Media, SlideImage};
+use crate::site::IndexEntry;
 use crate::templates::{self, Templates};
 use crate::video::EncoderSettings;
-use assemble::Assembled;
-use files::remove_unlisted;
 pub use prefetch::PendingBackground;
+use publish::Built;
 pub use publish::Publisher;
 use records::{LectureRecord, Records};
-use slides::SlideOut;
 use voices::Voices;
 
 /// Encoder settings from the video configuration.
@@ -416,18 +414,6 @@ struct Run<'a> {
     missing_voice: std::sync::Once,
 }
 
-/// What building a lecture gave.
-struct Built {
-    entry: IndexEntry,
-    pages: usize,
-    /// 1-based numbers of the slides drawn now.
-    rendered: Vec<usize>,
-    /// Files other than the notes that the lecture read.
-    deps: Vec<PathBuf>,
-    /// It has a speech track.
-    narrated: bool,
-}
-
 impl Run<'_> {
     fn warn(&self, message: &str) {
         self.counts.warnings.fetch_add(1, Ordering::Relaxed);
@@ -451,100 +437,5 @@ impl Run<'_> {
         let slides = self.slides(&lecture, &out_dir, previous)?;
         let assembled = self.assemble(&lecture, &slides)?;
         self.publish(&lecture, &slides, assembled, &out_dir)
-    }
-
-    /// Writes the lecture's files and remembers what it made for the next build.
-    fn publish(
-        &self,
-        lecture: &Lecture,
-        slides: &[SlideOut],
-        assembled: Assembled,
-        out_dir: &Path,
-    ) -> Result<Built> {
-        let ws = self.ws;
-        let source = &lecture.source;
-        let mut record = LectureRecord {
-            slides: slides.iter().map(|s| s.record.clone()).collect(),
-            ..LectureRecord::default()
-        };
-        let keep: BTreeSet<&str> = record
-            .slides
-            .iter()
-            .flat_map(|s| &s.pages)
-            .map(|p| p.image.as_str())
-            .collect();
-        remove_unlisted(&out_dir.join("slides"), &keep);
-        let first_pages: Vec<Option<SlideImage>> = slides
-            .iter()
-            .map(|s| {
-                s.pages.first().map(|p| SlideImage {
-                    file: p.record.image.clone(),
-                    digest: p.record.frame.clone(),
-                })
-            })
-            .collect();
-        // The poster is the title slide's picture: one file, written once.
-        let poster = first_pages
-            .first()
-            .and_then(|p| p.as_ref())
-            .map(|p| site::versioned(&p.file, &p.digest))
-            .unwrap_or_default();
-        let seconds = assembled.timeline.seconds();
-        let media = Media {
-            video: site::versioned("lecture.mp4", &digest(&assembled.mp4)),
-            poster,
-            width: ws.encoder.width,
-            height: ws.encoder.height,
-            duration: seconds,
-        };
-        let cues = &assembled.cues;
-        let chapters = site::chapters(lecture, &assembled.timeline, &first_pages, cues);
-        let published = publish::Published {
-            lecture,
-            chapters: &chapters,
-            media: &media,
-            cues,
-        };
-        let config = &ws.project.config;
-        publish::lecture(
-            ws.publisher.as_ref(),
-            &ws.templates,
-            config,
-            &published,
-            &assembled.mp4,
-            out_dir,
-        )?;
-        let in_folder = |file: &str| format!("{}/{file}", source.slug);
-        let files = site::MediaFiles {
-            video: in_folder(&media.video),
-            poster: in_folder(&media.poster),
-            chapters_vtt: in_folder("chapters.vtt"),
-            captions_vtt: (!cues.is_empty()).then(|| in_folder(site::CAPTIONS)),
-            width: media.width,
-            height: media.height,
-        };
-        let page = crate::project::relative(&source.file, &ws.project.content_dir());
-        let entry = IndexEntry::of(lecture, page, &chapters, files, seconds);
-        record.entry = Some(entry.clone());
-        let mut deps: Vec<PathBuf> = lecture.slides.iter().flat_map(Slide::files).collect();
-        deps.extend(lecture.assets.iter().map(|a| a.source.clone()));
-        deps.extend(lecture.includes.iter().cloned());
-        deps.sort();
-        deps.dedup();
-        record.deps = deps.clone();
-        ws.records.save(&source.slug, &record)?;
-        let rendered = slides
-            .iter()
-            .zip(&lecture.slides)
-            .filter(|(out, _)| out.rendered)
-            .map(|(_, slide)| slide.index + 1)
-            .collect();
-        Ok(Built {
-            entry,
-            pages: assembled.pages,
-            rendered,
-            deps,
-            narrated: assembled.narrated,
-        })
     }
 }

@@ -1,9 +1,10 @@
 //! Publishing: a built lecture's files in the site it belongs to, and the course's own files.
 //!
 //! In: a lecture with its video, chapters and captions. Out: files in the lecture's output
-//! folder and at the top of the output. What every kind of site gets is written here, in one
-//! place (`lecture`: the pictures the notes show, the video, the chapters and captions
-//! tracks; any other per-lecture file, a handout, joins them here). What differs between
+//! folder and at the top of the output, and the lecture's record for the next build
+//! (`Run::publish`). What every kind of site gets is written here, in one place
+//! (`lecture_files`: the pictures the notes show, the video, the chapters and captions
+//! tracks; any other per-lecture file, a handout, joins them there). What differs between
 //! lecturegen's own course site ([`OwnSite`]) and a site another generator builds
 //! ([`HostSite`]) is a [`Publisher`], picked once by [`for_site`] (mdBook's `Renderer` is the
 //! model): nothing else asks which kind of site it is.
@@ -11,18 +12,25 @@
 mod host;
 mod own;
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 pub use host::HostSite;
 pub use own::OwnSite;
 
+use super::assemble::Assembled;
+use super::files::remove_unlisted;
+use super::records::LectureRecord;
+use super::slides::SlideOut;
+use super::Run;
+use crate::cache::digest;
 use crate::config::{Config, Generator};
-use crate::content::{Asset, Lecture, Selection};
+use crate::content::{Asset, Lecture, Selection, Slide};
 use crate::fsutil::write_if_changed;
 use crate::project::Project;
-use crate::site::{self, Chapter, Cue, IndexEntry, Media};
+use crate::site::{self, Chapter, Cue, IndexEntry, Media, SlideImage};
 use crate::templates::Templates;
 
 /// A kind of site the lectures are published in. The provided methods describe a site whose
@@ -99,10 +107,119 @@ pub struct Published<'a> {
     pub cues: &'a [Cue],
 }
 
+/// What building a lecture gave.
+pub(super) struct Built {
+    pub(super) entry: IndexEntry,
+    pub(super) pages: usize,
+    /// 1-based numbers of the slides drawn now.
+    pub(super) rendered: Vec<usize>,
+    /// Files other than the notes that the lecture read.
+    pub(super) deps: Vec<PathBuf>,
+    /// It has a speech track.
+    pub(super) narrated: bool,
+}
+
+impl Run<'_> {
+    /// Writes the lecture's files and remembers what it made for the next build.
+    pub(super) fn publish(
+        &self,
+        lecture: &Lecture,
+        slides: &[SlideOut],
+        assembled: Assembled,
+        out_dir: &Path,
+    ) -> Result<Built> {
+        let ws = self.ws;
+        let source = &lecture.source;
+        let mut record = LectureRecord {
+            slides: slides.iter().map(|s| s.record.clone()).collect(),
+            ..LectureRecord::default()
+        };
+        let keep: BTreeSet<&str> = record
+            .slides
+            .iter()
+            .flat_map(|s| &s.pages)
+            .map(|p| p.image.as_str())
+            .collect();
+        remove_unlisted(&out_dir.join("slides"), &keep);
+        let first_pages: Vec<Option<SlideImage>> = slides
+            .iter()
+            .map(|s| {
+                s.pages.first().map(|p| SlideImage {
+                    file: p.record.image.clone(),
+                    digest: p.record.frame.clone(),
+                })
+            })
+            .collect();
+        // The poster is the title slide's picture: one file, written once.
+        let poster = first_pages
+            .first()
+            .and_then(|p| p.as_ref())
+            .map(|p| site::versioned(&p.file, &p.digest))
+            .unwrap_or_default();
+        let seconds = assembled.timeline.seconds();
+        let media = Media {
+            video: site::versioned("lecture.mp4", &digest(&assembled.mp4)),
+            poster,
+            width: ws.encoder.width,
+            height: ws.encoder.height,
+            duration: seconds,
+        };
+        let cues = &assembled.cues;
+        let chapters = site::chapters(lecture, &assembled.timeline, &first_pages, cues);
+        let published = Published {
+            lecture,
+            chapters: &chapters,
+            media: &media,
+            cues,
+        };
+        let config = &ws.project.config;
+        lecture_files(
+            ws.publisher.as_ref(),
+            &ws.templates,
+            config,
+            &published,
+            &assembled.mp4,
+            out_dir,
+        )?;
+        let in_folder = |file: &str| format!("{}/{file}", source.slug);
+        let files = site::MediaFiles {
+            video: in_folder(&media.video),
+            poster: in_folder(&media.poster),
+            chapters_vtt: in_folder("chapters.vtt"),
+            captions_vtt: (!cues.is_empty()).then(|| in_folder(site::CAPTIONS)),
+            width: media.width,
+            height: media.height,
+        };
+        let page = crate::project::relative(&source.file, &ws.project.content_dir());
+        let entry = IndexEntry::of(lecture, page, &chapters, files, seconds);
+        record.entry = Some(entry.clone());
+        let mut deps: Vec<PathBuf> = lecture.slides.iter().flat_map(Slide::files).collect();
+        deps.extend(lecture.assets.iter().map(|a| a.source.clone()));
+        deps.extend(lecture.includes.iter().cloned());
+        deps.sort();
+        deps.dedup();
+        record.deps = deps.clone();
+        ws.records.save(&source.slug, &record)?;
+        let rendered = slides
+            .iter()
+            .zip(&lecture.slides)
+            .filter(|(out, _)| out.rendered)
+            .map(|(_, slide)| slide.index + 1)
+            .collect();
+        Ok(Built {
+            entry,
+            pages: assembled.pages,
+            rendered,
+            deps,
+            narrated: assembled.narrated,
+        })
+    }
+}
+
 /// Writes a lecture's files into `out_dir`: its media first (the pictures the notes show, the
 /// video), then its tracks, then the page where the site has one, so the page never links a
 /// missing file. A silent lecture loses the captions of an earlier narrated build.
-pub(super) fn lecture(
+fn lecture_files(
     publisher: &dyn Publisher,
     templates: &Templates,
     config: &Config,
