@@ -11,10 +11,12 @@
 //! narrated slide lasts as long as its speech, pauses included, never less than `min_seconds`:
 //! speech overrides `max_seconds`, and a `duration` shorter than the speech gives way to it
 //! (with a warning). Each of its pages lasts as long as its own speech; a page with nothing to
-//! say gets [`SILENT_PAGE_MS`].
+//! say gets [`SILENT_PAGE_MS`]. Every page lasts a whole number of [`GRID_MS`], the video's
+//! frame grid.
 
 use crate::config::TimingConfig;
 use crate::content::Slide;
+pub use crate::video::FRAME_GRID_MS as GRID_MS;
 
 /// Every slide's place in the video.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,6 +69,16 @@ pub fn slide_seconds(slide: &Slide, timing: &TimingConfig) -> f32 {
 /// Time on screen of a page of a narrated slide that says nothing itself.
 pub const SILENT_PAGE_MS: u32 = 1500;
 
+/// `ms` rounded up to the grid.
+fn grid_up(ms: u32) -> u32 {
+    ms.div_ceil(GRID_MS).max(1) * GRID_MS
+}
+
+/// `ms` rounded to the nearest grid step (at least one step).
+fn grid_near(ms: f32) -> u32 {
+    ((ms / GRID_MS as f32).round().max(1.0) as u32) * GRID_MS
+}
+
 /// What the timeline needs of one slide.
 #[derive(Debug, Clone, Copy)]
 pub struct SlideInput<'a> {
@@ -98,9 +110,7 @@ pub fn plan(
                     pages
                 }
                 _ => {
-                    let total_ms = (slide_seconds(input.slide, timing) * 1000.0)
-                        .round()
-                        .max(1.0) as u32;
+                    let total_ms = grid_near(slide_seconds(input.slide, timing) * 1000.0);
                     split_time(total_ms, input.page_words)
                 }
             };
@@ -122,9 +132,9 @@ pub fn plan(
     )
 }
 
-/// Page times of a narrated slide: each page its speech (rounded up to whole milliseconds, so
-/// the speech always fits), the slide at least `min_seconds` or its `duration`, the extra time
-/// on the last page.
+/// Page times of a narrated slide: each page its speech (rounded up to the grid, so the speech
+/// always fits), the slide at least `min_seconds` or its `duration`, the extra time on the last
+/// page.
 fn narrated(
     slide: &Slide,
     speech: &[usize],
@@ -135,14 +145,14 @@ fn narrated(
         .iter()
         .map(|&samples| match samples {
             0 => SILENT_PAGE_MS,
-            n => (n as u64 * 1000).div_ceil(u64::from(rate.max(1))) as u32,
+            n => grid_up((n as u64 * 1000).div_ceil(u64::from(rate.max(1))) as u32),
         })
         .collect();
     let spoken: u32 = pages.iter().sum();
-    let mut floor = (timing.min_seconds * 1000.0).round() as u32;
+    let mut floor = grid_near(timing.min_seconds * 1000.0);
     let mut warning = None;
     if let Some(d) = slide.duration {
-        let asked = (d * 1000.0).round() as u32;
+        let asked = grid_near(d * 1000.0);
         if asked < spoken {
             warning = Some(format!(
                 "`duration: {d}s` is shorter than the slide's narration ({:.1} s): the \
@@ -160,13 +170,15 @@ fn narrated(
 }
 
 /// Splits a slide's time between its pages in proportion to their words (plus one each, so
-/// an empty page still shows). The parts add up to `total_ms` exactly.
+/// an empty page still shows), in whole grid steps. The parts add up to `total_ms` exactly
+/// when it is a whole number of steps (every caller's is).
 pub fn split_time(total_ms: u32, page_words: &[usize]) -> Vec<u32> {
+    let steps = u64::from(total_ms / GRID_MS);
     let weights: Vec<u64> = page_words.iter().map(|&w| w as u64 + 1).collect();
     let sum: u64 = weights.iter().sum::<u64>().max(1);
     let mut out: Vec<u32> = weights
         .iter()
-        .map(|w| (u64::from(total_ms) * w / sum) as u32)
+        .map(|w| (steps * w / sum) as u32 * GRID_MS)
         .collect();
     let given: u32 = out.iter().sum();
     if let Some(last) = out.last_mut() {

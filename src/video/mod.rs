@@ -29,6 +29,17 @@ pub use yuv::Yuv420;
 
 /// Length of the closing sample that makes the last slide hold, in milliseconds.
 pub const HOLD_MS: u32 = 100;
+
+/// Every picture lasts a whole number of these milliseconds (the timeline plans on this grid):
+/// 441 samples of the 22,050 Hz speech track, so speech placed at a picture's start begins
+/// exactly on a sample, and a frame grid that ffmpeg's frame-rate guess reads as 50 frames a
+/// second. With pictures of any millisecond (speech lasts what it lasts), ffmpeg found no rate
+/// under its ceiling of 210, took the track's time scale, fell back to the average rate (a
+/// frame every few seconds) and gave neighbouring slides one timestamp: decoding a 300-slide
+/// narrated lecture printed "non monotonically increasing dts" 67 times, and re-encoding
+/// dropped those slides.
+pub const FRAME_GRID_MS: u32 = 20;
+const _: () = assert!(AUDIO_RATE * FRAME_GRID_MS % 1000 == 0 && HOLD_MS % FRAME_GRID_MS == 0);
 /// Media timescale: milliseconds (movie and track must agree, or the `mp4` crate truncates).
 pub const TIMESCALE: u32 = 1000;
 

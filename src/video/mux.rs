@@ -6,7 +6,7 @@ use std::io::Cursor;
 use anyhow::{bail, Context, Result};
 
 use super::aac::{AudioTrack, AUDIO_RATE, FRAME};
-use super::{EncodedSlide, EncoderSettings, HOLD_MS, TIMESCALE};
+use super::{EncodedSlide, EncoderSettings, FRAME_GRID_MS, HOLD_MS, TIMESCALE};
 
 /// One entry of the video: an encoded slide and how long it shows.
 #[derive(Debug, Clone, Copy)]
@@ -151,10 +151,12 @@ fn video_samples<'a>(
     let last = stills.len().saturating_sub(1);
     for (i, still) in stills.iter().enumerate() {
         let duration = still.duration_ms.max(1);
+        // The hold keeps to the frame grid: a short last slide holds for its grid steps' half.
         let (shown, hold) = if i == last && duration > 2 * HOLD_MS {
             (duration - HOLD_MS, HOLD_MS)
         } else if i == last {
-            (duration.div_ceil(2), duration / 2)
+            let hold = duration / 2 / FRAME_GRID_MS * FRAME_GRID_MS;
+            (duration - hold, hold)
         } else {
             (duration, 0)
         };

@@ -404,3 +404,69 @@ fn chunks_are_sentences_or_clauses_of_at_most_two_caption_lines() {
     );
     assert!(chunks("🎉 …").is_empty());
 }
+
+/// ffmpeg's tools read a long narrated lecture's timestamps cleanly. Speech gives slides
+/// lengths of any millisecond; ffmpeg then could not guess the track's frame rate, took its
+/// time scale (441,000/s), fell back to the average rate (a frame every few seconds) and gave
+/// neighbouring slides the same timestamp: "non monotonically increasing dts" on decoding,
+/// frames lost on re-encoding.
+#[test]
+fn ffmpeg_reads_a_long_narrated_lecture_without_timestamp_errors() {
+    if !espeak() || !crate::support::tool("ffmpeg", "-version", "ffmpeg") {
+        return;
+    }
+    let course = Course::new();
+    course.file(
+        "lecturegen.toml",
+        &format!(
+            "{}\n[timing]\nmin_seconds = 1\n",
+            config("voice = \"espeak\"")
+        ),
+    );
+    let mut notes = String::from("---\ntitle: Many slides\n---\n");
+    for i in 0..120 {
+        let said = if i % 2 == 1 {
+            format!("Slide {i} is short.")
+        } else {
+            format!(
+                "Slide {i} takes longer to explain, because it has a long sentence, then \
+                 another one that goes on for a while before it ends."
+            )
+        };
+        notes.push_str(&format!("\n## Slide {i}\n\nPoint {i}.\n\nNote: {said}\n"));
+    }
+    course.file("content/many.md", &notes);
+    let (summary, report) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", report.errors());
+    let video = course.path("output/many/lecture.mp4");
+    let decode = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&video)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    let errors = String::from_utf8_lossy(&decode.stderr);
+    assert!(
+        decode.status.success() && errors.trim().is_empty(),
+        "{errors}"
+    );
+    let probe = crate::support::run_ok(
+        &course.root,
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=r_frame_rate",
+            "-of",
+            "csv=p=0",
+            &video.to_string_lossy(),
+        ],
+    );
+    let rate = String::from_utf8_lossy(&probe).trim().to_string();
+    let (num, den) = rate.split_once('/').unwrap();
+    let fps = num.parse::<f64>().unwrap() / den.parse::<f64>().unwrap();
+    assert!(fps > 0.0 && fps <= 100.0, "r_frame_rate {rate}");
+}
