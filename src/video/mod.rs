@@ -39,7 +39,9 @@ pub const HOLD_MS: u32 = 100;
 /// narrated lecture printed "non monotonically increasing dts" 67 times, and re-encoding
 /// dropped those slides.
 pub const FRAME_GRID_MS: u32 = 20;
-const _: () = assert!(AUDIO_RATE * FRAME_GRID_MS % 1000 == 0 && HOLD_MS % FRAME_GRID_MS == 0);
+const _: () = assert!(
+    (AUDIO_RATE * FRAME_GRID_MS).is_multiple_of(1000) && HOLD_MS.is_multiple_of(FRAME_GRID_MS)
+);
 /// Media timescale: milliseconds (movie and track must agree, or the `mp4` crate truncates).
 pub const TIMESCALE: u32 = 1000;
 
