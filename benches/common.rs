@@ -5,9 +5,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The release binary the bench was built with.
-pub fn exe() -> &'static str {
-    env!("CARGO_BIN_EXE_lecturegen")
+/// The release binary the bench was built with, or `$LECTUREGEN_BENCH_EXE` (another build of
+/// lecturegen, to measure it in the same run as an anchor).
+pub fn exe() -> String {
+    std::env::var("LECTUREGEN_BENCH_EXE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_lecturegen").to_string())
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {

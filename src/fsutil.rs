@@ -1,7 +1,7 @@
 //! File writes that never leave a half-written file in place of a good one.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
@@ -13,20 +13,11 @@ pub const TEMP_PREFIX: &str = ".lecturegen-tmp-";
 /// over `path`. Readers see the old file or the new one, never a mix, even if the process is
 /// killed halfway.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path
         .parent()
         .with_context(|| format!("{} has no parent folder", path.display()))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(
-        "{TEMP_PREFIX}{}-{}-{name}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let temp = temp_path(path);
     let result = (|| -> Result<()> {
         let mut file =
             std::fs::File::create(&temp).with_context(|| format!("creating {}", temp.display()))?;
@@ -53,6 +44,59 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
     }
     write_atomic(path, bytes)?;
     Ok(true)
+}
+
+/// A hidden temporary file beside `path`, unique to this process and call: write it, then
+/// [`commit`] it (or let [`remove_stale_temps`] take it after a crash).
+pub fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        "{TEMP_PREFIX}{}-{}-{name}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Puts the finished file `temp` in place of `path`, unless `path` already holds the same
+/// bytes (then `temp` is removed and `path` keeps its modification time). Compared piece by
+/// piece: a video of hours is never read whole. Returns whether it wrote.
+pub fn commit(temp: &Path, path: &Path) -> Result<bool> {
+    let same = same_bytes(temp, path).unwrap_or(false);
+    let result = if same {
+        Ok(false)
+    } else {
+        std::fs::rename(temp, path)
+            .map(|()| true)
+            .with_context(|| format!("renaming {} to {}", temp.display(), path.display()))
+    };
+    if same || result.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    result
+}
+
+/// Whether two files hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    if std::fs::metadata(a)?.len() != std::fs::metadata(b)?.len() {
+        return Ok(false);
+    }
+    let (mut a, mut b) = (std::fs::File::open(a)?, std::fs::File::open(b)?);
+    let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = a.read(&mut x)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        b.read_exact(&mut y[..n])?;
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 /// Removes temporary files left in `dir` (not recursive) by a build that was killed.

@@ -45,6 +45,11 @@ pub fn describe(summary: &lecturegen::pipeline::Summary, output: &std::path::Pat
             summary.encoded,
         ));
     }
+    line.push_str(&format!(
+        "; videos: {} muxed, {} unchanged",
+        summary.muxed,
+        summary.built.saturating_sub(summary.muxed)
+    ));
     if summary.narrated > 0 || summary.spoken > 0 {
         line.push_str(&format!(
             "; narration: {} spoken",

@@ -20,7 +20,6 @@ mod run;
 pub mod wav;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -93,15 +92,17 @@ pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> S
     }
 }
 
-/// One chunk of speech: a caption and its audio.
+/// One chunk of speech: a caption, where it starts and how long it lasts. Its audio stays in
+/// the cache until the track is encoded ([`Narrator::audio`]): a lecture of hours is never
+/// held whole.
 #[derive(Debug, Clone)]
 pub struct Chunk {
     /// The caption (the text as written, before the lexicon).
     pub caption: String,
     /// Start inside its page, in samples at [`RATE`].
     pub offset: usize,
-    /// The audio.
-    pub audio: Arc<Pcm>,
+    /// Length, in samples at [`RATE`].
+    pub samples: usize,
 }
 
 /// What one page of a slide says.
@@ -233,8 +234,14 @@ pub struct Narrator<'a> {
 }
 
 impl Narrator<'_> {
-    /// The audio of one chunk: cached by voice, lexicon, language and spoken text. Returns
-    /// whether it was synthesized now.
+    /// The audio of one chunk, as the cache keeps it (synthesized again if the cache lost it).
+    pub fn audio(&self, caption: &str, lang: &str) -> Result<Pcm> {
+        Ok(self.chunk(caption, lang)?.0)
+    }
+
+    /// The audio of one chunk: cached by voice, lexicon, language and spoken text, and always
+    /// as the cache keeps it (16-bit samples), so a build that speaks it now and one that
+    /// finds it cached make the same track. Returns whether it was synthesized now.
     pub fn chunk(&self, caption: &str, lang: &str) -> Result<(Pcm, bool)> {
         let spoken = sayable(&self.lexicon.apply(caption, lang));
         if spoken.is_empty() {
@@ -265,8 +272,9 @@ impl Narrator<'_> {
             .speak(&spoken, lang)
             .with_context(|| format!("{} speaking \"{caption}\"", self.voice.engine()))?
             .trim(RATE as usize / 50);
-        self.cache.put("speech", &key, &pcm.to_bytes());
-        Ok((pcm, true))
+        let bytes = pcm.to_bytes();
+        self.cache.put("speech", &key, &bytes);
+        Ok((Pcm::from_bytes(&bytes), true))
     }
 
     /// Speaks a slide's pages: lead-in before the first chunk, a pause between chunks, the
@@ -305,7 +313,7 @@ impl Narrator<'_> {
                 page.chunks.push(Chunk {
                     caption: caption.clone(),
                     offset: at,
-                    audio: Arc::new(pcm),
+                    samples: len,
                 });
                 at += len;
             }

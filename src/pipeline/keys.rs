@@ -13,8 +13,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cache::key_of;
-use crate::config::ThemeConfig;
-use crate::content::{Block, Meta, Slide};
+use crate::config::{Config, ThemeConfig};
+use crate::content::{Block, Lecture, Meta, Slide};
 use crate::fonts::{FontSource, Fonts};
 use crate::project::relative;
 use crate::video::EncoderSettings;
@@ -140,6 +140,107 @@ pub(super) fn encoding(frame_digest: &str, encoder: &EncoderSettings) -> String 
         &EncodingKey {
             frame: frame_digest,
             encoder: encoder.key(),
+        },
+    )
+}
+
+/// Digest of everything besides the lecture itself that shapes what a lecture publishes: the
+/// program, every template, the configuration (course, site, narration, timing...), the
+/// encoder settings and the lexicon.
+pub(super) fn lecture_inputs(
+    templates: &str,
+    config: &Config,
+    encoder: &EncoderSettings,
+    lexicon: &str,
+) -> String {
+    #[derive(Serialize)]
+    struct LectureInputs<'a> {
+        program: &'a str,
+        templates: &'a str,
+        config: &'a Config,
+        encoder: String,
+        lexicon: &'a str,
+    }
+    key_of(
+        "lecture-inputs",
+        1,
+        &LectureInputs {
+            program: env!("CARGO_PKG_VERSION"),
+            templates,
+            config,
+            encoder: encoder.key(),
+            lexicon,
+        },
+    )
+}
+
+/// A lecture's key: when it matches the last build's and that build's files are in place, the
+/// lecture's video, tracks and page would come out the same, and nothing is spoken, muxed or
+/// written. It covers the lecture's inputs ([`lecture_inputs`]), its front matter, each
+/// slide's key and what it says and shows on the page, the files it copies (by digest) and
+/// the voice that speaks it.
+pub(super) fn lecture(
+    inputs: &str,
+    root: &Path,
+    lecture: &Lecture,
+    slide_keys: &[String],
+    voice: Option<&str>,
+) -> String {
+    #[derive(Serialize)]
+    struct SlideText<'a> {
+        key: &'a str,
+        title: &'a str,
+        notes: &'a [String],
+        html: &'a str,
+        duration: Option<f32>,
+        silent: bool,
+        words: usize,
+    }
+    #[derive(Serialize)]
+    struct LectureKey<'a> {
+        inputs: &'a str,
+        slug: &'a str,
+        source: &'a str,
+        page: String,
+        meta: &'a Meta,
+        slides: Vec<SlideText<'a>>,
+        assets: Vec<(&'a str, String)>,
+        voice: Option<&'a str>,
+    }
+    let slides = lecture
+        .slides
+        .iter()
+        .zip(slide_keys)
+        .map(|(slide, key)| SlideText {
+            key,
+            title: &slide.title,
+            notes: &slide.notes,
+            html: &slide.html,
+            duration: slide.duration,
+            silent: slide.silent,
+            words: slide.words,
+        })
+        .collect();
+    let assets = lecture
+        .assets
+        .iter()
+        .map(|a| {
+            let digest = crate::media::digest(&a.source).unwrap_or_else(|_| "missing".into());
+            (a.output.as_str(), digest)
+        })
+        .collect();
+    key_of(
+        "lecture",
+        1,
+        &LectureKey {
+            inputs,
+            slug: &lecture.source.slug,
+            source: &lecture.source.display,
+            page: relative(&lecture.source.file, root),
+            meta: &lecture.meta,
+            slides,
+            assets,
+            voice,
         },
     )
 }

@@ -40,6 +40,7 @@ use crate::cache::Cache;
 use crate::content::{self, LectureSource, LoadOptions};
 use crate::fonts::Fonts;
 use crate::fsutil::remove_stale_temps;
+use crate::narration::Narrator;
 use crate::project::{Paths, Project};
 use crate::report::Reporter;
 use crate::site::IndexEntry;
@@ -86,6 +87,8 @@ pub struct Summary {
     pub backgrounds_cached: usize,
     /// Pictures encoded now.
     pub encoded: usize,
+    /// Videos muxed now (their AAC encoded and their MP4 written).
+    pub muxed: usize,
     /// Encoded pictures read from the cache.
     pub encoded_cached: usize,
     /// Slides laid out and drawn now.
@@ -166,6 +169,8 @@ pub struct Workspace {
     encoder: EncoderSettings,
     /// Digest of everything besides the slide itself that shapes a slide's picture.
     frame_inputs: String,
+    /// Digest of everything besides the lecture itself that shapes what a lecture publishes.
+    lecture_inputs: String,
     voices: Voices,
     publisher: Box<dyn Publisher>,
 }
@@ -191,9 +196,11 @@ impl Workspace {
             fonts,
             backend,
             frame_inputs: String::new(),
+            lecture_inputs: String::new(),
             voices,
         };
         workspace.frame_inputs = workspace.frame_inputs()?;
+        workspace.lecture_inputs = workspace.lecture_inputs();
         Ok(workspace)
     }
 
@@ -212,6 +219,7 @@ impl Workspace {
         let templates = Templates::load(&self.project.templates_dir())?;
         self.templates = templates;
         self.frame_inputs = self.frame_inputs()?;
+        self.lecture_inputs = self.lecture_inputs();
         Ok(())
     }
 
@@ -229,6 +237,15 @@ impl Workspace {
             &self.project.config.theme,
             (self.encoder.width, self.encoder.height),
             &self.backend.id(),
+        )
+    }
+
+    fn lecture_inputs(&self) -> String {
+        keys::lecture_inputs(
+            &self.templates.digest(|_| true),
+            &self.project.config,
+            &self.encoder,
+            &self.voices.lexicon_digest,
         )
     }
 
@@ -380,6 +397,7 @@ struct Counts {
     backgrounds_cached: AtomicUsize,
     encoded: AtomicUsize,
     encoded_cached: AtomicUsize,
+    muxed: AtomicUsize,
     rendered: AtomicUsize,
     reused: AtomicUsize,
     spoken: AtomicUsize,
@@ -392,6 +410,7 @@ impl Counts {
         summary.backgrounds_cached = self.backgrounds_cached.into_inner();
         summary.encoded = self.encoded.into_inner();
         summary.encoded_cached = self.encoded_cached.into_inner();
+        summary.muxed = self.muxed.into_inner();
         summary.rendered = self.rendered.into_inner();
         summary.reused = self.reused.into_inner();
         summary.spoken = self.spoken.into_inner();
@@ -434,8 +453,67 @@ impl Run<'_> {
         remove_stale_temps(&out_dir);
         remove_stale_temps(&out_dir.join("slides"));
 
-        let slides = self.slides(&lecture, &out_dir, previous)?;
-        let assembled = self.assemble(&lecture, &slides)?;
-        self.publish(&lecture, &slides, assembled, &out_dir)
+        let ws = self.ws;
+        let keys: Vec<String> = lecture
+            .slides
+            .iter()
+            .map(|slide| keys::slide(&ws.frame_inputs, &ws.project.root, &lecture.meta, slide))
+            .collect();
+        let voice = ws
+            .voices
+            .of(&lecture, &ws.project.config.narration, &|message| {
+                self.missing_voice.call_once(|| self.warn(message));
+            });
+        let key = keys::lecture(
+            &ws.lecture_inputs,
+            &ws.project.root,
+            &lecture,
+            &keys,
+            voice.map(|v| v.id()).as_deref(),
+        );
+        if let Some(built) = self.unchanged(&key, previous, &out_dir) {
+            return Ok(built);
+        }
+        let narrator = voice.map(|voice| Narrator {
+            voice,
+            lexicon: &ws.voices.lexicon,
+            cache: &ws.cache,
+            config: &ws.project.config.narration,
+        });
+        let slides = self.slides(&lecture, &keys, narrator.as_ref(), &out_dir, previous)?;
+        let assembled = self.assemble(&lecture, &slides, narrator.as_ref(), &out_dir)?;
+        self.publish(&lecture, &slides, assembled, &out_dir, key)
+    }
+
+    /// The last build of a lecture whose key is `key` again, when its files are all in place:
+    /// nothing to speak, mux or write (its warnings are said again).
+    fn unchanged(&self, key: &str, previous: &LectureRecord, out_dir: &Path) -> Option<Built> {
+        let made = previous.made.as_ref().filter(|m| m.key == key)?;
+        let entry = previous.entry.clone()?;
+        let in_place = self.ws.publisher.is_built(out_dir)
+            && previous
+                .slides
+                .iter()
+                .flat_map(|s| &s.pages)
+                .all(|page| out_dir.join(&page.image).is_file());
+        if !in_place {
+            return None;
+        }
+        for warning in previous.slides.iter().flat_map(|s| &s.warnings) {
+            self.warn(warning);
+        }
+        for warning in &made.warnings {
+            self.warn(warning);
+        }
+        self.counts
+            .reused
+            .fetch_add(previous.slides.len(), Ordering::Relaxed);
+        Some(Built {
+            entry,
+            pages: made.pages,
+            rendered: Vec::new(),
+            deps: previous.deps.clone(),
+            narrated: made.narrated,
+        })
     }
 }

@@ -20,6 +20,23 @@ pub(super) struct LectureRecord {
     /// Files other than the notes that the lecture reads (images, assets).
     #[serde(default)]
     pub(super) deps: Vec<PathBuf>,
+    /// What its video, tracks and page were made from (see `keys::lecture`), and what the
+    /// build that made them said: kept so a build where nothing changed makes nothing.
+    #[serde(default)]
+    pub(super) made: Option<Made>,
+}
+
+/// A lecture's published files, as the next build needs to know them without reading them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Made {
+    /// The lecture's key when they were made.
+    pub(super) key: String,
+    /// Pictures in the video.
+    pub(super) pages: usize,
+    /// The video has a speech track.
+    pub(super) narrated: bool,
+    /// Warnings of the timeline (a `duration` shorter than its narration), said again.
+    pub(super) warnings: Vec<String>,
 }
 
 /// One slide of a built lecture.

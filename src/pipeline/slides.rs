@@ -77,29 +77,17 @@ impl<'s> Speech<'_, 's> {
 }
 
 impl Run<'_> {
-    /// Every slide of `lecture`, drawn (or reused) and spoken.
+    /// Every slide of `lecture` (with its key in `keys`), drawn (or reused) and spoken by
+    /// `narrator`.
     pub(super) fn slides(
         &self,
         lecture: &Lecture,
+        keys: &[String],
+        narrator: Option<&Narrator<'_>>,
         out_dir: &Path,
         previous: &LectureRecord,
     ) -> Result<Vec<SlideOut>> {
         let ws = self.ws;
-        let config = &ws.project.config;
-        let keys: Vec<String> = lecture
-            .slides
-            .iter()
-            .map(|slide| keys::slide(&ws.frame_inputs, &ws.project.root, &lecture.meta, slide))
-            .collect();
-        let voice = ws.voices.of(lecture, &config.narration, &|message| {
-            self.missing_voice.call_once(|| self.warn(message));
-        });
-        let narrator = voice.map(|voice| Narrator {
-            voice,
-            lexicon: &ws.voices.lexicon,
-            cache: &ws.cache,
-            config: &config.narration,
-        });
         let context = |slide: &Slide| {
             format!(
                 "{}:{}: slide {} \"{}\"",
@@ -115,7 +103,7 @@ impl Run<'_> {
         let speeches: Vec<OnceLock<Result<SlideSpeech>>> =
             lecture.slides.iter().map(|_| OnceLock::new()).collect();
         let drawn: Result<Vec<SlideOut>> = ws.voices.pool().in_place_scope(|voices| {
-            let speech = narrator.as_ref().map(|narrator| Speech {
+            let speech = narrator.map(|narrator| Speech {
                 voices,
                 narrator,
                 slots: &speeches,
@@ -123,7 +111,7 @@ impl Run<'_> {
             lecture
                 .slides
                 .par_iter()
-                .zip(&keys)
+                .zip(keys)
                 .map(|(slide, key)| {
                     let job = Job {
                         lecture,
@@ -214,8 +202,7 @@ impl Run<'_> {
         if slide.silent {
             return Ok(SlideSpeech::default());
         }
-        let lang = &lecture.meta.lang;
-        let lang = if lang.is_empty() { "en" } else { lang.as_str() };
+        let lang = speech_lang(lecture);
         let pages = narration::script(
             &slide.title,
             &slide.notes,
@@ -378,5 +365,13 @@ impl Run<'_> {
         );
         self.counts.encoded.fetch_add(1, Ordering::Relaxed);
         Ok(slide)
+    }
+}
+
+/// The language a lecture is spoken in (English when it names none).
+pub(super) fn speech_lang(lecture: &Lecture) -> &str {
+    match lecture.meta.lang.as_str() {
+        "" => "en",
+        lang => lang,
     }
 }

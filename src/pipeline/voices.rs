@@ -15,6 +15,8 @@ pub(super) struct Voices {
     /// The voices by name, each set up on first use.
     speakers: [(VoiceName, OnceLock<Speaker>); 4],
     pub(super) lexicon: Lexicon,
+    /// Digest of the lexicon file's text (empty without one): part of every lecture's key.
+    pub(super) lexicon_digest: String,
     /// Threads that run the voice, beside the global pool's drawing threads.
     pool: OnceLock<rayon::ThreadPool>,
     /// Where command voices keep their temporary files.
@@ -31,9 +33,11 @@ impl Voices {
             VoiceName::None,
         ]
         .map(|name| (name, OnceLock::new()));
+        let (lexicon, lexicon_digest) = load_lexicon(root)?;
         Ok(Self {
             speakers,
-            lexicon: load_lexicon(root)?,
+            lexicon,
+            lexicon_digest,
             pool: OnceLock::new(),
             scratch,
         })
@@ -80,12 +84,17 @@ impl Voices {
     }
 }
 
-/// Reads `lexicon.toml` of the course, if there is one.
-fn load_lexicon(root: &Path) -> Result<Lexicon> {
+/// Reads `lexicon.toml` of the course, if there is one, with the digest of its text.
+fn load_lexicon(root: &Path) -> Result<(Lexicon, String)> {
     let path = root.join(narration::lexicon::FILE_NAME);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Lexicon::parse(narration::lexicon::FILE_NAME, &text)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lexicon::default()),
+        Ok(text) => Ok((
+            Lexicon::parse(narration::lexicon::FILE_NAME, &text)?,
+            crate::cache::digest(text.as_bytes()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok((Lexicon::default(), String::new()))
+        }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }

@@ -22,9 +22,9 @@ mod mux;
 mod skip;
 mod yuv;
 
-pub use aac::{encode_aac, AudioTrack, AUDIO_RATE, FRAME};
+pub use aac::{encode_aac, AudioFrames, AudioTrack, SpeechFrames, TrackFrames, AUDIO_RATE, FRAME};
 pub use encode::{decode, encode, psnr, EncodedSlide};
-pub use mux::{fast_start, write, Still, NARRATED_TIMESCALE};
+pub use mux::{write, write_file, Still, NARRATED_TIMESCALE};
 pub use yuv::Yuv420;
 
 /// Length of the closing sample that makes the last slide hold, in milliseconds.

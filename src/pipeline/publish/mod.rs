@@ -22,13 +22,12 @@ pub use own::OwnSite;
 
 use super::assemble::Assembled;
 use super::files::remove_unlisted;
-use super::records::LectureRecord;
+use super::records::{LectureRecord, Made};
 use super::slides::SlideOut;
 use super::Run;
-use crate::cache::digest;
 use crate::config::{Config, Generator};
 use crate::content::{Asset, Lecture, Selection, Slide};
-use crate::fsutil::write_if_changed;
+use crate::fsutil::{commit, write_if_changed};
 use crate::project::Project;
 use crate::site::{self, Chapter, Cue, IndexEntry, Media, SlideImage};
 use crate::templates::Templates;
@@ -127,6 +126,7 @@ impl Run<'_> {
         slides: &[SlideOut],
         assembled: Assembled,
         out_dir: &Path,
+        key: String,
     ) -> Result<Built> {
         let ws = self.ws;
         let source = &lecture.source;
@@ -158,7 +158,7 @@ impl Run<'_> {
             .unwrap_or_default();
         let seconds = assembled.timeline.seconds();
         let media = Media {
-            video: site::versioned("lecture.mp4", &digest(&assembled.mp4)),
+            video: site::versioned("lecture.mp4", &assembled.digest),
             poster,
             width: ws.encoder.width,
             height: ws.encoder.height,
@@ -178,7 +178,7 @@ impl Run<'_> {
             &ws.templates,
             config,
             &published,
-            &assembled.mp4,
+            &assembled.video,
             out_dir,
         )?;
         let in_folder = |file: &str| format!("{}/{file}", source.slug);
@@ -199,6 +199,12 @@ impl Run<'_> {
         deps.sort();
         deps.dedup();
         record.deps = deps.clone();
+        record.made = Some(Made {
+            key,
+            pages: assembled.pages,
+            narrated: assembled.narrated,
+            warnings: assembled.warnings,
+        });
         ws.records.save(&source.slug, &record)?;
         let rendered = slides
             .iter()
@@ -217,18 +223,21 @@ impl Run<'_> {
 }
 
 /// Writes a lecture's files into `out_dir`: its media first (the pictures the notes show, the
-/// video), then its tracks, then the page where the site has one, so the page never links a
+/// video from its temporary file `video`), then its tracks, then the page where the site has one, so the page never links a
 /// missing file. A silent lecture loses the captions of an earlier narrated build.
 fn lecture_files(
     publisher: &dyn Publisher,
     templates: &Templates,
     config: &Config,
     published: &Published<'_>,
-    video: &[u8],
+    video: &Path,
     out_dir: &Path,
 ) -> Result<()> {
-    write_assets(&published.lecture.assets, out_dir)?;
-    write_if_changed(&out_dir.join("lecture.mp4"), video)?;
+    if let Err(e) = write_assets(&published.lecture.assets, out_dir) {
+        let _ = std::fs::remove_file(video);
+        return Err(e);
+    }
+    commit(video, &out_dir.join("lecture.mp4"))?;
     let mut files = site::tracks(published.chapters, published.cues);
     files.extend(publisher.lecture_page(templates, config, published)?);
     write_all(out_dir, files)?;

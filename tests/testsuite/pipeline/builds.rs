@@ -171,6 +171,9 @@ fn corrupt_cache_entries_are_made_again() {
         let bytes = std::fs::read(&entry).unwrap();
         std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
     }
+    // A lecture whose video is in place needs no cache entry; one whose notes changed is
+    // muxed again from its slides' entries, and the broken ones are encoded again.
+    course.file("content/a.md", "# A\n\n## One\ntext\n\nNote: said now\n");
     let (summary, _) = course.build();
     assert_eq!(summary.failed, 0);
     assert_eq!(summary.encoded, 2);
@@ -294,4 +297,59 @@ fn a_moved_course_draws_and_encodes_nothing() {
     assert_eq!(after.encoded, 0, "{after:?}");
     assert_eq!(after.backgrounds_generated, 0, "{after:?}");
     assert!(after.nothing_rendered());
+}
+
+/// Every file of a course with its size and modification time.
+fn stamps(root: &std::path::Path) -> Vec<(std::path::PathBuf, u64, std::time::SystemTime)> {
+    walkdir(root)
+        .into_iter()
+        .filter_map(|path| {
+            let meta = std::fs::metadata(&path).ok()?;
+            meta.is_file()
+                .then(|| (path, meta.len(), meta.modified().unwrap()))
+        })
+        .collect()
+}
+
+/// A build where nothing changed draws, speaks, encodes and muxes nothing and writes no file,
+/// narrated or silent, in lecturegen's own site or in a host site; an edit to one lecture's
+/// notes makes that lecture's video again, and only that one.
+#[test]
+fn a_build_where_nothing_changed_speaks_muxes_and_writes_nothing() {
+    let narrated = crate::narration::tone_course();
+    narrated.file(
+        "content/a.md",
+        "# A\n\n## One\ntext\n\nNote: One thing is said.\n",
+    );
+    narrated.file(
+        "content/b.md",
+        "# B\n\n## Two\nmore\n\nNote: Another is said.\n",
+    );
+    let host = Course::new();
+    let config = host.read("lecturegen.toml");
+    host.file(
+        "lecturegen.toml",
+        &format!("{config}\n[site]\ngenerator = \"hugo\"\n"),
+    );
+    host.file(
+        "content/notes/c.md",
+        "---\ntitle: C\nlecture: true\n---\n\n## Three\nshown\n",
+    );
+    for course in [&narrated, &host] {
+        let (first, report) = course.build();
+        assert_eq!(first.failed, 0, "{:?}", report.errors());
+        assert_eq!(first.muxed, first.built);
+        let before = stamps(&course.root);
+        let (again, _) = course.build();
+        assert_eq!(again.built, first.built);
+        assert!(again.nothing_rendered(), "{again:?}");
+        assert_eq!((again.muxed, again.spoken), (0, 0), "{again:?}");
+        assert_eq!(stamps(&course.root), before, "a file was written");
+    }
+    narrated.file(
+        "content/a.md",
+        "# A\n\n## One\ntext\n\nNote: One thing is said again.\n",
+    );
+    let (edited, _) = narrated.build();
+    assert_eq!((edited.muxed, edited.spoken, edited.rendered), (1, 1, 0));
 }
