@@ -152,6 +152,7 @@ impl Stages {
         let selection = content::Selection::All;
         content::discover(&self.root.join("content"), &self.root, &selection)
             .expect("content")
+            .lectures
             .iter()
             .map(|s| content::load(s, &options).expect("lecture"))
             .collect()

@@ -58,7 +58,7 @@ fn workspace(root: &Path) -> Workspace {
 /// Builds the course; returns (seconds, backgrounds made).
 fn build(root: &Path) -> (f64, usize) {
     let ws = workspace(root);
-    let sources = ws.discover().expect("lectures");
+    let sources = ws.discover(&Silent).expect("lectures");
     let started = Instant::now();
     let summary = ws.build(&sources, &Scope::All, &Silent).expect("build");
     assert_eq!(summary.failed, 0);
@@ -166,7 +166,7 @@ fn main() {
     // then a build that needs no server.
     let root = course("bulk", 20, 20, "url = \"http://127.0.0.1:9\"\nretries = 0");
     let ws = workspace(&root);
-    let sources = ws.discover().expect("lectures");
+    let sources = ws.discover(&Silent).expect("lectures");
     let started = Instant::now();
     let pending = ws.pending_backgrounds(&sources, &Scope::All);
     let listed = started.elapsed().as_secs_f64();

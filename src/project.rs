@@ -57,17 +57,16 @@ impl Project {
     }
 
     /// Folders of a host site that lecturegen never reads: the generator's own output and
-    /// caches, and the folder lecturegen writes `lectures.json` to.
+    /// caches. (Its data and media folders may hold pages too: only what lecturegen writes
+    /// there is left alone.)
     pub fn ignored(&self) -> Vec<PathBuf> {
-        let site = &self.config.site;
-        let mut dirs: Vec<PathBuf> = site
+        self.config
+            .site
             .generator
             .build_dirs()
             .iter()
             .map(PathBuf::from)
-            .collect();
-        dirs.extend(site.data_dir());
-        dirs
+            .collect()
     }
 
     /// The course's paths, with symlinks resolved where the folders exist (for `watch`);

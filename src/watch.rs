@@ -51,7 +51,10 @@ fn classify(path: &Path, layout: &Paths) -> Option<Change> {
         return Some(Change::Config);
     }
     let rel = path.strip_prefix(&layout.root).ok()?;
-    if path.starts_with(&layout.output)
+    // The output is written by the build, but a host site's media folder may hold its pages
+    // too (Jekyll's `lectures/`): a page there is a source, anything else is the build's own.
+    let page_in_output = layout.pages_only && crate::content::is_page(path);
+    if (path.starts_with(&layout.output) && !page_in_output)
         || path.starts_with(&layout.cache)
         || layout.ignored.iter().any(|d| path.starts_with(d))
     {
@@ -255,7 +258,8 @@ impl Watcher {
             let name = entry.file_name().to_string_lossy().into_owned();
             let skip = !path.is_dir()
                 || name.starts_with('.')
-                || canonical(&path) == self.layout.output
+                // A host site's media folder may hold its pages too (see `classify`).
+                || (canonical(&path) == self.layout.output && !self.layout.pages_only)
                 || canonical(&path) == self.layout.cache
                 || self.layout.ignored.contains(&canonical(&path))
                 || self.watched.contains(&path);
@@ -447,5 +451,29 @@ mod tests {
             classify(Path::new("/c/images/figure.png"), &reading),
             Some(Change::Content("/c/images/figure.png".into()))
         );
+    }
+
+    /// In a host site whose media folder holds pages (Jekyll's `lectures/`), a page there is a
+    /// source and what the build writes there is not.
+    #[test]
+    fn pages_in_a_host_sites_media_folder_are_sources() {
+        let host = Paths {
+            content: PathBuf::from("/c"),
+            output: PathBuf::from("/c/lectures"),
+            pages_only: true,
+            ..layout()
+        };
+        assert_eq!(
+            classify(Path::new("/c/lectures/shell.md"), &host),
+            Some(Change::Content("/c/lectures/shell.md".into()))
+        );
+        for written in [
+            "/c/lectures/lectures-shell/lecture.mp4",
+            "/c/lectures/lecturegen.js",
+        ] {
+            assert_eq!(classify(Path::new(written), &host), None, "{written}");
+        }
+        // Lecturegen's own site writes pages of its own in its output: none is a source.
+        assert_eq!(classify(Path::new("/c/output/a/notes.md"), &layout()), None);
     }
 }

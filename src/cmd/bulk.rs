@@ -11,7 +11,7 @@ use super::BuildArgs;
 /// Lists what a build would generate and is not in the cache.
 pub fn prompts(args: &BuildArgs, json: bool) -> Result<ExitCode> {
     let workspace = Workspace::load(args.project()?)?;
-    let sources = workspace.discover()?;
+    let sources = workspace.discover(&lecturegen::report::Silent)?;
     let pending = workspace.pending_backgrounds(&sources, &Scope::All);
     if json {
         println!("{}", serde_json::to_string_pretty(&pending)?);
@@ -34,7 +34,7 @@ pub fn prompts(args: &BuildArgs, json: bool) -> Result<ExitCode> {
 /// Imports pictures named `KEY.png` (or .jpg, .webp) that a build would generate.
 pub fn import(args: &BuildArgs, dir: &Path) -> Result<ExitCode> {
     let workspace = Workspace::load(args.project()?)?;
-    let sources = workspace.discover()?;
+    let sources = workspace.discover(&lecturegen::report::Silent)?;
     let pending = workspace.pending_backgrounds(&sources, &Scope::All);
     let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();

@@ -195,7 +195,7 @@ fn rebuild(
         errors: Mutex::new(Vec::new()),
     };
     let result = ws
-        .discover()
+        .discover(&collect)
         .and_then(|sources| ws.build(&sources, &scope, &collect));
     let mut errors = collect.errors.into_inner().unwrap_or_default();
     match result {

@@ -1,8 +1,22 @@
 //! Discovery: which files under `content/` are lectures, and their output names.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::LectureSource;
+
+/// What discovery found: the lectures, and what is worth telling about the rest (notes in a
+/// format lecturegen does not read; a host site where no page is marked as a lecture).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    /// The lectures, sorted by path.
+    pub lectures: Vec<LectureSource>,
+    /// Messages for the user, each naming the files it is about.
+    pub notices: Vec<String>,
+}
+
+/// Extensions of notes lecturegen does not read, though a teacher may expect it to (R
+/// Markdown, Jupyter, reStructuredText, AsciiDoc).
+const UNREAD_NOTES: [&str; 5] = ["rmd", "ipynb", "rst", "adoc", "asciidoc"];
 
 /// Which markdown files under the content folder are lectures.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -11,11 +25,12 @@ pub enum Selection {
     #[default]
     All,
     /// The pages of a host site that are marked as lectures: `lecture: true` in the front
-    /// matter, or (mdBook) a `{{#lecture}}` line. Folders in `skip` (the host's output and
-    /// caches, lecturegen's media) and hidden folders are not looked into.
+    /// matter, or (mdBook) a `{{#lecture}}` line, wherever they are. Folders in `skip` (the
+    /// host's output and caches, the folders lecturegen made for its lectures) and hidden
+    /// folders are not looked into.
     Marked {
         /// Absolute folders never looked into.
-        skip: Vec<std::path::PathBuf>,
+        skip: Vec<PathBuf>,
     },
 }
 
@@ -35,26 +50,29 @@ pub fn is_marker_line(line: &str) -> bool {
 
 /// Finds the lectures under `content_dir`. Sorted by path.
 ///
-/// - [`Selection::All`]: every `*.md` file, or `dir/index.md` for a lecture with its own folder
-///   of assets (other markdown inside such a folder is not a lecture). Hidden entries and names
-///   starting with `_` are skipped.
-/// - [`Selection::Marked`]: every marked `*.md`, `*.markdown` or `*.qmd` page, wherever it is
-///   (Jekyll keeps pages in `_posts/`; `dir/index.md` is named after `dir`).
+/// - [`Selection::All`]: every page (`*.md`, `*.markdown`, `*.qmd`), or `dir/index.md` (or
+///   `.qmd`, `.markdown`) for a lecture with its own folder of assets (other pages inside such
+///   a folder are not lectures). Hidden entries and names starting with `_` are skipped.
+/// - [`Selection::Marked`]: every marked page, wherever it is (Jekyll keeps pages in
+///   `_posts/`; `dir/index.md` is named after `dir`).
+///
+/// Either way, notes in a format it does not read are named in one notice.
 pub fn discover(
     content_dir: &Path,
     course_root: &Path,
     selection: &Selection,
-) -> anyhow::Result<Vec<LectureSource>> {
+) -> anyhow::Result<Found> {
     use anyhow::Context;
     if !content_dir.is_dir() {
         anyhow::bail!("no content folder at {}", content_dir.display());
     }
-    let found = match selection {
-        Selection::All => every_note(content_dir, course_root),
-        Selection::Marked { skip } => marked_pages(content_dir, course_root, skip),
+    let mut walk = Walk::default();
+    match selection {
+        Selection::All => every_note(content_dir, course_root, &mut walk),
+        Selection::Marked { skip } => marked_pages(content_dir, course_root, skip, &mut walk),
     };
     let mut seen = std::collections::HashSet::new();
-    for lecture in &found {
+    for lecture in &walk.found {
         if !seen.insert(lecture.slug.clone()) {
             return Err(anyhow::anyhow!(
                 "two lectures would be written to {}: rename one",
@@ -63,11 +81,73 @@ pub fn discover(
             .context(lecture.display.clone());
         }
     }
-    Ok(found)
+    let mut notices = Vec::new();
+    if !walk.unread.is_empty() {
+        let names: Vec<String> = walk
+            .unread
+            .iter()
+            .map(|p| {
+                p.strip_prefix(course_root)
+                    .unwrap_or(p)
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        notices.push(format!(
+            "{} not read: lecturegen reads markdown notes (.md, .markdown, .qmd); convert {} \
+             (or export it to markdown) to make a lecture of it",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    if matches!(selection, Selection::Marked { .. }) && walk.found.is_empty() {
+        notices.push(format!(
+            "no lecture in {}: {} page{} read, none marked as a lecture; add `lecture: true` to \
+             the front matter of a page (mdBook: a `{{{{#lecture}}}}` line)",
+            content_dir.display(),
+            walk.pages,
+            if walk.pages == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(Found {
+        lectures: walk.found,
+        notices,
+    })
 }
 
-fn every_note(content_dir: &Path, course_root: &Path) -> Vec<LectureSource> {
-    let mut found = Vec::new();
+/// What a walk over the notes folder met.
+#[derive(Default)]
+struct Walk {
+    found: Vec<LectureSource>,
+    /// Pages read (host sites).
+    pages: usize,
+    /// Notes in a format lecturegen does not read.
+    unread: Vec<PathBuf>,
+}
+
+impl Walk {
+    /// Notes a teacher may expect read, in a format that is not.
+    fn note_unread(&mut self, path: &Path) {
+        let unread = path.extension().is_some_and(|e| {
+            UNREAD_NOTES
+                .iter()
+                .any(|u| e.to_string_lossy().eq_ignore_ascii_case(u))
+        });
+        if unread {
+            self.unread.push(path.to_path_buf());
+        }
+    }
+}
+
+/// The page that makes `dir` a lecture folder: `index.md`, `index.qmd` or `index.markdown`.
+fn index_page(dir: &Path) -> Option<PathBuf> {
+    ["index.md", "index.qmd", "index.markdown"]
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn every_note(content_dir: &Path, course_root: &Path, walk: &mut Walk) {
     let mut walker = walkdir::WalkDir::new(content_dir)
         .min_depth(1)
         .sort_by_file_name()
@@ -89,28 +169,25 @@ fn every_note(content_dir: &Path, course_root: &Path) -> Vec<LectureSource> {
         }
         let path = entry.path();
         if entry.file_type().is_dir() {
-            let index = path.join("index.md");
-            if index.is_file() {
+            if let Some(index) = index_page(path) {
                 let rel = path.strip_prefix(content_dir).unwrap_or(path);
-                found.push(source(slug_of(rel), &index, course_root));
+                walk.found.push(source(slug_of(rel), &index, course_root));
                 walker.skip_current_dir();
             }
             continue;
         }
-        if path.extension().is_some_and(|e| e == "md") && name != "index.md" {
+        let index = path.file_stem().is_some_and(|s| s == "index");
+        if is_page(path) && !index {
             let rel = path.strip_prefix(content_dir).unwrap_or(path);
-            found.push(source(slug_of(&rel.with_extension("")), path, course_root));
+            walk.found
+                .push(source(slug_of(&rel.with_extension("")), path, course_root));
+        } else {
+            walk.note_unread(path);
         }
     }
-    found
 }
 
-fn marked_pages(
-    content_dir: &Path,
-    course_root: &Path,
-    skip: &[std::path::PathBuf],
-) -> Vec<LectureSource> {
-    let mut found = Vec::new();
+fn marked_pages(content_dir: &Path, course_root: &Path, skip: &[PathBuf], walk: &mut Walk) {
     let walker = walkdir::WalkDir::new(content_dir)
         .min_depth(1)
         .sort_by_file_name()
@@ -131,18 +208,23 @@ fn marked_pages(
             }
         };
         let path = entry.path();
-        if !entry.file_type().is_file() || !is_page(path) {
+        if !entry.file_type().is_file() {
             continue;
         }
+        if !is_page(path) {
+            walk.note_unread(path);
+            continue;
+        }
+        walk.pages += 1;
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
         if !super::frontmatter::marked(&text) && !text.lines().any(is_marker_line) {
             continue;
         }
-        found.push(marked_source(content_dir, course_root, path));
+        walk.found
+            .push(marked_source(content_dir, course_root, path));
     }
-    found
 }
 
 /// The lecture whose notes are `file` (an absolute path inside `content_dir`), named as

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 pub use crate::diag::line_col;
 use crate::diag::Diagnostic;
-pub use discover::{discover, is_marker_line, is_page, marked_source, Selection};
+pub use discover::{discover, is_marker_line, is_page, marked_source, Found, Selection};
 pub use model::*;
 
 /// How to read the notes.

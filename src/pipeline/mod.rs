@@ -268,11 +268,23 @@ impl Workspace {
         }
     }
 
-    /// The lectures of the course's content folder.
-    pub fn discover(&self) -> Result<Vec<LectureSource>> {
+    /// The lectures of the course's content folder; what is worth telling about the rest goes
+    /// to `reporter` (notes in a format not read, a host site with no lecture marked).
+    pub fn discover(&self, reporter: &dyn Reporter) -> Result<Vec<LectureSource>> {
         let project = &self.project;
-        let selection = self.publisher.selection(project);
-        content::discover(&project.content_dir(), &project.root, &selection)
+        let output = project.output_dir();
+        let made: Vec<PathBuf> = self
+            .records
+            .slugs()
+            .iter()
+            .map(|s| output.join(s))
+            .collect();
+        let selection = self.publisher.selection(project, &made);
+        let found = content::discover(&project.content_dir(), &project.root, &selection)?;
+        for notice in &found.notices {
+            reporter.warning(notice);
+        }
+        Ok(found.lectures)
     }
 
     /// Builds `sources` (the course's lectures, from [`discover`](Self::discover) or from
@@ -364,7 +376,7 @@ impl Workspace {
 /// [`Summary::failed`].
 pub fn build(project: &Project, reporter: &dyn Reporter) -> Result<Summary> {
     let workspace = Workspace::load(project.clone())?;
-    let sources = workspace.discover()?;
+    let sources = workspace.discover(reporter)?;
     workspace.build(&sources, &Scope::All, reporter)
 }
 

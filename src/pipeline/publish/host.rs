@@ -34,15 +34,18 @@ impl HostSite {
 }
 
 impl Publisher for HostSite {
-    /// The pages marked as lectures, outside the host's own output, caches and data folder
-    /// and lecturegen's.
-    fn selection(&self, project: &Project) -> Selection {
+    /// The pages marked as lectures, wherever they are but in the host's own output and
+    /// caches, the cache, and the folders lecturegen made for its lectures: the media folder
+    /// itself is also where teachers keep lecture pages (Jekyll's and Quarto's `lectures/`,
+    /// mdBook's `src/lectures/`).
+    fn selection(&self, project: &Project, made: &[PathBuf]) -> Selection {
         let mut skip: Vec<PathBuf> = project
             .ignored()
             .iter()
             .map(|d| project.resolve(d))
             .collect();
-        skip.extend([project.output_dir(), project.cache_dir()]);
+        skip.push(project.cache_dir());
+        skip.extend(made.iter().cloned());
         Selection::Marked { skip }
     }
 

@@ -35,8 +35,9 @@ use crate::templates::Templates;
 /// A kind of site the lectures are published in. The provided methods describe a site whose
 /// notes folder is lecturegen's alone.
 pub trait Publisher: Send + Sync {
-    /// Which files of the notes folder are lectures; by default every note.
-    fn selection(&self, _project: &Project) -> Selection {
+    /// Which files of the notes folder are lectures (`made`: the folders lecturegen made for
+    /// its lectures); by default every note.
+    fn selection(&self, _project: &Project, _made: &[PathBuf]) -> Selection {
         Selection::All
     }
     /// Whether the notes' front matter is shared with another generator, whose keys

@@ -301,3 +301,39 @@ fn durations_parse() {
     let d: Vec<Option<f32>> = lecture.slides.iter().map(|s| s.duration).collect();
     assert_eq!(d, [None, Some(90.0), Some(0.5), Some(90.0), Some(12.0)]);
 }
+
+/// `.qmd` and `.markdown` notes are lectures in a course of lecturegen's own, `dir/index.qmd`
+/// a lecture folder like `dir/index.md`; notes in formats it does not read are named once.
+#[test]
+fn qmd_and_markdown_notes_are_lectures_and_unread_formats_are_named() {
+    let course = crate::support::Course::new();
+    course.file(
+        "content/deck/index.qmd",
+        "---\ntitle: Deck\nformat: revealjs\n---\n\n## One\n\ntext\n",
+    );
+    course.file("content/deck/extra.qmd", "## Not a lecture of its own\n");
+    course.file("content/intro.qmd", "# Intro\n\n## One\n\ntext\n");
+    course.file("content/more.markdown", "# More\n\n## One\n\ntext\n");
+    course.file("content/analysis.Rmd", "# Analysis\n");
+    course.file("content/notebook.ipynb", "{}");
+    let (summary, collect) = course.build();
+    assert_eq!(
+        (summary.lectures, summary.built),
+        (3, 3),
+        "{:?}",
+        collect.errors()
+    );
+    for slug in ["deck", "intro", "more"] {
+        assert!(
+            course.path(&format!("output/{slug}/lecture.mp4")).is_file(),
+            "{slug}"
+        );
+    }
+    let warnings = collect.warnings();
+    let unread: Vec<&String> = warnings.iter().filter(|w| w.contains("not read")).collect();
+    assert_eq!(unread.len(), 1, "{warnings:?}");
+    assert!(
+        unread[0].contains("content/analysis.Rmd") && unread[0].contains("content/notebook.ipynb"),
+        "{unread:?}"
+    );
+}

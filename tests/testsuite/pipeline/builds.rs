@@ -152,7 +152,7 @@ fn image_edit_redraws_only_the_slides_that_show_it() {
     let scope = lecturegen::pipeline::Scope::Touching(
         [course.path("content/fig.png").canonicalize().unwrap()].into(),
     );
-    let sources = workspace.discover().unwrap();
+    let sources = workspace.discover(&lecturegen::report::Silent).unwrap();
     let scoped = workspace
         .build(&sources, &scope, &lecturegen::report::Silent)
         .unwrap();

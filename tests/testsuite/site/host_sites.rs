@@ -672,3 +672,64 @@ fn mdbook_lecture_never_built_shows_a_note() {
     assert!(content.contains("lecturegen-missing"), "{content}");
     assert!(!content.contains("{{#lecture}}"));
 }
+
+/// Pages marked as lectures are found wherever they are, the media folder included: Jekyll's
+/// and Quarto's default media folder is `lectures/`, the folder teachers keep lecture pages
+/// in. Only the folders lecturegen made for its lectures are passed over, and a second build
+/// finds the same pages.
+#[test]
+fn lecture_pages_in_the_media_folder_are_found() {
+    use lecturegen::config::Generator;
+    for generator in [Generator::Jekyll, Generator::Quarto] {
+        let course = host_fixture(generator);
+        integrate::integrate(generator, &course.root).unwrap();
+        let config = course.read("lecturegen.toml");
+        course.file("lecturegen.toml", &format!("{config}\n{TEST_CONFIG}"));
+        let page = if generator == Generator::Quarto {
+            "lectures/shell.qmd"
+        } else {
+            "lectures/shell.md"
+        };
+        course.file(
+            page,
+            "---\ntitle: The shell\nlecture: true\n---\n\n{% include lecture.html %}\n\n## Pipes\n\nA pipe joins two programs.\n",
+        );
+        // Jekyll's fixture has a lecture of its own, in `notes/`.
+        let lectures = if generator == Generator::Jekyll { 2 } else { 1 };
+        for build in ["first", "second"] {
+            let (summary, collect) = course.build();
+            assert_eq!(
+                (summary.lectures, summary.built),
+                (lectures, lectures),
+                "{generator} {build}: {:?}",
+                collect.warnings()
+            );
+        }
+        assert!(
+            course.path("lectures/lectures-shell/lecture.mp4").is_file(),
+            "{generator}"
+        );
+    }
+}
+
+/// A host site where no page is marked as a lecture says so, and how many pages it read,
+/// instead of a silent "built 0 of 0".
+#[test]
+fn a_host_site_without_a_marked_page_says_why() {
+    let course = Course::new();
+    course.file(
+        "lecturegen.toml",
+        &format!("{TEST_CONFIG}\n[site]\ngenerator = \"hugo\"\n"),
+    );
+    course.file("content/a.md", "---\ntitle: A\n---\n\nNot marked.\n");
+    course.file("content/posts/b.md", "---\ntitle: B\n---\n\nNor this.\n");
+    let (summary, collect) = course.build();
+    assert_eq!(summary.lectures, 0);
+    let warnings = collect.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("2 pages read, none marked") && w.contains("lecture: true")),
+        "{warnings:?}"
+    );
+}
