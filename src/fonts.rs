@@ -16,6 +16,20 @@ pub const SANS: &str = "DejaVu Sans";
 /// Family used for code.
 pub const MONO: &str = "DejaVu Sans Mono";
 
+/// Serif families used for the generic `serif` when the machine has one; else [`SANS`].
+const SERIFS: [&str; 4] = [
+    "DejaVu Serif",
+    "Liberation Serif",
+    "Noto Serif",
+    "FreeSerif",
+];
+
+/// Whether `db` has a face of the family `name` (as written in documents: any case).
+pub fn has_family(db: &fontdb::Database, name: &str) -> bool {
+    db.faces()
+        .any(|f| f.families.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+}
+
 /// A shared font database and a pool of shaping contexts made from it.
 pub struct Fonts {
     db: fontdb::Database,
@@ -63,8 +77,18 @@ impl Fonts {
                 db.load_fonts_dir(&dir);
             }
         }
+        // Every generic family names one that is there (fontdb's defaults are Times New
+        // Roman, Arial and Courier New): SVG figures name them, and draw their text with the
+        // serif one when the family they name is missing. Text with no face draws nothing.
         db.set_sans_serif_family(SANS);
         db.set_monospace_family(MONO);
+        let serif = SERIFS
+            .into_iter()
+            .find(|name| has_family(&db, name))
+            .unwrap_or(SANS);
+        db.set_serif_family(serif);
+        db.set_cursive_family(SANS);
+        db.set_fantasy_family(SANS);
         // Every shaping context reads faces while matching fonts (cosmic-text opens each face
         // whose weight differs from the text's to look for a variable weight axis): mapped
         // once here, not mapped and unmapped by every context for every style (a 10-slide

@@ -73,16 +73,18 @@ pub fn is_svg(path: &Path) -> bool {
 /// The picture at `path` scaled to the largest size that fits `max_w` x `max_h`, keeping its
 /// aspect ratio: SVG drawn at that size (text in the slide fonts), raster pictures resampled
 /// with a Catmull-Rom filter (a small diagram is enlarged to fill its box: a 320 px figure is
-/// unreadable on a 1920 px slide).
+/// unreadable on a 1920 px slide). `warn` hears of what the picture asked for and did not get
+/// (an SVG's font family that is not installed).
 pub fn fit(
     path: &Path,
     max_w: f32,
     max_h: f32,
     fonts: &cosmic_text::fontdb::Database,
+    warn: &mut dyn FnMut(String),
 ) -> Result<RgbaImage> {
     let data = read(path)?;
     if is_svg(path) {
-        return draw_svg(path, &data, max_w, max_h, fonts);
+        return draw_svg(path, &data, max_w, max_h, fonts, warn);
     }
     let img = decode(&data)?.to_rgba8();
     let (w, h) = (img.width().max(1) as f32, img.height().max(1) as f32);
@@ -102,18 +104,44 @@ pub fn fit(
     ))
 }
 
-/// Draws an SVG to fit `max_w` x `max_h` (vector art scales freely), text in the slide fonts.
-/// Files it links to are not read: only pictures embedded as data URLs are drawn.
+/// Draws an SVG to fit `max_w` x `max_h` (vector art scales freely), text in the slide fonts:
+/// text that names no family in the bundled sans, a family that is missing (draw.io writes
+/// Helvetica) in the generic serif one, with one warning naming the families. Files it links
+/// to are not read: only pictures embedded as data URLs are drawn.
 fn draw_svg(
     path: &Path,
     data: &[u8],
     max_w: f32,
     max_h: f32,
     fonts: &cosmic_text::fontdb::Database,
+    warn: &mut dyn FnMut(String),
 ) -> Result<RgbaImage> {
     use resvg::{tiny_skia, usvg};
+    let missing = std::sync::Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let select = usvg::FontResolver::default_font_selector();
+    let noted = missing.clone();
     let options = usvg::Options {
         fontdb: std::sync::Arc::new(fonts.clone()),
+        font_family: crate::fonts::SANS.into(),
+        font_resolver: usvg::FontResolver {
+            select_font: Box::new(move |font, db| {
+                let mut names = Vec::new();
+                let found = font.families().iter().any(|family| match family {
+                    usvg::FontFamily::Named(name) => {
+                        names.push(name.clone());
+                        crate::fonts::has_family(db, name)
+                    }
+                    _ => true,
+                });
+                if !found {
+                    if let Ok(mut missing) = noted.lock() {
+                        missing.insert(names.join(", "));
+                    }
+                }
+                select(font, db)
+            }),
+            ..usvg::FontResolver::default()
+        },
         image_href_resolver: usvg::ImageHrefResolver {
             resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
             resolve_string: Box::new(|_, _| None),
@@ -122,6 +150,17 @@ fn draw_svg(
     };
     let tree = usvg::Tree::from_data(data, &options)
         .map_err(|e| anyhow::anyhow!("{}: not a valid SVG: {e}", path.display()))?;
+    let missing = missing.lock().map(|m| m.clone()).unwrap_or_default();
+    if !missing.is_empty() {
+        let families: Vec<String> = missing.iter().map(|f| format!("\"{f}\"")).collect();
+        warn(format!(
+            "{}: font family {} not installed: its text is drawn in {} (install the font, or \
+             put it in the course's fonts folder)",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            families.join(" and "),
+            fonts.family_name(&cosmic_text::fontdb::Family::Serif)
+        ));
+    }
     let size = tree.size();
     let scale = (max_w / size.width()).min(max_h / size.height());
     if !scale.is_finite() || scale <= 0.0 {

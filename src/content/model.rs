@@ -228,6 +228,8 @@ pub enum Block {
         path: PathBuf,
         /// Alt text.
         alt: String,
+        /// The width the notes asked for (an HTML `width`), in percent of the text's width.
+        width: Option<u16>,
     },
     /// A display formula (`$$...$$`), typeset on the slide.
     Math {

@@ -29,6 +29,8 @@ pub(super) enum ItemKind {
     Image {
         path: std::path::PathBuf,
         alt: String,
+        /// Percent of the body's width asked for.
+        width: Option<u16>,
     },
     Math {
         tex: String,
@@ -148,10 +150,11 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                 quote,
             }),
             Block::Quote(inner) => flatten(inner, depth + 1, true, out),
-            Block::Image { path, alt } => out.push(Item {
+            Block::Image { path, alt, width } => out.push(Item {
                 kind: ItemKind::Image {
                     path: path.clone(),
                     alt: alt.clone(),
+                    width: *width,
                 },
                 depth,
                 marker: None,

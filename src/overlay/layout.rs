@@ -442,7 +442,12 @@ impl Draw<'_> {
                 let picture = self.formula(tex, *line, width, body, size);
                 self.picture_or_text(item, marker, picture, width, body, size)
             }
-            ItemKind::Image { path, alt } => {
+            ItemKind::Image {
+                path,
+                alt,
+                width: asked,
+            } => {
+                let width = asked.map_or(width, |p| width * f32::from(p) / 100.0);
                 let picture = self.figure(path, alt, width, body);
                 self.picture_or_text(item, marker, picture, width, body, size)
             }
@@ -530,7 +535,10 @@ impl Draw<'_> {
         body: &BodySpec,
     ) -> Result<RgbaImage, StandIn> {
         let max_h = body.height * self.image_share;
-        crate::media::fit(path, width, max_h, self.fs.db()).map_err(|e| StandIn {
+        let mut warnings = Vec::new();
+        let fitted = crate::media::fit(path, width, max_h, self.fs.db(), &mut |w| warnings.push(w));
+        self.warnings.extend(warnings);
+        fitted.map_err(|e| StandIn {
             warning: format!(
                 "image {} cannot be drawn ({e:#}); its alt text is shown instead",
                 path.display()

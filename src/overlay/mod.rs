@@ -142,10 +142,11 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
                 }
             ));
         }
-        Ok(Rendered {
-            pages,
-            warnings: ctx.warnings,
-        })
+        // Layout tries several type sizes: what one try warned of, the next warns of again.
+        let mut seen = std::collections::HashSet::new();
+        let mut warnings = ctx.warnings;
+        warnings.retain(|w| seen.insert(w.clone()));
+        Ok(Rendered { pages, warnings })
     })
 }
 

@@ -19,8 +19,9 @@ use crate::fonts::{FontSource, Fonts};
 use crate::project::relative;
 use crate::video::EncoderSettings;
 
-/// Bump when a change to the code changes what a slide looks like, so old keys stop matching.
-const RENDER_VERSION: u32 = 6;
+/// Bump when a change to the code changes what a slide looks like, so old keys stop matching
+/// (7: SVG text in a missing font family is drawn).
+const RENDER_VERSION: u32 = 7;
 
 /// Everything besides the slide itself that shapes a slide's picture, as one digest.
 pub(super) fn frame_inputs(
@@ -113,9 +114,10 @@ fn portable_blocks(blocks: &[Block], file: &dyn Fn(&Path) -> std::path::PathBuf)
     blocks
         .iter()
         .map(|block| match block {
-            Block::Image { path, alt } => Block::Image {
+            Block::Image { path, alt, width } => Block::Image {
                 path: file(path),
                 alt: alt.clone(),
+                width: *width,
             },
             Block::Quote(inner) => Block::Quote(portable_blocks(inner, file)),
             Block::List { start, items } => Block::List {

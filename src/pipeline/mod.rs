@@ -318,6 +318,7 @@ impl Workspace {
             prefetched,
             counts: Counts::default(),
             missing_voice: std::sync::Once::new(),
+            said: Default::default(),
         };
         let mut summary = Summary {
             lectures: sources.len(),
@@ -443,12 +444,22 @@ struct Run<'a> {
     counts: Counts,
     /// A missing speech engine is said once per build, not once per lecture.
     missing_voice: std::sync::Once,
+    /// Warnings said in this build.
+    said: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Run<'_> {
+    /// Reports a warning, once per build: the same message for the same place (a title on
+    /// every page of a slide that continues) is said once.
     fn warn(&self, message: &str) {
-        self.counts.warnings.fetch_add(1, Ordering::Relaxed);
-        self.reporter.warning(message);
+        let new = self
+            .said
+            .lock()
+            .map_or(true, |mut said| said.insert(message.to_string()));
+        if new {
+            self.counts.warnings.fetch_add(1, Ordering::Relaxed);
+            self.reporter.warning(message);
+        }
     }
 
     /// Load -> slides -> assemble -> publish.

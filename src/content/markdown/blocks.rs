@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 
-use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Tag, TagEnd};
 
 use super::assets::{Assets, Resolved};
 use super::directives::{self, Comment};
+use super::html;
 use super::{count_words, heading_number, note_start, plain_text, Located, Raw};
 use crate::content::{Asset, Block, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split};
 use crate::diag::{line_col, Diagnostic};
@@ -151,7 +152,7 @@ impl<'t> Builder<'t> {
                         continue;
                     };
                     let html = html.clone();
-                    self.raw_html(state, &html, offset, false);
+                    out.extend(self.raw_html(state, &html, offset, false)?);
                 }
                 Event::Rule => {
                     w.next_event();
@@ -218,7 +219,7 @@ impl<'t> Builder<'t> {
                         }
                     }
                 }
-                self.raw_html(state, &html, offset, true);
+                out.extend(self.raw_html(state, &html, offset, true)?);
             }
             Tag::Table(alignments) => out.push(self.table(w, state, &alignments)?),
             _ => {
@@ -407,7 +408,7 @@ impl<'t> Builder<'t> {
                     false,
                 ),
                 Event::InlineHtml(html) => {
-                    self.raw_html(state, html, offset, false);
+                    images.extend(self.raw_html(state, html, offset, false)?);
                     continue;
                 }
                 Event::Start(Tag::Strong) => bold += 1,
@@ -515,13 +516,24 @@ impl<'t> Builder<'t> {
             self.emit(state, Event::Text(alt.clone().into()));
             self.emit(state, Event::End(TagEnd::Image));
         }
-        images.push(Block::Image { path, alt });
+        images.push(Block::Image {
+            path,
+            alt,
+            width: None,
+        });
         Ok(())
     }
 
-    /// Raw HTML: comments become directives or notes; anything else reaches the page as
-    /// escaped text unless the course allows raw HTML. It is never drawn on a slide.
-    fn raw_html(&mut self, state: &mut SlideParts, html: &str, offset: usize, block: bool) {
+    /// Raw HTML: comments become directives or notes, `<img>` tags figures (returned) as
+    /// markdown images are; anything else reaches the page as escaped text unless the course
+    /// allows raw HTML. It is never drawn on a slide.
+    fn raw_html(
+        &mut self,
+        state: &mut SlideParts,
+        html: &str,
+        offset: usize,
+        block: bool,
+    ) -> Result<Vec<Block>, Diagnostic> {
         let mut rest = html;
         let mut consumed = 0;
         let mut other = String::new();
@@ -537,17 +549,41 @@ impl<'t> Builder<'t> {
             rest = next;
         }
         other.push_str(rest);
-        if other.trim().is_empty() {
+        let mut images = Vec::new();
+        let mut last = 0;
+        for tag in html::images(&other) {
+            self.html_text(state, &other[last..tag.range.start], block);
+            last = tag.range.end;
+            let start = Event::Start(Tag::Image {
+                link_type: LinkType::Inline,
+                dest_url: tag.src.clone().into(),
+                title: "".into(),
+                id: "".into(),
+            });
+            let before = images.len();
+            self.image(state, &tag.src, tag.alt, offset, &mut images, &start)?;
+            if let Some(Block::Image { width, .. }) = images.get_mut(before) {
+                *width = tag.width;
+            }
+        }
+        self.html_text(state, &other[last..], block);
+        Ok(images)
+    }
+
+    /// HTML that is neither a comment nor a picture: to the page, as it is where the course
+    /// allows raw HTML, else as text.
+    fn html_text(&mut self, state: &mut SlideParts, html: &str, block: bool) {
+        if html.trim().is_empty() {
             return;
         }
         let event = if self.options.allow_html {
             if block {
-                Event::Html(other.into())
+                Event::Html(html.to_string().into())
             } else {
-                Event::InlineHtml(other.into())
+                Event::InlineHtml(html.to_string().into())
             }
         } else {
-            Event::Text(other.into())
+            Event::Text(html.to_string().into())
         };
         self.emit(state, event);
     }

@@ -6,12 +6,14 @@
 //! - `blocks.rs`: one walk over a slide's events builds its block tree, its page HTML and its
 //!   notes at once;
 //! - `directives.rs`: per-slide directives in HTML comments (`background`, `duration`, ...);
+//! - `html.rs`: pictures in raw HTML (`<img>`), figures like markdown's;
 //! - `assets.rs`: the pictures and files the notes show, resolved inside the course.
 
 mod assets;
 mod blocks;
 mod cut;
 mod directives;
+mod html;
 
 use std::ops::Range;
 

@@ -337,3 +337,68 @@ fn qmd_and_markdown_notes_are_lectures_and_unread_formats_are_named() {
         "{unread:?}"
     );
 }
+
+/// `<img>` in notes (Jekyll and Galaxy Training Network pages write them) is a figure like a
+/// markdown image: a local one is drawn on the slide, copied beside the page and sized by its
+/// `width`; a remote one is warned about as a markdown one is.
+#[test]
+fn html_images_are_figures_like_markdown_images() {
+    let course = crate::support::Course::new();
+    course.bytes(
+        "content/figures/x.png",
+        &crate::support::png(40, 20, [200, 30, 30]),
+    );
+    course.file(
+        "content/a.md",
+        "# A\n\n## Block\n\n<img src=\"figures/x.png\" alt=\"A red box\" width=\"50%\">\n\n## Inline\n\nSee <img src=\"figures/x.png\"> here.\n\n## Remote\n\n<img src=\"https://example.com/y.png\" alt=\"far\">\n",
+    );
+    let (summary, collect) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", collect.errors());
+    let lecture =
+        crate::support::parse_in(&course.root, "a.md", course.read("content/a.md").as_bytes())
+            .unwrap();
+    let image = |slide: usize| {
+        lecture.slides[slide].blocks.iter().find_map(|b| match b {
+            Block::Image { alt, width, .. } => Some((alt.clone(), *width)),
+            _ => None,
+        })
+    };
+    assert_eq!(image(1), Some(("A red box".to_string(), Some(50))));
+    assert_eq!(image(2), Some((String::new(), None)));
+    assert_eq!(image(3), None);
+    let warnings = collect.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("https://example.com/y.png") && w.contains("remote")),
+        "{warnings:?}"
+    );
+    let page = course.read("output/a/index.html");
+    assert!(
+        page.contains("src=\"assets/x-"),
+        "the page links the copied figure"
+    );
+    assert!(course.path("output/a/assets").is_dir());
+}
+
+/// A warning for one place is said once per build, however many pages of a slide reach it.
+#[test]
+fn a_warning_for_one_place_is_said_once() {
+    let course = crate::support::Course::new();
+    let title = ["Title"; 80].join(" ");
+    let body: Vec<String> = (0..20)
+        .map(|i| format!("Paragraph {i} has enough words to fill some of the page with text."))
+        .collect();
+    course.file(
+        "content/a.md",
+        &format!("# A\n\n## {title}\n\n{}\n", body.join("\n\n")),
+    );
+    let (summary, collect) = course.build();
+    assert!(summary.pages > 3, "{summary:?}");
+    let cut: Vec<String> = collect
+        .warnings()
+        .into_iter()
+        .filter(|w| w.contains("title is too long"))
+        .collect();
+    assert_eq!(cut.len(), 1, "{cut:?}");
+}

@@ -462,6 +462,59 @@ fn svg_and_webp_pictures_are_drawn() {
     }
 }
 
+/// Text in an SVG figure whose font family is not installed (draw.io writes Helvetica) is
+/// drawn in a font that is, with a warning naming the family; text that names no family is
+/// drawn in the bundled sans. It used to vanish: the boxes drawn, no word.
+#[test]
+fn svg_labels_in_a_missing_font_family_are_drawn() {
+    let course = Course::new();
+    let svg = |label: &str| {
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"100\"><rect width=\"200\" height=\"100\" fill=\"#ffffff\"/>{label}</svg>"
+        )
+    };
+    course.file(
+        "content/helvetica.svg",
+        &svg("<text x=\"10\" y=\"70\" font-family=\"Helvetica\" font-size=\"60\" fill=\"#000000\">Label</text>"),
+    );
+    course.file(
+        "content/plain.svg",
+        &svg("<text x=\"10\" y=\"70\" font-size=\"60\" fill=\"#000000\">Label</text>"),
+    );
+    course.file("content/blank.svg", &svg(""));
+    let lecture = crate::support::parse_in(
+        &course.root,
+        "svg.md",
+        b"# S\n\n## One\n\n![](helvetica.svg)\n\n## Two\n\n![](plain.svg)\n\n## Three\n\n![](blank.svg)\n",
+    )
+    .unwrap();
+    let kit = Kit::new();
+    let renderer = kit.renderer(WIDTH, HEIGHT);
+    let dark = |slide: usize| {
+        let rendered = overlay::render(&renderer, &lecture.meta, &lecture.slides[slide]).unwrap();
+        let dark = rendered.pages[0]
+            .image
+            .pixels()
+            .filter(|p| p[3] == 255 && p.0[..3].iter().all(|&c| c < 60))
+            .count();
+        (dark, rendered.warnings)
+    };
+    let (blank, _) = dark(3);
+    let (helvetica, warnings) = dark(1);
+    let (plain, quiet) = dark(2);
+    assert!(
+        helvetica > blank + 200,
+        "Helvetica label: {helvetica} dark pixels, blank {blank}"
+    );
+    assert!(
+        plain > blank + 200,
+        "unnamed label: {plain} dark pixels, blank {blank}"
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("\"Helvetica\""), "{warnings:?}");
+    assert!(quiet.is_empty(), "{quiet:?}");
+}
+
 #[test]
 fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
     let course = Course::new();
