@@ -148,7 +148,8 @@ fn draw_svg(
         },
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_data(data, &options)
+    let data = without_drawio_notice(data);
+    let tree = usvg::Tree::from_data(&data, &options)
         .map_err(|e| anyhow::anyhow!("{}: not a valid SVG: {e}", path.display()))?;
     let missing = missing.lock().map(|m| m.clone()).unwrap_or_default();
     if !missing.is_empty() {
@@ -184,6 +185,23 @@ fn draw_svg(
         *dst = image::Rgba([c.red(), c.green(), c.blue(), c.alpha()]);
     }
     Ok(out)
+}
+
+/// `data` without the notice draw.io puts in every export whose labels are HTML: a `<switch>`
+/// whose first choice an SVG renderer without HTML skips, so its fallback, a link "Text is not
+/// SVG - cannot display" to draw.io's FAQ, was drawn across the slide (browsers show the first
+/// choice, which is empty). The labels themselves come with plain-text fallbacks, drawn.
+fn without_drawio_notice(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    static NOTICE: OnceLock<regex::bytes::Regex> = OnceLock::new();
+    const FAQ: &[u8] = b"svg-export-text-problems";
+    if !data.windows(FAQ.len()).any(|w| w == FAQ) {
+        return std::borrow::Cow::Borrowed(data);
+    }
+    let notice = NOTICE.get_or_init(|| {
+        regex::bytes::Regex::new(r"(?s)<a\b[^>]*svg-export-text-problems[^>]*>.*?</a>")
+            .unwrap_or_else(|e| panic!("a fixed pattern: {e}"))
+    });
+    notice.replace_all(data, &b""[..])
 }
 
 /// What a file's digest was computed from: when these match, the file is taken as unchanged.

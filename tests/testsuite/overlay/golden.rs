@@ -464,7 +464,8 @@ fn svg_and_webp_pictures_are_drawn() {
 
 /// Text in an SVG figure whose font family is not installed (draw.io writes Helvetica) is
 /// drawn in a font that is, with a warning naming the family; text that names no family is
-/// drawn in the bundled sans. It used to vanish: the boxes drawn, no word.
+/// drawn in the bundled sans. It used to vanish: the boxes drawn, no word. draw.io's notice
+/// for renderers without HTML labels is not drawn.
 #[test]
 fn svg_labels_in_a_missing_font_family_are_drawn() {
     let course = Course::new();
@@ -482,10 +483,15 @@ fn svg_labels_in_a_missing_font_family_are_drawn() {
         &svg("<text x=\"10\" y=\"70\" font-size=\"60\" fill=\"#000000\">Label</text>"),
     );
     course.file("content/blank.svg", &svg(""));
+    // draw.io's notice for renderers without HTML labels, in every such export.
+    course.file(
+        "content/notice.svg",
+        &svg("<switch><g requiredFeatures=\"http://www.w3.org/TR/SVG11/feature#Extensibility\"/><a transform=\"translate(0,-5)\" xlink:href=\"https://www.diagrams.net/doc/faq/svg-export-text-problems\" target=\"_blank\"><text text-anchor=\"middle\" font-size=\"30px\" x=\"50%\" y=\"100%\">Text is not SVG - cannot display</text></a></switch>").replace("<svg ", "<svg xmlns:xlink=\"http://www.w3.org/1999/xlink\" "),
+    );
     let lecture = crate::support::parse_in(
         &course.root,
         "svg.md",
-        b"# S\n\n## One\n\n![](helvetica.svg)\n\n## Two\n\n![](plain.svg)\n\n## Three\n\n![](blank.svg)\n",
+        b"# S\n\n## One\n\n![](helvetica.svg)\n\n## Two\n\n![](plain.svg)\n\n## Three\n\n![](blank.svg)\n\n## Four\n\n![](notice.svg)\n",
     )
     .unwrap();
     let kit = Kit::new();
@@ -513,6 +519,7 @@ fn svg_labels_in_a_missing_font_family_are_drawn() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("\"Helvetica\""), "{warnings:?}");
     assert!(quiet.is_empty(), "{quiet:?}");
+    assert_eq!(dark(4).0, blank, "draw.io's notice is not drawn");
 }
 
 #[test]
