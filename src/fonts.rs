@@ -78,8 +78,8 @@ impl Fonts {
             }
         }
         // Every generic family names one that is there (fontdb's defaults are Times New
-        // Roman, Arial and Courier New): SVG figures name them, and draw their text with the
-        // serif one when the family they name is missing. Text with no face draws nothing.
+        // Roman, Arial and Courier New): SVG figures name them, and fall back to them when
+        // the family they name is missing. Text with no face draws nothing.
         db.set_sans_serif_family(SANS);
         db.set_monospace_family(MONO);
         let serif = SERIFS

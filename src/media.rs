@@ -106,7 +106,7 @@ pub fn fit(
 
 /// Draws an SVG to fit `max_w` x `max_h` (vector art scales freely), text in the slide fonts:
 /// text that names no family in the bundled sans, a family that is missing (draw.io writes
-/// Helvetica) in the generic serif one, with one warning naming the families. Files it links
+/// Helvetica) in the generic family most like it, with one warning naming the families. Files it links
 /// to are not read: only pictures embedded as data URLs are drawn.
 fn draw_svg(
     path: &Path,
@@ -117,6 +117,7 @@ fn draw_svg(
     warn: &mut dyn FnMut(String),
 ) -> Result<RgbaImage> {
     use resvg::{tiny_skia, usvg};
+    use usvg::fontdb::{self, Family};
     let missing = std::sync::Arc::new(Mutex::new(std::collections::BTreeSet::new()));
     let select = usvg::FontResolver::default_font_selector();
     let noted = missing.clone();
@@ -133,12 +134,25 @@ fn draw_svg(
                     }
                     _ => true,
                 });
-                if !found {
-                    if let Ok(mut missing) = noted.lock() {
-                        missing.insert(names.join(", "));
-                    }
+                if found {
+                    return select(font, db);
                 }
-                select(font, db)
+                if let Ok(mut missing) = noted.lock() {
+                    missing.insert(names.join(", "));
+                }
+                // usvg would fall back to serif; the family most like the missing one is
+                // closer (a browser's font configuration maps Helvetica to a sans).
+                let family = names.first().map_or(Family::SansSerif, |n| like(n));
+                db.query(&fontdb::Query {
+                    families: &[family, Family::SansSerif],
+                    weight: fontdb::Weight(font.weight()),
+                    stretch: stretch(font.stretch()),
+                    style: match font.style() {
+                        usvg::FontStyle::Normal => fontdb::Style::Normal,
+                        usvg::FontStyle::Italic => fontdb::Style::Italic,
+                        usvg::FontStyle::Oblique => fontdb::Style::Oblique,
+                    },
+                })
             }),
             ..usvg::FontResolver::default()
         },
@@ -159,7 +173,7 @@ fn draw_svg(
              put it in the course's fonts folder)",
             path.file_name().unwrap_or_default().to_string_lossy(),
             families.join(" and "),
-            fonts.family_name(&cosmic_text::fontdb::Family::Serif)
+            fonts.family_name(&like(missing.iter().next().map_or("", String::as_str)))
         ));
     }
     let size = tree.size();
@@ -185,6 +199,42 @@ fn draw_svg(
         *dst = image::Rgba([c.red(), c.green(), c.blue(), c.alpha()]);
     }
     Ok(out)
+}
+
+/// The generic family most like the font family `name`: serif for the usual serif faces,
+/// monospace for the typewriter ones, else sans (Helvetica, Arial, Segoe UI...).
+fn like(name: &str) -> resvg::usvg::fontdb::Family<'static> {
+    use resvg::usvg::fontdb::Family;
+    let name = name.to_ascii_lowercase();
+    let any = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if any(&["mono", "courier", "consol", "menlo", "code"]) {
+        Family::Monospace
+    } else if !name.contains("sans")
+        && any(&[
+            "serif", "times", "georgia", "garamond", "palatino", "cambria", "book",
+        ])
+    {
+        Family::Serif
+    } else {
+        Family::SansSerif
+    }
+}
+
+/// usvg's font stretch as fontdb names it.
+fn stretch(stretch: resvg::usvg::FontStretch) -> resvg::usvg::fontdb::Stretch {
+    use resvg::usvg::fontdb::Stretch;
+    use resvg::usvg::FontStretch as S;
+    match stretch {
+        S::UltraCondensed => Stretch::UltraCondensed,
+        S::ExtraCondensed => Stretch::ExtraCondensed,
+        S::Condensed => Stretch::Condensed,
+        S::SemiCondensed => Stretch::SemiCondensed,
+        S::Normal => Stretch::Normal,
+        S::SemiExpanded => Stretch::SemiExpanded,
+        S::Expanded => Stretch::Expanded,
+        S::ExtraExpanded => Stretch::ExtraExpanded,
+        S::UltraExpanded => Stretch::UltraExpanded,
+    }
 }
 
 /// `data` without the notice draw.io puts in every export whose labels are HTML: a `<switch>`
