@@ -29,12 +29,15 @@ pub(super) fn frame_inputs(
     fonts: &Fonts,
     theme: &ThemeConfig,
     (width, height): (u32, u32),
+    max_words: usize,
     backend: &str,
 ) -> Result<String> {
     #[derive(Serialize)]
     struct FrameInputs<'a> {
         program: &'a str,
         templates: &'a str,
+        /// `[layout] max_words_per_page`: where a slide's pages are cut.
+        max_words: usize,
         fonts: Vec<String>,
         theme: &'a ThemeConfig,
         width: u32,
@@ -60,6 +63,7 @@ pub(super) fn frame_inputs(
         &FrameInputs {
             program: env!("CARGO_PKG_VERSION"),
             templates: slide_templates,
+            max_words,
             fonts: faces,
             theme,
             width,

@@ -236,6 +236,7 @@ impl Workspace {
             &self.fonts,
             &self.project.config.theme,
             (self.encoder.width, self.encoder.height),
+            self.project.config.layout.max_words_per_page,
             &self.backend.id(),
         )
     }
@@ -514,6 +515,7 @@ impl Run<'_> {
         let made = previous.made.as_ref().filter(|m| m.key == key)?;
         let entry = previous.entry.clone()?;
         let in_place = self.ws.publisher.is_built(out_dir)
+            && (!made.narrated || out_dir.join(crate::site::CAPTIONS).is_file())
             && previous
                 .slides
                 .iter()

@@ -353,3 +353,31 @@ fn a_build_where_nothing_changed_speaks_muxes_and_writes_nothing() {
     let (edited, _) = narrated.build();
     assert_eq!((edited.muxed, edited.spoken, edited.rendered), (1, 1, 0));
 }
+
+/// `[layout] max_words_per_page` cuts a slide's pages: changing it redraws the slides it cuts
+/// (it was missing from what decides whether a slide is drawn again).
+#[test]
+fn a_layout_change_redraws_the_slides_it_cuts() {
+    let course = Course::new();
+    let words: Vec<String> = (0..12)
+        .map(|i| format!("- Point {i} with a few words more"))
+        .collect();
+    course.file(
+        "content/a.md",
+        &format!("# A\n\n## Many\n\n{}\n", words.join("\n")),
+    );
+    let (first, _) = course.build();
+    let config = course.read("lecturegen.toml");
+    course.file(
+        "lecturegen.toml",
+        &format!("{config}\n[layout]\nmax_words_per_page = 30\n"),
+    );
+    let (second, _) = course.build();
+    assert!(second.rendered >= 1, "{second:?}");
+    assert!(
+        second.pages > first.pages,
+        "{} then {}",
+        first.pages,
+        second.pages
+    );
+}
