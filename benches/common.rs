@@ -148,6 +148,7 @@ impl Stages {
             default_author: config.course.author.clone(),
             max_words_per_page: config.layout.max_words_per_page,
             shared_front_matter: false,
+            dialect: None,
         };
         let selection = content::Selection::All;
         content::discover(&self.root.join("content"), &self.root, &selection)

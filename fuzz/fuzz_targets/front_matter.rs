@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
         default_author: String::new(),
         max_words_per_page: 70,
         shared_front_matter: false,
+        dialect: None,
     };
     let _ = content::parse(&source, &text, &options);
 });

@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         default_author: String::new(),
         max_words_per_page: 70,
         shared_front_matter: false,
+        dialect: None,
     };
     if let Err(e) = content::parse(&source, data, &options) {
         assert!(e.line >= 1 && e.column >= 1);

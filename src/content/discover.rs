@@ -34,10 +34,33 @@ pub enum Selection {
     },
 }
 
-/// Whether `path` names a page a host site's generator renders (`.md`, `.markdown`, `.qmd`).
+/// Whether `path` names a page a host site's generator renders (`.md`, `.markdown`, `.qmd`),
+/// or a remark deck in a Jekyll site (the Galaxy Training Network's `slides.html`).
 pub fn is_page(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e == "md" || e == "markdown" || e == "qmd")
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md" | "markdown" | "qmd") => true,
+        Some("html") => is_remark_deck(path),
+        _ => false,
+    }
+}
+
+/// Whether an HTML file is a remark deck Jekyll renders: front matter whose `layout` is one of
+/// the slide layouts (`tutorial_slides`, `base_slides`, `introduction_slides`, ...).
+fn is_remark_deck(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4096];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&head[..n]);
+    let mut lines = text.lines();
+    if lines.next().map(str::trim_end) != Some("---") {
+        return false;
+    }
+    lines
+        .take_while(|l| l.trim_end() != "---")
+        .filter_map(|l| l.strip_prefix("layout:"))
+        .any(|v| v.trim().trim_matches(['"', '\'']).ends_with("_slides"))
 }
 
 /// Whether a line of notes is mdBook's lecture marker, `{{#lecture}}`.
@@ -219,7 +242,8 @@ fn marked_pages(content_dir: &Path, course_root: &Path, skip: &[PathBuf], walk: 
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        if !super::frontmatter::marked(&text) && !text.lines().any(is_marker_line) {
+        let deck = path.extension().is_some_and(|e| e == "html");
+        if !deck && !super::frontmatter::marked(&text) && !text.lines().any(is_marker_line) {
             continue;
         }
         walk.found

@@ -24,6 +24,7 @@ const KNOWN: &[&str] = &[
     "narration",
     "voice",
     "lecture",
+    "dialect",
 ];
 
 /// Marp's global directives and common deck keys: understood as belonging to other tools, so
@@ -178,6 +179,24 @@ impl Front {
             }
         }
     }
+}
+
+/// The front matter's keys with their values as text (empty for lists and tables), for
+/// telling which tool the notes were written for; empty when it does not parse.
+pub(super) fn scalars(front: &Front, text: &str) -> Vec<(String, String)> {
+    front
+        .table(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::Text(t) => t,
+                Value::Integer(i) => i.to_string(),
+                Value::Other(_) => String::new(),
+            };
+            (k, v)
+        })
+        .collect()
 }
 
 /// serde_yaml appends "at line X column Y" to its messages; we print our own position.

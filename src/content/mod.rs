@@ -5,6 +5,7 @@
 //! out, and each slide carries both a block tree for the overlay and HTML for the site. No later
 //! stage reads markdown or looks for files.
 
+mod dialect;
 mod discover;
 mod frontmatter;
 mod markdown;
@@ -36,6 +37,8 @@ pub struct LoadOptions {
     /// The notes' front matter is shared with another generator (the pages of a host site):
     /// keys lecturegen does not know are that generator's, not reported.
     pub shared_front_matter: bool,
+    /// The slide tool of notes that do not say (`[build] dialect`); `None`: told per file.
+    pub dialect: Option<crate::config::NotesDialect>,
 }
 
 /// Reads and parses one lecture.
@@ -84,7 +87,20 @@ pub fn parse(
         .map_err(|(offset, message)| error_at(text, offset, message))?;
     let (mut meta, unknown) = frontmatter::parse(&front, text, options)
         .map_err(|(offset, message)| error_at(text, offset, message))?;
-    for key in unknown.iter().filter(|_| !options.shared_front_matter) {
+    let body = &text[front.body_start..];
+    let extension = source
+        .file
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let clues = dialect::Clues::read(
+        &frontmatter::scalars(&front, text),
+        &text[front.start..front.end],
+    );
+    let dialect = dialect::detect(&clues, options.dialect, &extension, body);
+    // Keys other tools read are theirs in a deck written for them.
+    let quiet = options.shared_front_matter || dialect != dialect::Dialect::Plain;
+    for key in unknown.iter().filter(|_| !quiet) {
         warnings.push(format!(
             "{}:{}:1: front matter: unknown key `{key}` ignored",
             source.display,
@@ -97,7 +113,7 @@ pub fn parse(
         .canonicalize()
         .unwrap_or_else(|_| options.course_root.clone());
     let note_dir = source.file.parent().map(PathBuf::from).unwrap_or_default();
-    // mdBook includes: files inside the course, relative to the note.
+    // mdBook includes and Slidev imports: files inside the course, relative to the note.
     let includes = std::cell::RefCell::new(Vec::new());
     let include = |rel: &str| -> Result<String, String> {
         let path = note_dir.join(rel);
@@ -110,13 +126,26 @@ pub fn parse(
         includes.borrow_mut().push(path.clone());
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let (body, syntax_warnings) = syntax::strip(&text[front.body_start..], &include);
+    let rewritten = dialect::rewrite(dialect, body, &include);
+    for (offset, message) in rewritten.warnings {
+        let (line, column) = line_col(text, front.body_start + offset);
+        warnings.push(format!("{}:{line}:{column}: {message}", source.display));
+    }
+    let (body, syntax_warnings) = syntax::strip(&rewritten.body, &include);
     for (offset, message) in syntax_warnings {
         let (line, column) = line_col(text, front.body_start + offset);
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));
     }
     let stripped = format!("{}{body}", &text[..front.body_start]);
-    let parsed = markdown::slides(&stripped, front.body_start, &mut meta, source, options)?;
+    let cover = matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev);
+    let parsed = markdown::slides(
+        &stripped,
+        front.body_start,
+        &mut meta,
+        source,
+        options,
+        cover,
+    )?;
     warnings.extend(parsed.warnings);
     Ok(Lecture {
         source: source.clone(),
@@ -125,6 +154,7 @@ pub fn parse(
         assets: parsed.assets,
         includes: includes.into_inner(),
         warnings,
+        dialect,
     })
 }
 

@@ -57,6 +57,8 @@ pub struct Lecture {
     pub includes: Vec<PathBuf>,
     /// Problems that did not stop the lecture, each naming file and line.
     pub warnings: Vec<String>,
+    /// The slide tool the notes were written for, as read.
+    pub dialect: crate::config::NotesDialect,
 }
 
 /// A file referenced by the notes (an image), copied to the lecture's output folder.
@@ -110,6 +112,11 @@ pub struct Slide {
     pub silent: bool,
     /// Words a viewer reads or hears on this slide, notes included (for timing).
     pub words: usize,
+    /// Where each step after the first begins: the number of `blocks` shown before it
+    /// (remark's `--`, Quarto's `. . .`, Slidev's `<v-click>`, `<!-- step -->`). The picture
+    /// shows the last step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<usize>,
 }
 
 /// A picture on one side of a slide (Marp's split backgrounds).

@@ -100,6 +100,7 @@ pub(super) fn slide(frame_inputs: &str, root: &Path, meta: &Meta, slide: &Slide)
         duration: None,
         silent: false,
         words: 0,
+        steps: Vec::new(),
         ..slide.clone()
     };
     key_of(

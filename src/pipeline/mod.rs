@@ -266,6 +266,7 @@ impl Workspace {
             default_author: config.course.author.clone(),
             max_words_per_page: config.layout.max_words_per_page,
             shared_front_matter: self.publisher.shares_front_matter(),
+            dialect: config.build.dialect,
         }
     }
 

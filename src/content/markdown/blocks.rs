@@ -22,6 +22,9 @@ pub(super) struct Builder<'t> {
     warnings: Vec<String>,
 }
 
+/// Code languages that are diagrams another tool draws.
+const DIAGRAMS: &[&str] = &["mermaid", "plantuml", "dot", "graphviz", "puml"];
+
 /// What one slide accumulates while its events are walked.
 #[derive(Default)]
 struct SlideParts {
@@ -33,6 +36,8 @@ struct SlideParts {
     duration: Option<f32>,
     seed: Option<u64>,
     silent: bool,
+    /// A step boundary was met since the last block.
+    step: bool,
 }
 
 impl<'t> Builder<'t> {
@@ -68,6 +73,7 @@ impl<'t> Builder<'t> {
     pub(super) fn slide(&mut self, raw: Raw<'_>) -> Result<Slide, Diagnostic> {
         let mut state = SlideParts::default();
         let mut blocks = Vec::new();
+        let mut steps = Vec::new();
         let mut in_notes = false;
         for top in &raw.tops {
             if !in_notes {
@@ -91,7 +97,12 @@ impl<'t> Builder<'t> {
                 pos: 0,
             };
             blocks.extend(self.blocks(&mut walker, &mut state, None)?);
+            if std::mem::take(&mut state.step) && steps.last() != Some(&blocks.len()) {
+                steps.push(blocks.len());
+            }
         }
+        // A boundary after the last block starts no step.
+        steps.retain(|&s| s < blocks.len());
         let mut html = String::new();
         // Math becomes MathML on the page.
         let events = state.html.into_iter().map(|event| match event {
@@ -118,6 +129,7 @@ impl<'t> Builder<'t> {
             seed: state.seed,
             silent: state.silent,
             words,
+            steps,
         })
     }
 
@@ -200,7 +212,21 @@ impl<'t> Builder<'t> {
                 out.extend(images);
             }
             Tag::List(start) => out.push(self.list(w, state, start)?),
-            Tag::CodeBlock(kind) => out.push(self.code(w, state, kind)),
+            Tag::CodeBlock(kind) => {
+                let code = self.code(w, state, kind);
+                if let Block::Code {
+                    lang: Some(lang), ..
+                } = &code
+                {
+                    if DIAGRAMS.contains(&lang.to_ascii_lowercase().as_str()) {
+                        self.warn(
+                            offset,
+                            format!("`{lang}` diagrams are shown as their code, not drawn"),
+                        );
+                    }
+                }
+                out.push(code);
+            }
             Tag::BlockQuote(_) => {
                 let inner = self.blocks(w, state, Some(TagEnd::BlockQuote(None)))?;
                 out.push(Block::Quote(inner));
@@ -595,6 +621,7 @@ impl<'t> Builder<'t> {
             Comment::Duration(seconds) => state.duration = Some(seconds),
             Comment::Silent(silent) => state.silent = silent,
             Comment::Seed(seed) => state.seed = Some(seed),
+            Comment::Step => state.step = true,
             Comment::Ignored(why) => self.warn(offset, why),
             Comment::Note(note) => state.notes.push(note),
             Comment::Nothing => {}

@@ -10,13 +10,15 @@ use super::{count_words, note_start, plain_text, Raw, Top};
 use crate::content::{LectureSource, LoadOptions, Meta, SlideKind};
 
 /// The slides of `tops` before their blocks are built (the title slide first); `meta` gets
-/// the title when the front matter has none.
+/// the title when the front matter has none. `cover`: what precedes the first slide break is
+/// the deck's cover, all of it on the title slide.
 pub(super) fn cut<'a>(
     mut tops: Vec<Top<'a>>,
     body_start: usize,
     meta: &mut Meta,
     source: &LectureSource,
     options: &LoadOptions,
+    cover: bool,
 ) -> Vec<Raw<'a>> {
     // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
     // heading that repeats the front matter title is dropped too.
@@ -67,7 +69,10 @@ pub(super) fn cut<'a>(
             continue;
         }
         if let Some((l, heading)) = &top.heading {
-            if current.from_break && current.tops.is_empty() && current.title.is_empty() {
+            // A break's first heading titles its slide, after any comments (Marp's spot
+            // directives, notes) and background pictures that stand before it.
+            if current.from_break && current.tops.iter().all(is_setting) && current.title.is_empty()
+            {
                 current.title = heading.clone();
                 continue;
             }
@@ -85,7 +90,11 @@ pub(super) fn cut<'a>(
         current.tops.push(top);
     }
 
-    introduction(&mut raws, &meta.lang);
+    // A deck whose first slide is its cover (Marp, Slidev) keeps that slide's content on the
+    // title slide.
+    if !cover {
+        introduction(&mut raws, &meta.lang);
+    }
     raws
 }
 
@@ -142,6 +151,35 @@ fn introduction(raws: &mut Vec<Raw<'_>>, lang: &str) {
             tops,
         },
     );
+}
+
+/// A comment or a paragraph of background pictures only (`![bg](...)`): the slide's settings,
+/// not its content.
+fn is_setting(top: &Top<'_>) -> bool {
+    if is_comment(top) {
+        return true;
+    }
+    let mut images = 0;
+    let mut in_image = false;
+    for (event, _) in &top.events {
+        match event {
+            Event::Start(Tag::Image { .. }) => {
+                images += 1;
+                in_image = true;
+            }
+            Event::End(TagEnd::Image) => in_image = false,
+            Event::Text(t) if in_image => {
+                if t.split_whitespace().next() != Some("bg") {
+                    return false;
+                }
+            }
+            Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) | Event::SoftBreak => {}
+            Event::Text(t) if t.trim().is_empty() => {}
+            _ if in_image => {}
+            _ => return false,
+        }
+    }
+    images > 0
 }
 
 /// An HTML comment on its own (a directive or a note), not content.

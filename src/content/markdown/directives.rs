@@ -1,5 +1,6 @@
 //! Per-slide directives in HTML comments: `<!-- background: "prompt" -->`,
-//! `<!-- duration: 8s -->`, `<!-- narration: off -->`, `<!-- seed: 3 -->` (Marp's spot
+//! `<!-- duration: 8s -->`, `<!-- narration: off -->`, `<!-- seed: 3 -->`, `<!-- step -->` (a
+//! step boundary, what the dialects make of `--`, `. . .` and `<v-click>`) (Marp's spot
 //! directives with a leading `_` too). Marp's own directives are left alone; any other comment
 //! is a speaker note.
 
@@ -94,6 +95,8 @@ pub(super) enum Comment {
     Silent(bool),
     /// `seed: 3`: the slide's background seed.
     Seed(u64),
+    /// `step`: a step boundary (what follows shows one step later).
+    Step,
     /// A directive whose value is wrong: why it is ignored.
     Ignored(String),
     /// A speaker note: the comment's text, whitespace folded.
@@ -107,6 +110,9 @@ pub(super) fn comment(body: &str) -> Comment {
     let inner = body.trim();
     if inner.is_empty() {
         return Comment::Nothing;
+    }
+    if inner == "step" {
+        return Comment::Step;
     }
     if let Some((key, value)) = inner.split_once(':') {
         let key = key.trim();

@@ -54,13 +54,15 @@ struct Raw<'a> {
 }
 
 /// The slides of the notes `text` (its front matter ends at `body_start`), their assets and
-/// the warnings met; `meta` gets the title when the front matter has none.
+/// the warnings met; `meta` gets the title when the front matter has none; `cover`: the notes
+/// open with their cover slide (Marp, Slidev).
 pub(super) fn slides(
     text: &str,
     body_start: usize,
     meta: &mut Meta,
     source: &LectureSource,
     options: &LoadOptions,
+    cover: bool,
 ) -> Result<Parsed, Diagnostic> {
     let raws = cut::cut(
         top_blocks(text, body_start),
@@ -68,6 +70,7 @@ pub(super) fn slides(
         meta,
         source,
         options,
+        cover,
     );
     let mut builder = blocks::Builder::new(text, source, options);
     let mut slides = Vec::new();

@@ -1,5 +1,6 @@
 //! The content stage: notes to slides.
 
+mod dialects;
 mod generator_syntax;
 mod notes;
 mod prose;

@@ -179,6 +179,7 @@ pub fn options(root: &Path) -> LoadOptions {
         default_author: String::new(),
         max_words_per_page: 70,
         shared_front_matter: false,
+        dialect: None,
     }
 }
 

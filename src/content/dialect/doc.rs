@@ -1,0 +1,178 @@
+//! The notes as lines a dialect rewrites in place: each line is replaced by one line (or, for
+//! an import, by the lines it brings), so every line number a later stage reports is still the
+//! file's up to the first import.
+
+use std::collections::BTreeSet;
+
+/// The body of a note, line by line, with where its code blocks are.
+pub(super) struct Doc {
+    /// The lines, without their `\n`.
+    pub lines: Vec<String>,
+    /// Offset of each original line in the body (warnings are placed by it).
+    starts: Vec<usize>,
+    /// Per line: inside a fenced code block, its fence lines included.
+    code: Vec<bool>,
+    /// Warnings: `(offset in the body, message)`, one per kind of construct.
+    warnings: Vec<(usize, String)>,
+    warned: BTreeSet<String>,
+}
+
+impl Doc {
+    pub(super) fn new(body: &str) -> Self {
+        let mut lines = Vec::new();
+        let mut starts = Vec::new();
+        let mut at = 0;
+        for line in body.split('\n') {
+            starts.push(at);
+            at += line.len() + 1;
+            lines.push(line.to_string());
+        }
+        let mut doc = Self {
+            code: Vec::new(),
+            lines,
+            starts,
+            warnings: Vec::new(),
+            warned: BTreeSet::new(),
+        };
+        doc.code = fenced(&doc.lines);
+        doc
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether line `i` is inside a fenced code block (its fences included).
+    pub(super) fn in_code(&self, i: usize) -> bool {
+        self.code.get(i).copied().unwrap_or(false)
+    }
+
+    /// Line `i`, trimmed of its line ending's `\r` and of trailing blanks.
+    pub(super) fn line(&self, i: usize) -> &str {
+        self.lines.get(i).map_or("", |l| l.trim_end())
+    }
+
+    /// Replaces line `i`.
+    pub(super) fn set(&mut self, i: usize, text: impl Into<String>) {
+        if let Some(line) = self.lines.get_mut(i) {
+            *line = text.into();
+        }
+    }
+
+    /// Empties lines `from..to`.
+    pub(super) fn blank(&mut self, range: std::ops::Range<usize>) {
+        for i in range {
+            self.set(i, "");
+        }
+    }
+
+    /// A warning at line `i` for a construct of `kind`, said once per note.
+    pub(super) fn warn(&mut self, i: usize, kind: &str, message: impl Into<String>) {
+        if self.warned.insert(kind.to_string()) {
+            let offset = self.starts.get(i).copied().unwrap_or(0);
+            self.warnings.push((offset, message.into()));
+        }
+    }
+
+    /// Inserts `text` (several lines) in place of line `i`. Later line numbers move.
+    pub(super) fn splice(&mut self, i: usize, text: &str) {
+        if i >= self.lines.len() {
+            return;
+        }
+        let new: Vec<String> = text.split('\n').map(str::to_string).collect();
+        let count = new.len();
+        let start = self.starts[i];
+        self.lines.splice(i..=i, new);
+        self.starts.splice(i..=i, std::iter::repeat_n(start, count));
+        self.code = fenced(&self.lines);
+    }
+
+    /// Recomputes where code blocks are (after a dialect rewrote fences).
+    pub(super) fn refresh(&mut self) {
+        self.code = fenced(&self.lines);
+    }
+
+    pub(super) fn finish(self) -> (String, Vec<(usize, String)>) {
+        (self.lines.join("\n"), self.warnings)
+    }
+}
+
+/// The opening fence of a code block: its character, length and info string.
+pub(super) fn fence_open(line: &str) -> Option<(char, usize, &str)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[indent..];
+    let c = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let n = rest.chars().take_while(|x| *x == c).count();
+    if n < 3 || indent > 3 {
+        return None;
+    }
+    let info = rest[n..].trim();
+    if c == '`' && info.contains('`') {
+        return None;
+    }
+    Some((c, n, info))
+}
+
+/// Whether `line` closes a fence of `c` repeated `n` times.
+pub(super) fn fence_close(line: &str, c: char, n: usize) -> bool {
+    let t = line.trim();
+    t.chars().all(|x| x == c) && t.chars().count() >= n && line.len() - line.trim_start().len() <= 3
+}
+
+/// Per line: inside a fenced code block, fences included (a block left open runs to the end).
+fn fenced(lines: &[String]) -> Vec<bool> {
+    let mut out = vec![false; lines.len()];
+    let mut open: Option<(char, usize, usize)> = None;
+    for (i, line) in lines.iter().enumerate() {
+        // Fences inside list items and quotes are indented or marked: look past both.
+        let line = line.trim_end().trim_start_matches(['>', ' ']);
+        match open {
+            Some((c, n, _)) => {
+                out[i] = true;
+                if fence_close(line, c, n) {
+                    open = None;
+                }
+            }
+            None => {
+                if let Some((c, n, _)) = fence_open(line) {
+                    out[i] = true;
+                    open = Some((c, n, i));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The value of `attr="value"` (or `attr='value'`, `attr=value`) in an HTML tag or attribute
+/// block.
+pub(super) fn attribute(text: &str, attr: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(at) = rest.find(attr) {
+        let before_ok = at == 0
+            || rest[..at]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_whitespace() || c == '{' || c == '<' || c == ',');
+        let after = rest[at + attr.len()..].trim_start();
+        if before_ok {
+            if let Some(value) = after.strip_prefix('=').or_else(|| after.strip_prefix(':')) {
+                let value = value.trim_start();
+                let quoted = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.split_once('"'))
+                    .or_else(|| value.strip_prefix('\'').and_then(|v| v.split_once('\'')));
+                return Some(match quoted {
+                    Some((v, _)) => v.to_string(),
+                    None => value
+                        .split(|c: char| c.is_whitespace() || c == '}' || c == '>' || c == ',')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                });
+            }
+        }
+        rest = &rest[at + attr.len()..];
+    }
+    None
+}

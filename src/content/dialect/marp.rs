@@ -1,0 +1,158 @@
+//! Marp: image keywords stand anywhere in the alt text (`![diagram bg right:45% 90%](x.svg)`).
+//! A picture with `bg` becomes the plain reader's background (`![bg]`) or side picture
+//! (`![bg right:45%]`); `w:`/`width:` sizes a figure; the other keywords (`contain`, `fit`,
+//! `90%`, filters) leave the alt text. Directives in comments are read by the plain reader.
+
+use super::Doc;
+
+/// Marp's image keywords that are not sizes or sides.
+const KEYWORDS: &[&str] = &[
+    "bg",
+    "contain",
+    "cover",
+    "fit",
+    "auto",
+    "vertical",
+    "sepia",
+    "grayscale",
+    "blur",
+    "brightness",
+    "contrast",
+    "drop-shadow",
+    "hue-rotate",
+    "invert",
+    "opacity",
+    "saturate",
+];
+
+/// Marp's slide width in pixels (16:9): `w:640px` is half of it.
+const SLIDE_PX: f32 = 1280.0;
+
+pub(super) fn rewrite(doc: &mut Doc) {
+    let mut backgrounds = 0;
+    for i in 0..doc.len() {
+        if doc.in_code(i) {
+            continue;
+        }
+        if doc.line(i).trim() == "---" {
+            backgrounds = 0;
+            continue;
+        }
+        let line = doc.lines[i].clone();
+        if !line.contains("![") {
+            continue;
+        }
+        let mut out = String::new();
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("![") {
+            let after = &rest[at + 2..];
+            let Some((alt, tail)) = after.split_once("](") else {
+                break;
+            };
+            let Some((src, tail)) = tail.split_once(')') else {
+                break;
+            };
+            out.push_str(&rest[..at]);
+            let image = Image::read(alt);
+            if image.background {
+                backgrounds += 1;
+                if backgrounds == 2 {
+                    doc.warn(
+                        i,
+                        "backgrounds",
+                        "several background pictures on one slide: the first is drawn",
+                    );
+                }
+                out.push_str(&format!("![{}]({src})", image.plain_alt()));
+            } else if let Some(width) = image.width {
+                let alt = image.alt.replace('"', "&quot;");
+                out.push_str(&format!(
+                    "<img src=\"{}\" alt=\"{alt}\" width=\"{width}%\">",
+                    src.trim()
+                ));
+            } else {
+                out.push_str(&format!("![{}]({src})", image.alt));
+            }
+            rest = tail;
+        }
+        out.push_str(rest);
+        doc.set(i, out);
+    }
+}
+
+/// What a Marp image's alt text says.
+#[derive(Debug, Default, PartialEq)]
+struct Image {
+    /// The words that are not keywords.
+    alt: String,
+    background: bool,
+    /// `left` or `right`, with the share as written (`right:45%`).
+    side: Option<String>,
+    /// Width as a share of the slide, in percent.
+    width: Option<u16>,
+}
+
+impl Image {
+    fn read(alt: &str) -> Self {
+        let mut image = Self::default();
+        let mut words = Vec::new();
+        let mut side_word = None;
+        for word in alt.split_whitespace() {
+            let lower = word.to_ascii_lowercase();
+            let (key, value) = lower.split_once(':').unwrap_or((&lower, ""));
+            match key {
+                "left" | "right" => {
+                    image.side = Some(lower.clone());
+                    side_word = Some(word);
+                }
+                "w" | "width" => {
+                    let px = value.trim_end_matches("px").parse::<f32>().ok();
+                    image.width = px.map(|px| (px / SLIDE_PX * 100.0).clamp(5.0, 100.0) as u16);
+                }
+                "h" | "height" => {}
+                k if KEYWORDS.contains(&k) => image.background |= k == "bg",
+                _ if is_percent(&lower) => {}
+                _ => words.push(word),
+            }
+        }
+        if !image.background {
+            // `left`/`right` without `bg` are alt words.
+            image.side = None;
+            words.extend(side_word);
+        }
+        image.alt = words.join(" ").trim().to_string();
+        image
+    }
+
+    fn plain_alt(&self) -> String {
+        match &self.side {
+            Some(side) => format!("bg {side}"),
+            None => "bg".into(),
+        }
+    }
+}
+
+fn is_percent(word: &str) -> bool {
+    word.strip_suffix('%')
+        .is_some_and(|n| n.parse::<f32>().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_read_anywhere_in_the_alt_text() {
+        let image = Image::read("diagram bg right:45% 90%");
+        assert!(image.background);
+        assert_eq!(image.side.as_deref(), Some("right:45%"));
+        assert_eq!(image.alt, "diagram");
+        assert_eq!(image.plain_alt(), "bg right:45%");
+        let figure = Image::read("a chart w:640px");
+        assert!(!figure.background);
+        assert_eq!(figure.width, Some(50));
+        assert_eq!(figure.alt, "a chart");
+        let contain = Image::read("bg contain");
+        assert_eq!(contain.plain_alt(), "bg");
+    }
+}

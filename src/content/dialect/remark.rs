@@ -1,0 +1,242 @@
+//! remark (and the Galaxy Training Network's decks, which are remark with a Jekyll front
+//! matter): slides break at `---`, `--` adds a step, `???` starts the notes; property lines at
+//! the top of a slide (`class:`, `name:`, `layout: true`, `template:`, `background-image:`,
+//! `count:`, `exclude:`) are not drawn; `.name[...]` gives its content a class: the content
+//! is kept, the class dropped (`.image-NN[...]` sizes the pictures in it to NN%).
+
+use super::{html, Doc};
+
+/// Property keys remark reads at the top of a slide.
+const PROPERTIES: &[&str] = &[
+    "class",
+    "name",
+    "layout",
+    "template",
+    "background-image",
+    "background-size",
+    "background-position",
+    "background-repeat",
+    "background-color",
+    "count",
+    "exclude",
+    "seq",
+];
+
+pub(super) fn rewrite(doc: &mut Doc) {
+    slides(doc);
+    classes(doc);
+    html::unwrap(doc, &[]);
+}
+
+/// Whether a line (trimmed) opens a `.name[` block that continues on later lines.
+pub(super) fn opens_block(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('.') else {
+        return false;
+    };
+    let Some(name) = rest.strip_suffix('[') else {
+        return false;
+    };
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Slide separators, `--` steps and the property lines at the top of each slide.
+fn slides(doc: &mut Doc) {
+    let mut top = true;
+    let mut skip = false;
+    for i in 0..doc.len() {
+        if doc.in_code(i) {
+            top = false;
+            if skip {
+                doc.set(i, "");
+            }
+            continue;
+        }
+        let line = doc.line(i).to_string();
+        let t = line.trim();
+        if t == "---" {
+            top = true;
+            skip = false;
+            continue;
+        }
+        if t == "--" {
+            doc.set(i, if skip { "" } else { "<!-- step -->" });
+            continue;
+        }
+        if skip {
+            doc.set(i, "");
+            continue;
+        }
+        if !top {
+            continue;
+        }
+        let Some((key, value)) = t.split_once(':') else {
+            top = t.is_empty();
+            continue;
+        };
+        let key = key.trim();
+        if !PROPERTIES.contains(&key) {
+            top = false;
+            continue;
+        }
+        let value = value.trim();
+        match key {
+            "exclude" if value == "true" => {
+                // The slide is not shown: none of it is read.
+                skip = true;
+                doc.set(i, "");
+            }
+            "layout" if value == "true" => {
+                doc.warn(
+                    i,
+                    "layout",
+                    "remark layout slides (`layout: true`) are templates: their content is not drawn",
+                );
+                skip = true;
+                doc.set(i, "");
+            }
+            "template" => {
+                doc.warn(
+                    i,
+                    "template",
+                    "remark `template:` is not applied: the slide shows its own content only",
+                );
+                doc.set(i, "");
+            }
+            "background-image" => {
+                let url = value
+                    .trim_start_matches("url(")
+                    .trim_end_matches(')')
+                    .trim_matches(|c| c == '"' || c == '\'');
+                doc.set(i, format!("![bg]({url})"));
+            }
+            _ => doc.set(i, ""),
+        }
+    }
+}
+
+/// `.name[` ... `]`: the markup goes, the content stays; nesting and links inside are kept.
+fn classes(doc: &mut Doc) {
+    // Open classes: (line, start, end of the opener, image scale).
+    let mut stack: Vec<(usize, usize, usize, Option<u8>)> = Vec::new();
+    // Markup to take out: (line, start, end).
+    let mut edits: Vec<(usize, usize, usize)> = Vec::new();
+    let mut scales: Vec<(usize, usize, u8)> = Vec::new();
+    for i in 0..doc.len() {
+        if doc.in_code(i) {
+            continue;
+        }
+        let line = doc.lines[i].clone();
+        let bytes = line.as_bytes();
+        let mut j = 0;
+        // Inline brackets opened on this line that are not classes: `[text](url)`.
+        let mut plain_depth: Vec<usize> = Vec::new();
+        while j < bytes.len() {
+            match bytes[j] {
+                b'\\' => j += 2,
+                b'`' => {
+                    let run = bytes[j..].iter().take_while(|&&b| b == b'`').count();
+                    let ticks = &line[j..j + run];
+                    match line[j + run..].find(ticks) {
+                        Some(end) => j += run + end + run,
+                        None => j += run,
+                    }
+                }
+                b'.' => match class_at(&line, j) {
+                    Some((end, name)) => {
+                        let scale = name
+                            .strip_prefix("image-")
+                            .and_then(|n| n.parse::<u8>().ok());
+                        stack.push((i, j, end, scale));
+                        j = end;
+                    }
+                    None => j += 1,
+                },
+                b'[' => {
+                    plain_depth.push(j);
+                    j += 1;
+                }
+                b']' => {
+                    if plain_depth.pop().is_none() {
+                        if let Some((li, start, end, scale)) = stack.pop() {
+                            edits.push((li, start, end));
+                            edits.push((i, j, j + 1));
+                            if let Some(scale) = scale {
+                                scales.push((li, i, scale));
+                            }
+                        }
+                    }
+                    j += 1;
+                }
+                _ => j += 1,
+            }
+        }
+    }
+    // Apply from the end so earlier offsets stay valid.
+    edits.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
+    for (i, start, end) in edits {
+        if let Some(line) = doc.lines.get_mut(i) {
+            if end <= line.len() && line.is_char_boundary(start) && line.is_char_boundary(end) {
+                line.replace_range(start..end, "");
+            }
+        }
+    }
+    for (from, to, percent) in scales {
+        scale_images(doc, from, to, percent);
+    }
+    for i in 0..doc.len() {
+        if !doc.in_code(i) && doc.line(i).trim().is_empty() {
+            doc.set(i, "");
+        }
+    }
+}
+
+/// A `.name[` opener at `at`: the offset past its `[` and the name.
+fn class_at(line: &str, at: usize) -> Option<(usize, String)> {
+    let rest = &line[at + 1..];
+    let name_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    let starts_well = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    let before_ok = line[..at]
+        .chars()
+        .last()
+        .is_none_or(|c| !c.is_alphanumeric());
+    (starts_well && before_ok && rest[name_len..].starts_with('['))
+        .then(|| (at + 1 + name_len + 1, name.to_string()))
+}
+
+/// Markdown pictures on lines `from..=to` become `<img>` figures sized to `percent`.
+fn scale_images(doc: &mut Doc, from: usize, to: usize, percent: u8) {
+    for i in from..=to {
+        let line = doc.lines[i].clone();
+        if line.trim_start().starts_with('#') {
+            // A heading's picture is an icon beside its title: not a figure.
+            continue;
+        }
+        let mut out = String::new();
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("![") {
+            let after = &rest[at + 2..];
+            let Some((alt, tail)) = after.split_once("](") else {
+                break;
+            };
+            let Some((src, tail)) = tail.split_once(')') else {
+                break;
+            };
+            out.push_str(&rest[..at]);
+            let alt = alt.replace('"', "&quot;");
+            out.push_str(&format!(
+                "<img src=\"{}\" alt=\"{alt}\" width=\"{percent}%\">",
+                src.trim()
+            ));
+            rest = tail;
+        }
+        out.push_str(rest);
+        doc.lines[i] = out;
+    }
+}

@@ -1,0 +1,377 @@
+//! Decks written for other slide tools: each dialect's syntax is read, never drawn.
+
+use lecturegen::config::NotesDialect as Dialect;
+use lecturegen::content::{Block, Lecture};
+
+use crate::support::{parse, parse_in, png, Course};
+
+/// The text drawn on the slides outside code blocks (titles, paragraphs, lists, tables).
+fn shown(lecture: &Lecture) -> String {
+    fn blocks(out: &mut String, list: &[Block]) {
+        for block in list {
+            match block {
+                Block::Paragraph(spans) | Block::Heading(_, spans) => {
+                    out.extend(spans.iter().map(|s| s.text.as_str()));
+                    out.push('\n');
+                }
+                Block::List { items, .. } => items.iter().for_each(|i| blocks(out, i)),
+                Block::Quote(inner) => blocks(out, inner),
+                Block::Table { head, rows, .. } => {
+                    for row in std::iter::once(head).chain(rows) {
+                        for cell in row {
+                            out.extend(cell.iter().map(|s| s.text.as_str()));
+                            out.push('|');
+                        }
+                        out.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = String::new();
+    for slide in &lecture.slides {
+        out.push_str(&slide.title);
+        out.push('\n');
+        blocks(&mut out, &slide.blocks);
+    }
+    out
+}
+
+/// No tool's syntax on any slide.
+fn assert_no_tool_syntax(lecture: &Lecture) {
+    let text = shown(lecture);
+    for syntax in [
+        ".pull-left[",
+        ".pull-right[",
+        ".footnote[",
+        "::right::",
+        "layout:",
+        "class:",
+        ". . .",
+        "{.",
+        ":::",
+        "<!--",
+        "{{<",
+        "#|",
+        "<v-click",
+        "</",
+        "image:",
+    ] {
+        assert!(!text.contains(syntax), "`{syntax}` drawn:\n{text}");
+    }
+    assert!(
+        !text.lines().any(|l| l.trim() == "--" || l.trim() == "]"),
+        "a step or bracket line drawn:\n{text}"
+    );
+}
+
+fn in_course(course: &Course, name: &str, text: &str) -> Lecture {
+    course.file(&format!("content/{name}"), text);
+    parse_in(&course.root, name, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
+    let course = Course::new();
+    course.bytes("content/images/fig.png", &png(8, 8, [10, 20, 30]));
+    course.bytes("content/images/bg.png", &png(8, 8, [30, 20, 10]));
+    let lecture = in_course(
+        &course,
+        "slides.html",
+        "---\nlayout: tutorial_slides\nlogo: GTN\ntitle: Quality control\nquestions:\n  - Why?\n\
+         contributors:\n  - someone\n---\n\n\
+         layout: true\n.footnote[Shown on every slide by remark's template]\n\n---\n\
+         class: center, middle\nname: intro\n\n# Why quality control?\n\n\
+         .pull-left[\n- Sequencers make errors\n- <span style=\"color: red\">Important</span> reads\n]\n\
+         .pull-right[\n.image-50[![a figure](images/fig.png)]\n]\n\n--\n\nThen we trim.\n\n\
+         .footnote[Ewels et al., 2016]\n\n???\n\nAsk who has sequenced anything.\n\n---\n\
+         exclude: true\n\n# Hidden slide\n\nNot shown.\n\n---\n\
+         background-image: url(images/bg.png)\ncount: false\n\n# The .red[end]\n",
+    );
+    assert_eq!(lecture.dialect, Dialect::Remark);
+    assert_no_tool_syntax(&lecture);
+    let text = shown(&lecture);
+    for kept in [
+        "Sequencers make errors",
+        "Important reads",
+        "Then we trim.",
+        "Ewels et al., 2016",
+        "The end",
+    ] {
+        assert!(text.contains(kept), "{kept} lost:\n{text}");
+    }
+    assert!(
+        !text.contains("Hidden slide") && !text.contains("Not shown"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("every slide"),
+        "a layout slide was drawn:\n{text}"
+    );
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Quality control", "Why quality control?", "The end"]
+    );
+    let intro = &lecture.slides[1];
+    assert_eq!(intro.notes, ["Ask who has sequenced anything."]);
+    assert_eq!(intro.steps.len(), 1, "{:?}", intro.steps);
+    let figure = intro.blocks.iter().find_map(|b| match b {
+        Block::Image { width, .. } => Some(*width),
+        _ => None,
+    });
+    assert_eq!(figure, Some(Some(50)));
+    assert!(lecture.slides[2].background_image.is_some());
+    // Keys of the Galaxy front matter are theirs, not reported.
+    assert!(
+        lecture.warnings.iter().all(|w| !w.contains("unknown key")),
+        "{:?}",
+        lecture.warnings
+    );
+}
+
+#[test]
+fn marp_image_keywords_anywhere_and_spot_directives_make_no_slide() {
+    let course = Course::new();
+    course.bytes("content/fig.png", &png(8, 8, [10, 20, 30]));
+    let lecture = in_course(
+        &course,
+        "marp.md",
+        "---\nmarp: true\npaginate: true\n---\n\n# Scheduling\n\nA course by someone\n\n---\n\
+         <!-- _class: lead -->\n\n# Queues\n\n![diagram bg right:45% 90%](fig.png)\n\n- one\n- two\n\n\
+         ---\n\n# Sizes\n\n![a chart w:640px](fig.png)\n\n<!-- say this aloud -->\n",
+    );
+    assert_eq!(lecture.dialect, Dialect::Marp);
+    assert_no_tool_syntax(&lecture);
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    // The cover is the title slide; a directive after a break makes no blank slide.
+    assert_eq!(titles, ["Scheduling", "Queues", "Sizes"]);
+    assert!(shown(&lecture).contains("A course by someone"));
+    let split = lecture.slides[1].split.as_ref().expect("a side picture");
+    assert!(!split.left && (split.fraction - 0.45).abs() < 1e-6);
+    let width = lecture.slides[2].blocks.iter().find_map(|b| match b {
+        Block::Image { width, alt, .. } => Some((*width, alt.clone())),
+        _ => None,
+    });
+    assert_eq!(width, Some((Some(50), "a chart".to_string())));
+    assert_eq!(lecture.slides[2].notes, ["say this aloud"]);
+}
+
+#[test]
+fn slidev_front_matter_slots_clicks_code_and_imports() {
+    let course = Course::new();
+    course.bytes("content/fig.png", &png(8, 8, [10, 20, 30]));
+    course.file(
+        "content/snippets/util.ts",
+        "import x from 'y'\n// #region part\nexport const answer = 42\n// #endregion part\n",
+    );
+    course.file(
+        "content/pages/more.md",
+        "---\nlayout: center\n---\n\n# Imported\n\nFrom another file.\n",
+    );
+    let lecture = in_course(
+        &course,
+        "slides.md",
+        "---\ntheme: seriph\ntransition: slide-left\nmdc: true\n---\n\n# Welcome\n\nA subtitle\n\n\
+         ---\nlayout: image-right\nimage: ./fig.png\n---\n\n# Beside a picture\n\n- point\n\n\
+         ---\nlayout: two-cols\n---\n\n# Two columns\n\nLeft side\n\n::right::\n\nRight side\n\n\
+         ---\n\n# Clicks\n\n<v-click>\n\nFirst reveal\n\n</v-click>\n\n<div v-click>Second</div>\n\n\
+         <v-clicks>\n\n- a\n- b\n\n</v-clicks>\n\n<!-- an ordinary comment -->\n\n<!-- The notes. -->\n\n\
+         ---\n\n# Code\n\n```ts {1|3|all}\nconst a = 1\n```\n\n<<< @/snippets/util.ts#part\n\n\
+         ````md magic-move\n```js\nlet v = 1\n```\n```js\nlet v = 2\n```\n````\n\n\
+         ---\nsrc: ./pages/more.md\n---\n\n---\n\n# End <carbon:arrow-right />\n\n<Tweet id=\"1\" />\n",
+    );
+    assert_eq!(lecture.dialect, Dialect::Slidev);
+    assert_no_tool_syntax(&lecture);
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Welcome",
+            "Beside a picture",
+            "Two columns",
+            "Clicks",
+            "Code",
+            "Imported",
+            "End"
+        ]
+    );
+    let text = shown(&lecture);
+    for kept in [
+        "A subtitle",
+        "Left side",
+        "Right side",
+        "First reveal",
+        "Second",
+        "From another file.",
+    ] {
+        assert!(text.contains(kept), "{kept} lost:\n{text}");
+    }
+    let split = lecture.slides[1]
+        .split
+        .as_ref()
+        .expect("image-right gives a side picture");
+    assert!(!split.left);
+    let clicks = &lecture.slides[3];
+    assert!(clicks.steps.len() >= 2, "{:?}", clicks.steps);
+    assert_eq!(clicks.notes, ["The notes."]);
+    let code: Vec<(Option<String>, String)> = lecture.slides[4]
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Code { lang, text } => Some((lang.clone(), text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        code,
+        [
+            (Some("ts".into()), "const a = 1".into()),
+            (Some("ts".into()), "export const answer = 42".into()),
+            (Some("js".into()), "let v = 2".into()),
+        ]
+    );
+    // Imports are the lecture's includes: editing one rebuilds it.
+    let names: Vec<String> = lecture
+        .includes
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    assert!(names.contains(&"more.md".to_string()) && names.contains(&"util.ts".to_string()));
+    assert!(
+        lecture.warnings.iter().any(|w| w.contains("`<Tweet>`")),
+        "{:?}",
+        lecture.warnings
+    );
+}
+
+#[test]
+fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
+    let course = Course::new();
+    course.bytes("content/fig.png", &png(8, 8, [10, 20, 30]));
+    course.bytes("content/bg.png", &png(8, 8, [30, 20, 10]));
+    let lecture = in_course(
+        &course,
+        "talk.qmd",
+        "---\ntitle: Talk\nformat:\n  revealjs:\n    incremental: true\n---\n\n\
+         ## Pauses\n\nFirst\n\n. . .\n\nThen [this]{.fragment} and [that]{style=\"color: red\"}\n\n\
+         ::: {.notes}\nSpeak about pauses.\n\nTwo paragraphs.\n:::\n\n\
+         ## Columns {background-image=\"bg.png\"}\n\n:::: {.columns}\n::: {.column width=\"40%\"}\n\
+         Left text\n:::\n::: {.column width=\"60%\"}\n![](fig.png){width=\"40%\" fig-align=\"center\"}\n\
+         :::\n::::\n\n## Code\n\n```{python}\n#| echo: false\nhidden = 1\n```\n\n\
+         ```{python}\n#| label: shown\nshown = 2\n```\n\nPress {{< kbd Ctrl-S >}} to save.\n\n\
+         ::: {.panel-tabset}\n### First tab\n\nTab one text\n\n### Second tab\n\nTab two text\n:::\n",
+    );
+    assert_eq!(lecture.dialect, Dialect::Quarto);
+    assert_no_tool_syntax(&lecture);
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["Talk", "Pauses", "Columns", "Code"]);
+    let text = shown(&lecture);
+    for kept in [
+        "Then this and that",
+        "Left text",
+        "Press Ctrl-S to save.",
+        "Tab one text",
+    ] {
+        assert!(text.contains(kept), "{kept} lost:\n{text}");
+    }
+    assert!(
+        !text.contains("Tab two text") && !text.contains("Speak about"),
+        "{text}"
+    );
+    let pauses = &lecture.slides[1];
+    assert_eq!(pauses.steps, [1]);
+    assert_eq!(
+        pauses.notes.join(" "),
+        "Speak about pauses. Two paragraphs."
+    );
+    let columns = &lecture.slides[2];
+    assert!(columns.background_image.is_some());
+    assert!(columns.blocks.iter().any(|b| matches!(
+        b,
+        Block::Image {
+            width: Some(40),
+            ..
+        }
+    )));
+    let code: Vec<String> = lecture.slides[3]
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Code { lang, text } => {
+                Some(format!("{}:{text}", lang.clone().unwrap_or_default()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(code, ["python:shown = 2"]);
+    for warned in ["not run", "first tab"] {
+        assert!(
+            lecture.warnings.iter().any(|w| w.contains(warned)),
+            "{:?}",
+            lecture.warnings
+        );
+    }
+}
+
+#[test]
+fn reveal_slide_and_element_comments_are_attributes_not_notes() {
+    let course = Course::new();
+    course.bytes("content/bg.png", &png(8, 8, [30, 20, 10]));
+    let lecture = in_course(
+        &course,
+        "reveal.md",
+        "# Deck\n\n---\n\n<!-- .slide: data-background=\"bg.png\" -->\n## Pictures\n\n\
+         - shown first\n- later <!-- .element: class=\"fragment\" -->\n\nNote: say this.\n\n\
+         --\n\n## Below\n\nA vertical slide.\n",
+    );
+    assert_eq!(lecture.dialect, Dialect::Reveal);
+    assert_no_tool_syntax(&lecture);
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["Deck", "Pictures", "Below"]);
+    let pictures = &lecture.slides[1];
+    assert!(pictures.background_image.is_some());
+    assert_eq!(pictures.notes, ["say this."]);
+}
+
+#[test]
+fn the_dialect_is_told_by_front_matter_extension_use_or_said() {
+    let dialect = |text: &str| parse(text).dialect;
+    // What the plain reader reads does not switch.
+    assert_eq!(
+        dialect("# A\n\n## B\n\nText\n\n???\n\nNotes\n\nNote: more\n"),
+        Dialect::Plain
+    );
+    assert_eq!(
+        dialect("# A\n\nTitle\n--\n\nA setext heading.\n"),
+        Dialect::Plain
+    );
+    assert_eq!(
+        dialect("# A\n\n## B\n\nOne\n\n--\n\nTwo\n"),
+        Dialect::Remark
+    );
+    assert_eq!(dialect("# A\n\n.left-column[\n- x\n]\n"), Dialect::Remark);
+    assert_eq!(
+        dialect("# A\n\n## B\n\nOne\n\n. . .\n\nTwo\n"),
+        Dialect::Quarto
+    );
+    assert_eq!(
+        dialect("# A\n\n## B\n\nLeft\n\n::right::\n\nRight\n"),
+        Dialect::Slidev
+    );
+    assert_eq!(dialect("---\ndialect: marp\n---\n\n# A\n"), Dialect::Marp);
+    assert_eq!(dialect("---\nmarp: true\n---\n\n# A\n"), Dialect::Marp);
+    let course = Course::new();
+    let mut options = crate::support::options(&course.root);
+    options.dialect = Some(Dialect::Remark);
+    let source = lecturegen::content::LectureSource {
+        slug: "n".into(),
+        file: course.root.join("content/n.md"),
+        display: "content/n.md".into(),
+    };
+    let lecture = lecturegen::content::parse(&source, b"# A\n\n.red[Hot]\n", &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lecture.dialect, Dialect::Remark);
+    assert!(shown(&lecture).contains("Hot") && !shown(&lecture).contains(".red["));
+}
