@@ -1,5 +1,6 @@
-//! Code highlighting for slides: syntect's bundled grammars, coloured from the theme's code
-//! palette (so every colour is one the theme checked for contrast on its code panel).
+//! Code highlighting for slides: bat's grammar set (through two-face: TypeScript, TSX, Vue,
+//! Kotlin, Swift, TOML and 200 more) on syntect, coloured from the theme's code palette (so
+//! every colour is one the theme checked for contrast on its code panel).
 //!
 //! In: code text, the fence's language, the theme. Out: runs of text with a colour each.
 
@@ -18,7 +19,27 @@ use crate::config::ThemeConfig;
 
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
-    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+    SET.get_or_init(two_face::syntax::extra_newlines)
+}
+
+/// The grammar for a fence's language: by token (name or extension), with the names decks use
+/// that the set spells otherwise; PHP as bare code (the `php` token is PHP inside HTML).
+fn syntax_for<'s>(set: &'s SyntaxSet, lang: &str) -> Option<&'s syntect::parsing::SyntaxReference> {
+    let lang = lang.trim().to_ascii_lowercase();
+    let token = match lang.as_str() {
+        "jsx" => "tsx",
+        "mjs" | "cjs" | "javascript" => "js",
+        "typescript" => "ts",
+        "shell" | "console" | "zsh" | "shellscript" => "bash",
+        "yml" => "yaml",
+        "kt" | "kts" => "kotlin",
+        "c++" | "cxx" => "cpp",
+        "golang" => "go",
+        "py3" | "python3" => "py",
+        "php" => return set.find_syntax_by_scope(syntect::parsing::Scope::new("source.php").ok()?),
+        other => other,
+    };
+    set.find_syntax_by_token(token)
 }
 
 fn syntect_color(c: Rgb) -> Color {
@@ -62,7 +83,7 @@ fn palette(theme: &ThemeConfig) -> Theme {
 
 /// Whether syntect knows `lang` (a name like "Rust" or a token like "rs", "py", "sh").
 pub fn known(lang: &str) -> bool {
-    syntaxes().find_syntax_by_token(lang).is_some()
+    syntax_for(syntaxes(), lang).is_some()
 }
 
 /// Colours `code` as `lang` (plain text colour when the language is unknown or absent).
@@ -70,7 +91,7 @@ pub fn known(lang: &str) -> bool {
 pub fn highlight(code: &str, lang: Option<&str>, theme: &ThemeConfig) -> Vec<(String, Rgb)> {
     let plain = || vec![(code.to_string(), theme.code_text)];
     let set = syntaxes();
-    let Some(syntax) = lang.and_then(|l| set.find_syntax_by_token(l.trim())) else {
+    let Some(syntax) = lang.and_then(|l| syntax_for(set, l)) else {
         return plain();
     };
     let palette = palette(theme);

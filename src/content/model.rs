@@ -138,6 +138,7 @@ impl Slide {
                 match block {
                     Block::Image { path, .. } => out.push(path.clone()),
                     Block::Quote(inner) => images(inner, out),
+                    Block::Columns(columns) => columns.iter().for_each(|c| images(&c.blocks, out)),
                     Block::List { items, .. } => items.iter().for_each(|i| images(i, out)),
                     _ => {}
                 }
@@ -187,6 +188,11 @@ fn block_text(block: &Block, lines: &mut Vec<String>) {
         }
         Block::Quote(blocks) => {
             for b in blocks {
+                block_text(b, lines);
+            }
+        }
+        Block::Columns(columns) => {
+            for b in columns.iter().flat_map(|c| &c.blocks) {
                 block_text(b, lines);
             }
         }
@@ -254,6 +260,19 @@ pub enum Block {
         /// Each column's alignment from the delimiter row (`:--`, `:-:`, `--:`).
         align: Vec<ColumnAlign>,
     },
+    /// Columns side by side (remark's `.pull-left[`, Slidev's `::right::`, Quarto's
+    /// `::: {.column}`, `<!-- column -->`).
+    Columns(Vec<Column>),
+}
+
+/// One column of a [`Block::Columns`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Column {
+    /// Its share of the slide's text width, in percent, when the notes give one (else the
+    /// columns share what is left equally).
+    pub width: Option<u8>,
+    /// What it shows.
+    pub blocks: Vec<Block>,
 }
 
 /// How a table column's cells are aligned.

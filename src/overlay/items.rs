@@ -41,6 +41,9 @@ pub(super) enum ItemKind {
         rows: Vec<Vec<Vec<Span>>>,
         align: Vec<crate::content::ColumnAlign>,
     },
+    /// Columns side by side: each its share of the body's width (the shares sum to 1) and its
+    /// items.
+    Columns(Vec<(f32, Vec<Item>)>),
 }
 
 impl Item {
@@ -54,6 +57,17 @@ impl Item {
             ItemKind::Image { alt, .. } => Reading::Image(alt.clone()),
             ItemKind::Table { .. } => Reading::Table,
             ItemKind::Math { tex, .. } => Reading::Text(crate::math::to_unicode(tex)),
+            ItemKind::Columns(columns) => {
+                let text: Vec<String> = columns
+                    .iter()
+                    .flat_map(|(_, items)| items)
+                    .filter_map(|i| match i.reading() {
+                        Reading::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                Reading::Text(text.join(" "))
+            }
         }
     }
 
@@ -72,8 +86,35 @@ impl Item {
                 .flatten()
                 .map(|s| s.text.split_whitespace().count())
                 .sum(),
+            ItemKind::Columns(columns) => columns
+                .iter()
+                .flat_map(|(_, items)| items)
+                .map(Item::words)
+                .sum(),
         }
     }
+}
+
+/// The share of the width each column takes: the declared percentages (scaled down when
+/// they sum to more than the whole), the rest split equally among the columns without one.
+fn shares(columns: &[crate::content::Column]) -> Vec<f32> {
+    let declared: f32 = columns
+        .iter()
+        .filter_map(|c| c.width)
+        .map(|w| f32::from(w) / 100.0)
+        .sum();
+    let open = columns.iter().filter(|c| c.width.is_none()).count();
+    let rest = if open > 0 {
+        (1.0 - declared).max(0.1 * open as f32) / open as f32
+    } else {
+        0.0
+    };
+    let raw: Vec<f32> = columns
+        .iter()
+        .map(|c| c.width.map_or(rest, |w| f32::from(w) / 100.0).max(0.05))
+        .collect();
+    let total: f32 = raw.iter().sum();
+    raw.iter().map(|r| r / total.max(1.0)).collect()
 }
 
 pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
@@ -179,6 +220,25 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                 marker: None,
                 quote,
             }),
+            Block::Columns(columns) => {
+                let kind = ItemKind::Columns(
+                    shares(columns)
+                        .into_iter()
+                        .zip(columns)
+                        .map(|(share, column)| {
+                            let mut items = Vec::new();
+                            flatten(&column.blocks, 0, false, &mut items);
+                            (share, items)
+                        })
+                        .collect(),
+                );
+                out.push(Item {
+                    kind,
+                    depth,
+                    marker: None,
+                    quote,
+                });
+            }
         }
     }
 }

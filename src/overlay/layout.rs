@@ -56,6 +56,7 @@ impl Placed {
             code_lines: Vec::new(),
             table: None,
             formulas: Vec::new(),
+            columns: Vec::new(),
         }
     }
 
@@ -72,6 +73,7 @@ impl Placed {
             code_lines: Vec::new(),
             table: None,
             formulas: Vec::new(),
+            columns: Vec::new(),
         }
     }
 }
@@ -419,6 +421,7 @@ impl Draw<'_> {
                     code_lines,
                     table: None,
                     formulas: Vec::new(),
+                    columns: Vec::new(),
                 }
             }
             ItemKind::Table { head, rows, align } => {
@@ -436,8 +439,10 @@ impl Draw<'_> {
                     code_lines: Vec::new(),
                     table: Some(table),
                     formulas: Vec::new(),
+                    columns: Vec::new(),
                 }
             }
+            ItemKind::Columns(columns) => self.columns(&item, columns, width, body, size),
             ItemKind::Math { tex, line } => {
                 let picture = self.formula(tex, *line, width, body, size);
                 self.picture_or_text(item, marker, picture, width, body, size)
@@ -451,6 +456,47 @@ impl Draw<'_> {
                 let picture = self.figure(path, alt, width, body);
                 self.picture_or_text(item, marker, picture, width, body, size)
             }
+        }
+    }
+
+    /// Columns side by side across `width`, a gap of two type sizes between them; as tall as
+    /// the tallest.
+    fn columns(
+        &mut self,
+        item: &Item,
+        columns: &[(f32, Vec<Item>)],
+        width: f32,
+        body: &BodySpec,
+        size: f32,
+    ) -> Placed {
+        let gap = 2.0 * size;
+        let free = (width - gap * columns.len().saturating_sub(1) as f32).max(size);
+        let mut offset = 0.0;
+        let mut laid = Vec::new();
+        let mut height = 0.0f32;
+        for (share, items) in columns {
+            let column_width = free * share;
+            let inner = BodySpec {
+                width: column_width,
+                ..body.clone()
+            };
+            let placed = self.place_all(items, &inner, size);
+            height = height.max(stack_height(&placed, body.gap * size));
+            laid.push((offset, column_width, placed));
+            offset += column_width + gap;
+        }
+        Placed {
+            item: item.clone(),
+            height,
+            buffer: None,
+            marker: None,
+            image: None,
+            line_width: width,
+            pad: 0.0,
+            code_lines: Vec::new(),
+            table: None,
+            formulas: Vec::new(),
+            columns: laid,
         }
     }
 

@@ -46,6 +46,15 @@ impl Draw<'_> {
                 queue.push_front(p);
                 continue;
             }
+            // Columns taller than a page are read one after the other instead, each at the
+            // body's width, paged like any text.
+            if let ItemKind::Columns(columns) = &p.item.kind {
+                let items: Vec<Item> = columns.iter().flat_map(|(_, i)| i.clone()).collect();
+                for unfolded in self.place_all(&items, body, size).into_iter().rev() {
+                    queue.push_front(unfolded);
+                }
+                continue;
+            }
             let room = if page.is_empty() {
                 body.height
             } else {
@@ -157,7 +166,10 @@ impl Draw<'_> {
                 let tail = self.place(mk(tail, None), body, size);
                 Cut::Both(head, tail)
             }
-            ItemKind::Image { .. } | ItemKind::Math { .. } | ItemKind::Table { .. } => Cut::None(p),
+            ItemKind::Image { .. }
+            | ItemKind::Math { .. }
+            | ItemKind::Table { .. }
+            | ItemKind::Columns(_) => Cut::None(p),
         }
     }
 }

@@ -194,6 +194,10 @@ impl Draw<'_> {
             self.draw_table(image, table, (x0, x1), y, body, &clip);
             return;
         }
+        if !p.columns.is_empty() {
+            self.draw_columns(image, p.columns, (x0, x1), y, body, size);
+            return;
+        }
         match (&p.item.kind, p.buffer, p.image) {
             (ItemKind::Code { .. }, Some(mut buffer), _) => {
                 fill_rect(
@@ -222,6 +226,39 @@ impl Draw<'_> {
                 blit(image, &img, ix, y, &clip);
             }
             _ => {}
+        }
+    }
+
+    /// Draws columns from the start side of `x0..x1`, each its items stacked from `y`.
+    fn draw_columns(
+        &mut self,
+        image: &mut RgbaImage,
+        columns: Vec<(f32, f32, Vec<Placed>)>,
+        (x0, x1): (f32, f32),
+        y: f32,
+        body: &BodySpec,
+        size: f32,
+    ) {
+        let gap = body.gap * size;
+        for (offset, width, placed) in columns {
+            let (cx0, cx1) = match self.dir {
+                Direction::Ltr => (x0 + offset, x0 + offset + width),
+                Direction::Rtl => (x1 - offset - width, x1 - offset),
+            };
+            let mut cy = y;
+            for (i, p) in placed.into_iter().enumerate() {
+                if i > 0 {
+                    cy += gap;
+                }
+                let indent = self.indent(body, size, p.item.depth);
+                let (ix0, ix1) = match self.dir {
+                    Direction::Ltr => (cx0 + indent, cx1),
+                    Direction::Rtl => (cx0, cx1 - indent),
+                };
+                let height = p.height;
+                self.draw_item(image, p, (ix0, ix1), cy, body, size);
+                cy += height;
+            }
         }
     }
 

@@ -24,6 +24,8 @@ pub(super) struct Placed {
     pub(super) table: Option<TableLayout>,
     /// Inline formulas typeset into the text's placeholders.
     pub(super) formulas: Vec<InlineFormula>,
+    /// Columns: each column's offset from the start side, its width and its items.
+    pub(super) columns: Vec<(f32, f32, Vec<Placed>)>,
 }
 
 /// A formula inside a line of text: drawn over a transparent placeholder glyph that makes

@@ -20,8 +20,8 @@ use crate::project::relative;
 use crate::video::EncoderSettings;
 
 /// Bump when a change to the code changes what a slide looks like, so old keys stop matching
-/// (7: SVG text in a missing font family is drawn).
-const RENDER_VERSION: u32 = 7;
+/// (8: code is highlighted with bat's grammar set).
+const RENDER_VERSION: u32 = 8;
 
 /// Everything besides the slide itself that shapes a slide's picture, as one digest.
 pub(super) fn frame_inputs(
@@ -125,6 +125,15 @@ fn portable_blocks(blocks: &[Block], file: &dyn Fn(&Path) -> std::path::PathBuf)
                 width: *width,
             },
             Block::Quote(inner) => Block::Quote(portable_blocks(inner, file)),
+            Block::Columns(columns) => Block::Columns(
+                columns
+                    .iter()
+                    .map(|c| crate::content::Column {
+                        width: c.width,
+                        blocks: portable_blocks(&c.blocks, file),
+                    })
+                    .collect(),
+            ),
             Block::List { start, items } => Block::List {
                 start: *start,
                 items: items.iter().map(|i| portable_blocks(i, file)).collect(),

@@ -119,7 +119,7 @@ pub(super) fn unwrap(doc: &mut Doc, steps: &[&str]) {
 }
 
 /// A line that is only an `<img>` would open an HTML block and hide the text after it: it
-/// becomes a markdown picture (a sized one stays a tag when nothing follows it).
+/// becomes a markdown picture (a sized one stays a tag when no text follows it).
 fn picture_line(doc: &mut Doc, i: usize) {
     let t = doc.line(i).trim();
     if !t.to_ascii_lowercase().starts_with("<img")
@@ -129,7 +129,8 @@ fn picture_line(doc: &mut Doc, i: usize) {
         return;
     }
     let sized = super::doc::attribute(t, "width").is_some();
-    if sized && doc.line(i + 1).trim().is_empty() {
+    let next = doc.line(i + 1).trim();
+    if sized && (next.is_empty() || next.starts_with('<')) {
         return;
     }
     let Some(src) = super::doc::attribute(t, "src") else {

@@ -136,6 +136,7 @@ fn divs(doc: &mut Doc) {
     enum Div {
         Notes,
         Tabset { tabs: usize, level: usize },
+        Columns,
         Other,
     }
     let mut stack: Vec<Div> = Vec::new();
@@ -151,10 +152,10 @@ fn divs(doc: &mut Doc) {
                 let closed = stack.pop();
                 doc.set(
                     i,
-                    if closed == Some(Div::Notes) {
-                        "-->"
-                    } else {
-                        ""
+                    match closed {
+                        Some(Div::Notes) => "-->",
+                        Some(Div::Columns) => "<!-- columns end -->",
+                        _ => "",
                     },
                 );
                 continue;
@@ -166,6 +167,16 @@ fn divs(doc: &mut Doc) {
             } else if class.starts_with("panel-tabset") {
                 doc.set(i, "");
                 Div::Tabset { tabs: 0, level: 0 }
+            } else if class.starts_with("columns") {
+                doc.set(i, "");
+                Div::Columns
+            } else if class.starts_with("column") {
+                let width = attribute(rest, "width")
+                    .and_then(|w| w.trim_end_matches('%').trim().parse::<f32>().ok())
+                    .filter(|w| (1.0..=100.0).contains(w))
+                    .map_or(String::new(), |w| format!(" {}%", w.round()));
+                doc.set(i, format!("<!-- column{width} -->"));
+                Div::Other
             } else {
                 let title = attribute(rest, "title");
                 if class.starts_with("fragment") || class.starts_with("incremental") {

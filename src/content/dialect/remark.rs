@@ -120,8 +120,10 @@ fn slides(doc: &mut Doc) {
 
 /// `.name[` ... `]`: the markup goes, the content stays; nesting and links inside are kept.
 fn classes(doc: &mut Doc) {
-    // Open classes: (line, start, end of the opener, image scale).
-    let mut stack: Vec<(usize, usize, usize, Option<u8>)> = Vec::new();
+    // Open classes: (line, start, end of the opener, name).
+    let mut stack: Vec<(usize, usize, usize, String)> = Vec::new();
+    // Column markers for the lines a column class opens and closes on: (line, marker).
+    let mut markers: Vec<(usize, String)> = Vec::new();
     // Markup to take out: (line, start, end).
     let mut edits: Vec<(usize, usize, usize)> = Vec::new();
     let mut scales: Vec<(usize, usize, u8)> = Vec::new();
@@ -147,10 +149,7 @@ fn classes(doc: &mut Doc) {
                 }
                 b'.' => match class_at(&line, j) {
                     Some((end, name)) => {
-                        let scale = name
-                            .strip_prefix("image-")
-                            .and_then(|n| n.parse::<u8>().ok());
-                        stack.push((i, j, end, scale));
+                        stack.push((i, j, end, name));
                         j = end;
                     }
                     None => j += 1,
@@ -161,11 +160,21 @@ fn classes(doc: &mut Doc) {
                 }
                 b']' => {
                     if plain_depth.pop().is_none() {
-                        if let Some((li, start, end, scale)) = stack.pop() {
+                        if let Some((li, start, end, name)) = stack.pop() {
                             edits.push((li, start, end));
                             edits.push((i, j, j + 1));
+                            let scale = name
+                                .strip_prefix("image-")
+                                .and_then(|n| n.parse::<u8>().ok());
                             if let Some(scale) = scale {
                                 scales.push((li, i, scale));
+                            }
+                            if let Some((width, last)) = column(&name) {
+                                let width = width.map_or(String::new(), |w| format!(" {w}%"));
+                                markers.push((li, format!("<!-- column{width} -->")));
+                                if last {
+                                    markers.push((i, "<!-- columns end -->".into()));
+                                }
                             }
                         }
                     }
@@ -187,10 +196,28 @@ fn classes(doc: &mut Doc) {
     for (from, to, percent) in scales {
         scale_images(doc, from, to, percent);
     }
+    // A column class opened or closed on a line of its own marks the columns.
+    for (i, marker) in markers {
+        if doc.line(i).trim().is_empty() {
+            doc.set(i, marker);
+        }
+    }
     for i in 0..doc.len() {
         if !doc.in_code(i) && doc.line(i).trim().is_empty() {
             doc.set(i, "");
         }
+    }
+}
+
+/// remark's column classes (as its example styles and the Galaxy Training Network's set
+/// them): the width asked for, and whether the class is the last column of its pair.
+fn column(name: &str) -> Option<(Option<u8>, bool)> {
+    match name {
+        "pull-left" => Some((None, false)),
+        "pull-right" => Some((None, true)),
+        "left-column" => Some((Some(25), false)),
+        "right-column" => Some((Some(75), true)),
+        _ => None,
     }
 }
 

@@ -58,6 +58,10 @@ fn front_matters(doc: &mut Doc, include: &Include<'_>, depth: usize) {
             };
             doc.set(end, format!("![{side}]({})", image.trim()));
         }
+        if layout == "two-cols" && doc.line(end).is_empty() {
+            // The default slot is the left column.
+            doc.set(end, "<!-- column -->");
+        }
         if layout.starts_with("iframe") {
             doc.warn(
                 i,
@@ -248,7 +252,8 @@ fn snippet(text: &str, region: &str) -> String {
     }
 }
 
-/// `::right::` slot markers go; `$$ {1|3}` loses its ranges.
+/// `::left::` and `::right::` start columns, other slot markers go; `$$ {1|3}` loses its
+/// ranges.
 fn slots_and_math(doc: &mut Doc) {
     for i in 0..doc.len() {
         if doc.in_code(i) {
@@ -256,7 +261,8 @@ fn slots_and_math(doc: &mut Doc) {
         }
         let t = doc.line(i).trim().to_string();
         if t.len() > 4 && t.starts_with("::") && t.ends_with("::") && !t.contains(' ') {
-            doc.set(i, "");
+            let column = matches!(t.as_str(), "::left::" | "::right::");
+            doc.set(i, if column { "<!-- column -->" } else { "" });
         } else if t.starts_with("$$") && t.contains('{') && t.ends_with('}') {
             doc.set(i, "$$");
         }

@@ -10,7 +10,9 @@ use super::assets::{Assets, Resolved};
 use super::directives::{self, Comment};
 use super::html;
 use super::{count_words, heading_number, note_start, plain_text, Located, Raw};
-use crate::content::{Asset, Block, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split};
+use crate::content::{
+    Asset, Block, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split,
+};
 use crate::diag::{line_col, Diagnostic};
 
 /// Builds the slides of one lecture's notes, gathering the files they show and the warnings.
@@ -38,6 +40,10 @@ struct SlideParts {
     silent: bool,
     /// A step boundary was met since the last block.
     step: bool,
+    /// A column starts (with its width, if given) after the current block.
+    column: Option<Option<u8>>,
+    /// The columns end after the current block.
+    columns_end: bool,
 }
 
 impl<'t> Builder<'t> {
@@ -74,6 +80,7 @@ impl<'t> Builder<'t> {
         let mut state = SlideParts::default();
         let mut blocks = Vec::new();
         let mut steps = Vec::new();
+        let mut columns: Vec<Column> = Vec::new();
         let mut in_notes = false;
         for top in &raw.tops {
             if !in_notes {
@@ -96,11 +103,25 @@ impl<'t> Builder<'t> {
                 events: &top.events,
                 pos: 0,
             };
-            blocks.extend(self.blocks(&mut walker, &mut state, None)?);
+            let made = self.blocks(&mut walker, &mut state, None)?;
+            match columns.last_mut() {
+                Some(column) => column.blocks.extend(made),
+                None => blocks.extend(made),
+            }
             if std::mem::take(&mut state.step) && steps.last() != Some(&blocks.len()) {
                 steps.push(blocks.len());
             }
+            if let Some(width) = state.column.take() {
+                columns.push(Column {
+                    width,
+                    blocks: Vec::new(),
+                });
+            }
+            if std::mem::take(&mut state.columns_end) {
+                close_columns(&mut blocks, &mut columns);
+            }
         }
+        close_columns(&mut blocks, &mut columns);
         // A boundary after the last block starts no step.
         steps.retain(|&s| s < blocks.len());
         let mut html = String::new();
@@ -622,6 +643,8 @@ impl<'t> Builder<'t> {
             Comment::Silent(silent) => state.silent = silent,
             Comment::Seed(seed) => state.seed = Some(seed),
             Comment::Step => state.step = true,
+            Comment::Column(width) => state.column = Some(width),
+            Comment::ColumnsEnd => state.columns_end = true,
             Comment::Ignored(why) => self.warn(offset, why),
             Comment::Note(note) => state.notes.push(note),
             Comment::Nothing => {}
@@ -712,6 +735,19 @@ impl<'e, 'a> Walker<'e, 'a> {
     }
 }
 
+/// Ends a run of columns: the columns that show something become one block.
+fn close_columns(blocks: &mut Vec<Block>, columns: &mut Vec<Column>) {
+    let shown: Vec<Column> = std::mem::take(columns)
+        .into_iter()
+        .filter(|c| !c.blocks.is_empty())
+        .collect();
+    match shown.len() {
+        0 => {}
+        1 => blocks.extend(shown.into_iter().flat_map(|c| c.blocks)),
+        _ => blocks.push(Block::Columns(shown)),
+    }
+}
+
 fn block_words(block: &Block) -> usize {
     let spans = |s: &[Span]| s.iter().map(|s| count_words(&s.text)).sum::<usize>();
     match block {
@@ -720,6 +756,11 @@ fn block_words(block: &Block) -> usize {
         // Code is looked at, not read aloud: a couple of words' time per line.
         Block::Code { text, .. } => 2 * text.lines().count(),
         Block::Quote(inner) => inner.iter().map(block_words).sum(),
+        Block::Columns(columns) => columns
+            .iter()
+            .flat_map(|c| &c.blocks)
+            .map(block_words)
+            .sum(),
         Block::Image { alt, .. } => 10 + count_words(alt),
         // A formula takes a few words' time to take in.
         Block::Math { tex, .. } => 5 + tex.len() / 20,

@@ -1,6 +1,7 @@
 //! Per-slide directives in HTML comments: `<!-- background: "prompt" -->`,
 //! `<!-- duration: 8s -->`, `<!-- narration: off -->`, `<!-- seed: 3 -->`, `<!-- step -->` (a
-//! step boundary, what the dialects make of `--`, `. . .` and `<v-click>`) (Marp's spot
+//! step boundary, what the dialects make of `--`, `. . .` and `<v-click>`), `<!-- column 40% -->`
+//! and `<!-- columns end -->` (columns side by side) (Marp's spot
 //! directives with a leading `_` too). Marp's own directives are left alone; any other comment
 //! is a speaker note.
 
@@ -97,6 +98,10 @@ pub(super) enum Comment {
     Seed(u64),
     /// `step`: a step boundary (what follows shows one step later).
     Step,
+    /// `column` (or `column 40%`): what follows is the next column, beside the one before.
+    Column(Option<u8>),
+    /// `columns end`: the columns are over; what follows is below them.
+    ColumnsEnd,
     /// A directive whose value is wrong: why it is ignored.
     Ignored(String),
     /// A speaker note: the comment's text, whitespace folded.
@@ -113,6 +118,22 @@ pub(super) fn comment(body: &str) -> Comment {
     }
     if inner == "step" {
         return Comment::Step;
+    }
+    if matches!(inner, "columns end" | "end columns" | "/columns") {
+        return Comment::ColumnsEnd;
+    }
+    if let Some(rest) = inner.strip_prefix("column") {
+        let rest = rest.trim_start_matches(':').trim();
+        if rest.is_empty() {
+            return Comment::Column(None);
+        }
+        if let Some(share) = rest
+            .strip_suffix('%')
+            .and_then(|p| p.trim().parse::<f32>().ok())
+            .filter(|p| (1.0..=100.0).contains(p))
+        {
+            return Comment::Column(Some(share.round() as u8));
+        }
     }
     if let Some((key, value)) = inner.split_once(':') {
         let key = key.trim();

@@ -16,6 +16,7 @@ fn shown(lecture: &Lecture) -> String {
                 }
                 Block::List { items, .. } => items.iter().for_each(|i| blocks(out, i)),
                 Block::Quote(inner) => blocks(out, inner),
+                Block::Columns(columns) => columns.iter().for_each(|c| blocks(out, &c.blocks)),
                 Block::Table { head, rows, .. } => {
                     for row in std::iter::once(head).chain(rows) {
                         for cell in row {
@@ -117,7 +118,13 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
     let intro = &lecture.slides[1];
     assert_eq!(intro.notes, ["Ask who has sequenced anything."]);
     assert_eq!(intro.steps.len(), 1, "{:?}", intro.steps);
-    let figure = intro.blocks.iter().find_map(|b| match b {
+    // `.pull-left[` and `.pull-right[` are two columns; the picture in the right one is
+    // sized by `.image-50[`.
+    let Some(Block::Columns(columns)) = intro.blocks.first() else {
+        panic!("no columns: {:?}", intro.blocks)
+    };
+    assert_eq!(columns.len(), 2);
+    let figure = columns[1].blocks.iter().find_map(|b| match b {
         Block::Image { width, .. } => Some(*width),
         _ => None,
     });
@@ -286,9 +293,14 @@ fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
         pauses.notes.join(" "),
         "Speak about pauses. Two paragraphs."
     );
-    let columns = &lecture.slides[2];
-    assert!(columns.background_image.is_some());
-    assert!(columns.blocks.iter().any(|b| matches!(
+    let slide = &lecture.slides[2];
+    assert!(slide.background_image.is_some());
+    let Some(Block::Columns(columns)) = slide.blocks.first() else {
+        panic!("no columns: {:?}", slide.blocks)
+    };
+    let widths: Vec<Option<u8>> = columns.iter().map(|c| c.width).collect();
+    assert_eq!(widths, [Some(40), Some(60)]);
+    assert!(columns[1].blocks.iter().any(|b| matches!(
         b,
         Block::Image {
             width: Some(40),

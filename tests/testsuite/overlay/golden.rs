@@ -72,7 +72,10 @@ fn render_themed(markdown: &str, theme: &str) -> Vec<RgbImage> {
 }
 
 fn render_with(kit: &Kit, markdown: &str) -> Vec<RgbImage> {
-    let lecture = parse(markdown);
+    render_lecture(kit, &parse(markdown))
+}
+
+fn render_lecture(kit: &Kit, lecture: &lecturegen::content::Lecture) -> Vec<RgbImage> {
     let theme = &kit.theme;
     let renderer = kit.renderer(WIDTH, HEIGHT);
     let backend = Gradient::of_theme(theme);
@@ -148,6 +151,84 @@ fn golden_content_slide() {
         "# Golden\n\n## Lists, code and quotes\n\n- first point with **bold** and *italic*\n    - nested `code` item\n- second point\n\n```rust\nlet x = 42;\n```\n\n> A quotation\n",
     );
     check("content-slide", &frames[1]);
+}
+
+const COLUMNS: &str = "# Columns\n\n## Quality control\n\n.pull-left[\n- Sequencers make errors\n\
+    - Each base has a quality\n- Adapters stay on reads\n]\n.pull-right[\nTrimming cuts the bad ends \
+    of reads; filtering drops whole reads that are too short.\n]\n\nBoth run before assembly.\n";
+
+#[test]
+fn golden_two_columns() {
+    let lecture = parse(COLUMNS);
+    assert!(matches!(
+        lecture.slides[1].blocks.first(),
+        Some(lecturegen::content::Block::Columns(c)) if c.len() == 2
+    ));
+    check("two-columns", &render(COLUMNS)[1]);
+}
+
+/// A Marp side picture takes its share of the frame and leaves the text legible, on one page.
+#[test]
+fn golden_split_background() {
+    let course = Course::new();
+    course.bytes(
+        "content/fig.png",
+        &crate::support::png(64, 48, [40, 140, 200]),
+    );
+    let text = "---\nmarp: true\n---\n\n# Split\n\n---\n\n# Queues\n\n\
+                ![diagram bg right:40% 90%](fig.png)\n\n- Highest priority runs first\n\
+                - Equal priority shares the processor\n- A job that uses its allotment moves down\n";
+    course.file("content/split.md", text);
+    let lecture = crate::support::parse_in(&course.root, "split.md", text.as_bytes()).unwrap();
+    let slide = &lecture.slides[1];
+    assert!(
+        slide.split.is_some()
+            && slide
+                .blocks
+                .iter()
+                .all(|b| !matches!(b, lecturegen::content::Block::Image { .. }))
+    );
+    let kit = Kit::new();
+    let rendered = overlay::render(&kit.renderer(1920, 1080), &lecture.meta, slide).unwrap();
+    assert_eq!(rendered.pages.len(), 1);
+    assert!(
+        rendered.pages[0].body_size >= 28.0,
+        "{}",
+        rendered.pages[0].body_size
+    );
+    for b in &rendered.pages[0].boxes {
+        assert!(
+            b.x + b.width <= 1920 * 60 / 100 + 2,
+            "text in the picture's share: {b:?}"
+        );
+    }
+    check("split-background", &render_lecture(&kit, &lecture)[1]);
+}
+
+/// Columns keep their text at or above the floors at 1080p, each in its declared width.
+#[test]
+fn columns_keep_the_floors_and_their_widths() {
+    let text = "---\ntitle: Cols\nformat: revealjs\n---\n\n## Widths\n\n:::: {.columns}\n\
+                ::: {.column width=\"30%\"}\n- narrow one\n- narrow two\n:::\n\
+                ::: {.column width=\"70%\"}\nThe wide column holds a longer paragraph of text \
+                that wraps over a few lines.\n:::\n::::\n";
+    let course = Course::new();
+    course.file("content/cols.qmd", text);
+    let lecture = crate::support::parse_in(&course.root, "cols.qmd", text.as_bytes()).unwrap();
+    let slide = &lecture.slides[1];
+    let Some(lecturegen::content::Block::Columns(columns)) = slide.blocks.first() else {
+        panic!("{:?}", slide.blocks)
+    };
+    let widths: Vec<Option<u8>> = columns.iter().map(|c| c.width).collect();
+    assert_eq!(widths, [Some(30), Some(70)]);
+    let kit = Kit::new();
+    let rendered = overlay::render(&kit.renderer(1920, 1080), &lecture.meta, slide).unwrap();
+    assert_eq!(rendered.pages.len(), 1);
+    assert!(
+        rendered.pages[0].body_size >= 28.0,
+        "{}",
+        rendered.pages[0].body_size
+    );
 }
 
 #[test]

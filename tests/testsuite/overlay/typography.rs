@@ -81,6 +81,45 @@ fn code_is_coloured_by_the_theme_palette() {
 }
 
 #[test]
+fn the_languages_of_real_decks_are_highlighted() {
+    let theme = ThemeConfig::default();
+    let samples = [
+        ("ts", "const n: number = 1 // one"),
+        ("tsx", "const a = <b>x</b> // tag"),
+        ("jsx", "const a = <b>x</b> // tag"),
+        ("js", "const n = 1 // one"),
+        (
+            "vue",
+            "<template><p>{{ n }}</p></template>\n<script>\nconst n = 1 // one\n</script>",
+        ),
+        ("php", "$n = 1; // one"),
+        ("kotlin", "val n = 1 // one"),
+        ("swift", "let n = 1 // one"),
+        ("go", "n := 1 // one"),
+        ("rust", "let n = 1; // one"),
+        ("python", "n = 1  # one"),
+        ("bash", "n=1  # one"),
+        ("sql", "SELECT 1; -- one"),
+        ("yaml", "n: 1 # one"),
+        ("json", "{\"n\": 1}"),
+        ("toml", "n = 1 # one"),
+        ("html", "<p>one</p> <!-- one -->"),
+        ("css", "p { color: red } /* one */"),
+        ("c", "int n = 1; // one"),
+        ("cpp", "int n = 1; // one"),
+        ("java", "int n = 1; // one"),
+    ];
+    for (lang, code) in samples {
+        assert!(highlight::known(lang), "{lang} unknown");
+        let runs = highlight::highlight(code, Some(lang), &theme);
+        let colours: std::collections::HashSet<_> = runs.iter().map(|(_, c)| *c).collect();
+        assert!(colours.len() >= 2, "{lang} not highlighted: {runs:?}");
+        let text: String = runs.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(text, code);
+    }
+}
+
+#[test]
 fn slide_math_reads_as_unicode() {
     // Whatever the TeX, nothing of its syntax is left on the slide.
     for tex in [

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Decks of other slide tools, built and read back: each deck's course folder is copied into a
+scratch course, built silent on the theme gradient, and every slide picture is read back with
+tesseract. Prints, per deck, the slides made, the pictures whose text shows a slide tool's
+syntax (outside what looks like code), and the blank pictures. Exit status 1 when any deck
+shows syntax or a blank slide.
+
+Usage: scripts/check-decks.py COURSE_DIR[:DECK_FILE] ...
+  (COURSE_DIR is copied as content/; DECK_FILE, relative to it, is the deck: else every deck
+  found in it is built). Needs tesseract and a release build (cargo build --release).
+"""
+
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+BIN = REPO / "target" / "release" / "lecturegen"
+CONFIG = """[build]
+backend = "none"
+[narration]
+voice = "none"
+[video]
+width = 1280
+height = 720
+[fonts]
+system = false
+"""
+# A slide tool's syntax, as tesseract reads it back.
+SYNTAX = [
+    r"\.pull-(left|right)\[",
+    r"\.(left|right)-column\[",
+    r"\.footnote\[",
+    r"::(right|left|default)::",
+    r"^\s*layout:",
+    r"^\s*\.\s\.\s\.\s*$",
+    r"\{\.[a-z]",
+    r"^\s*:::",
+    r"<!--",
+    r"\{\{<",
+    r"#\|",
+    r"<v-click",
+    r"^\s*--\s*$",
+    r"^\s*class:",
+]
+
+
+def ocr(picture):
+    return subprocess.run(
+        ["tesseract", str(picture), "-", "--psm", "3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+
+
+def check(course_dir, deck):
+    work = pathlib.Path(tempfile.mkdtemp(prefix="decks-"))
+    shutil.copytree(course_dir, work / "content")
+    (work / "lecturegen.toml").write_text(CONFIG)
+    if deck:
+        # Only the deck: other notes in the folder are moved aside.
+        for path in (work / "content").rglob("*"):
+            rel = path.relative_to(work / "content")
+            if path.is_file() and path.suffix in (".md", ".qmd", ".html") and str(rel) != deck:
+                path.rename(path.with_suffix(path.suffix + ".skip"))
+    run = subprocess.run(
+        [str(BIN), "build", "--root", str(work)], capture_output=True, text=True, check=False
+    )
+    warnings = [l for l in run.stderr.splitlines() if "warning" in l.lower()]
+    pictures = sorted((work / "output").rglob("slides/*.jpg"))
+    shown, blank = [], []
+    for picture in pictures:
+        text = ocr(picture)
+        if not text.strip():
+            blank.append(picture.name)
+        for pattern in SYNTAX:
+            for line in text.splitlines():
+                if re.search(pattern, line):
+                    shown.append((picture.name, line.strip()))
+    name = f"{course_dir.name}:{deck}" if deck else course_dir.name
+    print(f"== {name}: {len(pictures)} slide pictures, {len(warnings)} warnings, exit {run.returncode}")
+    for picture, line in shown:
+        print(f"   syntax on {picture}: {line}")
+    for picture in blank:
+        print(f"   blank: {picture}")
+    if run.returncode != 0:
+        print(run.stderr[-2000:])
+    shutil.rmtree(work)
+    return not shown and not blank and run.returncode == 0
+
+
+def main():
+    if not BIN.exists() or shutil.which("tesseract") is None:
+        sys.exit("needs target/release/lecturegen (cargo build --release) and tesseract")
+    ok = True
+    for arg in sys.argv[1:]:
+        course, _, deck = arg.partition(":")
+        ok &= check(pathlib.Path(course), deck)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
