@@ -5,11 +5,12 @@ tesseract. Prints, per deck, the slides made, the pictures whose text shows a sl
 syntax (outside what looks like code), and the blank pictures. Exit status 1 when any deck
 shows syntax or a blank slide.
 
-Usage: scripts/check-decks.py COURSE_DIR[:DECK_FILE] ...
+Usage: [KEEP=dir] scripts/check-decks.py COURSE_DIR[:DECK_FILE] ...
   (COURSE_DIR is copied as content/; DECK_FILE, relative to it, is the deck: else every deck
-  found in it is built). Needs tesseract and a release build (cargo build --release).
+  found in it is built; KEEP keeps each deck's output folder there). Needs tesseract and a release build (cargo build --release).
 """
 
+import os
 import pathlib
 import re
 import shutil
@@ -60,6 +61,11 @@ def ocr(picture):
 def check(course_dir, deck):
     work = pathlib.Path(tempfile.mkdtemp(prefix="decks-"))
     shutil.copytree(course_dir, work / "content")
+    # Absolute paths in a deck (`/images/x.png`) name its own folder, as the tool's server
+    # reads them: the course root links to what the content folder holds.
+    for entry in (work / "content").iterdir():
+        if not (work / entry.name).exists():
+            (work / entry.name).symlink_to(entry)
     (work / "lecturegen.toml").write_text(CONFIG)
     if deck:
         # Only the deck: other notes in the folder are moved aside.
@@ -89,6 +95,11 @@ def check(course_dir, deck):
         print(f"   blank: {picture}")
     if run.returncode != 0:
         print(run.stderr[-2000:])
+    keep = os.environ.get("KEEP")
+    if keep:
+        target = pathlib.Path(keep) / course_dir.name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(work / "output", target)
     shutil.rmtree(work)
     return not shown and not blank and run.returncode == 0
 

@@ -44,6 +44,7 @@ pub mod color;
 pub mod config;
 pub mod content;
 pub mod diag;
+pub mod diagram;
 pub mod fonts;
 pub mod frame;
 pub mod fsutil;

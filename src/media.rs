@@ -84,7 +84,8 @@ pub fn fit(
 ) -> Result<RgbaImage> {
     let data = read(path)?;
     if is_svg(path) {
-        return draw_svg(path, &data, max_w, max_h, fonts, warn);
+        let name = path.display().to_string();
+        return draw_svg(&name, &data, max_w, max_h, fonts, warn);
     }
     let img = decode(&data)?.to_rgba8();
     let (w, h) = (img.width().max(1) as f32, img.height().max(1) as f32);
@@ -108,8 +109,8 @@ pub fn fit(
 /// text that names no family in the bundled sans, a family that is missing (draw.io writes
 /// Helvetica) in the generic family most like it, with one warning naming the families. Files it links
 /// to are not read: only pictures embedded as data URLs are drawn.
-fn draw_svg(
-    path: &Path,
+pub fn draw_svg(
+    name: &str,
     data: &[u8],
     max_w: f32,
     max_h: f32,
@@ -164,14 +165,17 @@ fn draw_svg(
     };
     let data = without_drawio_notice(data);
     let tree = usvg::Tree::from_data(&data, &options)
-        .map_err(|e| anyhow::anyhow!("{}: not a valid SVG: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("{name}: not a valid SVG: {e}"))?;
     let missing = missing.lock().map(|m| m.clone()).unwrap_or_default();
     if !missing.is_empty() {
         let families: Vec<String> = missing.iter().map(|f| format!("\"{f}\"")).collect();
+        let file = Path::new(name)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned());
         warn(format!(
             "{}: font family {} not installed: its text is drawn in {} (install the font, or \
              put it in the course's fonts folder)",
-            path.file_name().unwrap_or_default().to_string_lossy(),
+            file.unwrap_or_else(|| name.to_string()),
             families.join(" and "),
             fonts.family_name(&like(missing.iter().next().map_or("", String::as_str)))
         ));
@@ -179,15 +183,15 @@ fn draw_svg(
     let size = tree.size();
     let scale = (max_w / size.width()).min(max_h / size.height());
     if !scale.is_finite() || scale <= 0.0 {
-        anyhow::bail!("{}: the SVG has no size", path.display());
+        anyhow::bail!("{name}: the SVG has no size");
     }
     let edge = MAX_EDGE as f32;
     let (w, h) = (
         (size.width() * scale).round().clamp(1.0, edge) as u32,
         (size.height() * scale).round().clamp(1.0, edge) as u32,
     );
-    let mut pixmap = tiny_skia::Pixmap::new(w, h)
-        .with_context(|| format!("{}: cannot draw at {w}x{h}", path.display()))?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(w, h).with_context(|| format!("{name}: cannot draw at {w}x{h}"))?;
     resvg::render(
         &tree,
         tiny_skia::Transform::from_scale(scale, scale),

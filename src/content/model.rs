@@ -202,6 +202,7 @@ fn block_text(block: &Block, lines: &mut Vec<String>) {
                 lines.push(alt.clone());
             }
         }
+        Block::Diagram { source, .. } => lines.extend(source.lines().map(str::to_string)),
         Block::Math { tex, .. } => lines.push(crate::math::to_unicode(tex)),
         Block::Table { head, rows, .. } => {
             for row in std::iter::once(head).chain(rows) {
@@ -259,6 +260,14 @@ pub enum Block {
         rows: Vec<Vec<Vec<Span>>>,
         /// Each column's alignment from the delimiter row (`:--`, `:-:`, `--:`).
         align: Vec<ColumnAlign>,
+    },
+    /// A diagram written as code (```` ```mermaid ````, ```` ```dot ````) that parses: drawn
+    /// as a figure.
+    Diagram {
+        /// Its language.
+        kind: crate::diagram::Kind,
+        /// Its source.
+        source: String,
     },
     /// Columns side by side (remark's `.pull-left[`, Slidev's `::right::`, Quarto's
     /// `::: {.column}`, `<!-- column -->`).

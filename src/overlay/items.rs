@@ -41,6 +41,10 @@ pub(super) enum ItemKind {
         rows: Vec<Vec<Vec<Span>>>,
         align: Vec<crate::content::ColumnAlign>,
     },
+    Diagram {
+        kind: crate::diagram::Kind,
+        source: String,
+    },
     /// Columns side by side: each its share of the body's width (the shares sum to 1) and its
     /// items.
     Columns(Vec<(f32, Vec<Item>)>),
@@ -55,6 +59,7 @@ impl Item {
             }
             ItemKind::Code { .. } => Reading::Code,
             ItemKind::Image { alt, .. } => Reading::Image(alt.clone()),
+            ItemKind::Diagram { .. } => Reading::Image(String::new()),
             ItemKind::Table { .. } => Reading::Table,
             ItemKind::Math { tex, .. } => Reading::Text(crate::math::to_unicode(tex)),
             ItemKind::Columns(columns) => {
@@ -78,7 +83,7 @@ impl Item {
                 .map(|s| s.text.split_whitespace().count())
                 .sum(),
             ItemKind::Code { text, .. } => 2 * text.lines().count(),
-            ItemKind::Image { .. } => 10,
+            ItemKind::Image { .. } | ItemKind::Diagram { .. } => 10,
             ItemKind::Math { tex, .. } => 5 + tex.len() / 20,
             ItemKind::Table { head, rows, .. } => std::iter::once(head)
                 .chain(rows)
@@ -196,6 +201,15 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                     path: path.clone(),
                     alt: alt.clone(),
                     width: *width,
+                },
+                depth,
+                marker: None,
+                quote,
+            }),
+            Block::Diagram { kind, source } => out.push(Item {
+                kind: ItemKind::Diagram {
+                    kind: *kind,
+                    source: source.clone(),
                 },
                 depth,
                 marker: None,

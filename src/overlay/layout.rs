@@ -256,7 +256,7 @@ impl Draw<'_> {
         let items = split_long(items, self.max_words);
         let images = items
             .iter()
-            .filter(|i| matches!(i.kind, ItemKind::Image { .. }))
+            .filter(|i| matches!(i.kind, ItemKind::Image { .. } | ItemKind::Diagram { .. }))
             .count();
         // A figure alone on its slide fills the body; beside text it takes its share.
         self.image_share = if images == 1 && items.len() == 1 {
@@ -443,6 +443,10 @@ impl Draw<'_> {
                 }
             }
             ItemKind::Columns(columns) => self.columns(&item, columns, width, body, size),
+            ItemKind::Diagram { kind, source } => {
+                let picture = self.diagram(*kind, source, width, body);
+                self.picture_or_text(item, marker, picture, width, body, size)
+            }
             ItemKind::Math { tex, line } => {
                 let picture = self.formula(tex, *line, width, body, size);
                 self.picture_or_text(item, marker, picture, width, body, size)
@@ -592,6 +596,49 @@ impl Draw<'_> {
             text: Span {
                 text: format!("[{alt}]"),
                 italic: true,
+                ..Span::default()
+            },
+            align: self.align(body.align),
+        })
+    }
+
+    /// A diagram drawn in the theme's colours on its code panel, fitted like a figure; its
+    /// source stands in when it cannot be drawn.
+    fn diagram(
+        &mut self,
+        kind: crate::diagram::Kind,
+        source: &str,
+        width: f32,
+        body: &BodySpec,
+    ) -> Result<RgbaImage, StandIn> {
+        let colours = crate::diagram::Colours {
+            text: body.color,
+            panel: body.code_background,
+            font: SANS.to_string(),
+        };
+        let max_h = body.height * self.image_share;
+        let mut warnings = Vec::new();
+        let drawn = crate::diagram::svg(kind, source, &colours)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|svg| {
+                crate::media::draw_svg(
+                    &format!("{} diagram", kind.as_str()),
+                    svg.as_bytes(),
+                    width,
+                    max_h,
+                    self.fs.db(),
+                    &mut |w| warnings.push(w),
+                )
+            });
+        self.warnings.extend(warnings);
+        drawn.map_err(|e| StandIn {
+            warning: format!(
+                "a {} diagram cannot be drawn ({e:#}); its source is shown instead",
+                kind.as_str()
+            ),
+            text: Span {
+                text: source.to_string(),
+                code: true,
                 ..Span::default()
             },
             align: self.align(body.align),

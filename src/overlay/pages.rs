@@ -169,6 +169,7 @@ impl Draw<'_> {
             ItemKind::Image { .. }
             | ItemKind::Math { .. }
             | ItemKind::Table { .. }
+            | ItemKind::Diagram { .. }
             | ItemKind::Columns(_) => Cut::None(p),
         }
     }

@@ -4,7 +4,7 @@
 //! picture; `src:` imports another file's slides. Slot markers (`::right::`) go; `<v-click>`
 //! and its kin mark steps; `{1|3|all}` line ranges and `[file]` titles leave code fences;
 //! a `magic-move` block shows its last code; `<<< @/file#region` imports a snippet; only a
-//! slide's last comment is its notes.
+//! slide's last comment is its notes; MDC attributes (`{.class}`) go; `/x.png` is `public/x.png`.
 
 use super::doc::{fence_close, fence_open};
 use super::{html, Doc, Include};
@@ -14,6 +14,8 @@ const STEPS: &[&str] = &["v-click", "v-clicks", "v-after", "v-switch", "v-click-
 
 pub(super) fn rewrite(doc: &mut Doc, include: &Include<'_>) {
     front_matters(doc, include, 0);
+    public_paths(doc);
+    mdc_attributes(doc);
     magic_move(doc);
     fences(doc, include);
     slots_and_math(doc);
@@ -48,7 +50,12 @@ fn front_matters(doc: &mut Doc, include: &Include<'_>, depth: usize) {
             })
         };
         let layout = get("layout").unwrap_or_default();
-        let image = get("image").or_else(|| get("background"));
+        let image = get("image")
+            .or_else(|| get("background"))
+            .map(|i| match i.strip_prefix('/') {
+                Some(rest) if !rest.starts_with('/') => format!("public/{rest}"),
+                _ => i,
+            });
         doc.blank(i + 1..end + 1);
         if let Some(image) = image.filter(|s| !s.trim().is_empty()) {
             let side = match layout.as_str() {
@@ -96,6 +103,54 @@ fn front_matters(doc: &mut Doc, include: &Include<'_>, depth: usize) {
             }
         }
         i = end + 1;
+    }
+}
+
+/// MDC attributes (`[text]{.red}`, `![](x.png){.w-25}`, `"word"{.absolute v-after}`): the
+/// markup goes, what it is attached to stays.
+static MDC: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"([\]\)"*_`])\{[.#:]?[A-Za-z][^{}]*\}"#)
+        .unwrap_or_else(|e| panic!("attribute pattern: {e}"))
+});
+
+static SPAN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(^|[^!\]])\[([^\[\]]*)\]\{[^{}]*\}")
+        .unwrap_or_else(|e| panic!("span pattern: {e}"))
+});
+
+fn mdc_attributes(doc: &mut Doc) {
+    for i in 0..doc.len() {
+        if doc.in_code(i) || !doc.line(i).contains('{') {
+            continue;
+        }
+        let line = doc.line(i).to_string();
+        let spans = SPAN.replace_all(&line, "$1$2");
+        let fixed = MDC.replace_all(&spans, "$1");
+        if fixed != line {
+            doc.set(i, fixed.into_owned());
+        }
+    }
+}
+
+/// Slidev serves its `public/` folder at the site's root: `/logo.png` is `public/logo.png`
+/// beside the slides.
+fn public_paths(doc: &mut Doc) {
+    for i in 0..doc.len() {
+        if doc.in_code(i) {
+            continue;
+        }
+        let line = doc.line(i);
+        if !(line.contains("](/") || line.contains("src=\"/")) {
+            continue;
+        }
+        let fixed = line
+            .replace("](//", "](\u{0}")
+            .replace("](/", "](public/")
+            .replace("](\u{0}", "](//")
+            .replace("src=\"//", "src=\"\u{0}")
+            .replace("src=\"/", "src=\"public/")
+            .replace("src=\"\u{0}", "src=\"//");
+        doc.set(i, fixed);
     }
 }
 

@@ -24,8 +24,8 @@ pub(super) struct Builder<'t> {
     warnings: Vec<String>,
 }
 
-/// Code languages that are diagrams another tool draws.
-const DIAGRAMS: &[&str] = &["mermaid", "plantuml", "dot", "graphviz", "puml"];
+/// Code languages of diagrams lecturegen does not draw.
+const UNDRAWN_DIAGRAMS: &[&str] = &["plantuml", "puml", "d2", "tikz"];
 
 /// What one slide accumulates while its events are walked.
 #[derive(Default)]
@@ -235,18 +235,7 @@ impl<'t> Builder<'t> {
             Tag::List(start) => out.push(self.list(w, state, start)?),
             Tag::CodeBlock(kind) => {
                 let code = self.code(w, state, kind);
-                if let Block::Code {
-                    lang: Some(lang), ..
-                } = &code
-                {
-                    if DIAGRAMS.contains(&lang.to_ascii_lowercase().as_str()) {
-                        self.warn(
-                            offset,
-                            format!("`{lang}` diagrams are shown as their code, not drawn"),
-                        );
-                    }
-                }
-                out.push(code);
+                out.push(self.diagram(code, offset));
             }
             Tag::BlockQuote(_) => {
                 let inner = self.blocks(w, state, Some(TagEnd::BlockQuote(None)))?;
@@ -571,6 +560,40 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 
+    /// A code block that is a diagram lecturegen draws, when it parses: a diagram block;
+    /// else the code as it is, with a warning for a diagram that is not drawn.
+    fn diagram(&mut self, code: Block, offset: usize) -> Block {
+        let Block::Code {
+            lang: Some(lang),
+            text,
+        } = &code
+        else {
+            return code;
+        };
+        if let Some(kind) = crate::diagram::Kind::of_fence(lang) {
+            return match crate::diagram::check(kind, text) {
+                Ok(()) => Block::Diagram {
+                    kind,
+                    source: text.clone(),
+                },
+                Err(e) => {
+                    self.warn(
+                        offset,
+                        format!("`{lang}` diagram does not parse ({e}): shown as its code"),
+                    );
+                    code
+                }
+            };
+        }
+        if UNDRAWN_DIAGRAMS.contains(&lang.to_ascii_lowercase().as_str()) {
+            self.warn(
+                offset,
+                format!("`{lang}` diagrams are not drawn: shown as their code"),
+            );
+        }
+        code
+    }
+
     /// Raw HTML: comments become directives or notes, `<img>` tags figures (returned) as
     /// markdown images are; anything else reaches the page as escaped text unless the course
     /// allows raw HTML. It is never drawn on a slide.
@@ -762,6 +785,8 @@ fn block_words(block: &Block) -> usize {
             .map(block_words)
             .sum(),
         Block::Image { alt, .. } => 10 + count_words(alt),
+        // A diagram is looked at like a figure, its labels read.
+        Block::Diagram { source, .. } => 10 + count_words(source) / 4,
         // A formula takes a few words' time to take in.
         Block::Math { tex, .. } => 5 + tex.len() / 20,
         Block::Table { head, rows, .. } => {

@@ -169,6 +169,7 @@ fn marp_image_keywords_anywhere_and_spot_directives_make_no_slide() {
 fn slidev_front_matter_slots_clicks_code_and_imports() {
     let course = Course::new();
     course.bytes("content/fig.png", &png(8, 8, [10, 20, 30]));
+    course.bytes("content/public/fig.png", &png(8, 8, [10, 20, 30]));
     course.file(
         "content/snippets/util.ts",
         "import x from 'y'\n// #region part\nexport const answer = 42\n// #endregion part\n",
@@ -187,7 +188,8 @@ fn slidev_front_matter_slots_clicks_code_and_imports() {
          <v-clicks>\n\n- a\n- b\n\n</v-clicks>\n\n<!-- an ordinary comment -->\n\n<!-- The notes. -->\n\n\
          ---\n\n# Code\n\n```ts {1|3|all}\nconst a = 1\n```\n\n<<< @/snippets/util.ts#part\n\n\
          ````md magic-move\n```js\nlet v = 1\n```\n```js\nlet v = 2\n```\n````\n\n\
-         ---\nsrc: ./pages/more.md\n---\n\n---\n\n# End <carbon:arrow-right />\n\n<Tweet id=\"1\" />\n",
+         ---\nsrc: ./pages/more.md\n---\n\n---\n\n# End <carbon:arrow-right />\n\n<Tweet id=\"1\" />\n\n\
+         [Marked]{.text-red} \"Rewrite\"{.absolute v-after} ![](/fig.png){.w-25}\n",
     );
     assert_eq!(lecture.dialect, Dialect::Slidev);
     assert_no_tool_syntax(&lecture);
@@ -246,6 +248,12 @@ fn slidev_front_matter_slots_clicks_code_and_imports() {
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
     assert!(names.contains(&"more.md".to_string()) && names.contains(&"util.ts".to_string()));
+    assert!(text.contains("Marked \"Rewrite\""), "{text}");
+    // `/fig.png` is Slidev's `public/fig.png`.
+    assert!(lecture.slides[6]
+        .blocks
+        .iter()
+        .any(|b| matches!(b, Block::Image { path, .. } if path.ends_with("public/fig.png"))));
     assert!(
         lecture.warnings.iter().any(|w| w.contains("`<Tweet>`")),
         "{:?}",

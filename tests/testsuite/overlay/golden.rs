@@ -683,3 +683,85 @@ fn the_gradient_is_smooth_within_its_colours_at_any_width() {
         }
     }
 }
+
+const MERMAID: &str = "# Diagrams\n\n## Build flow\n\n```mermaid\nflowchart LR\n    A[Write notes] --> B{Build}\n    B -->|ok| C[Publish]\n    B -->|error| A\n```\n";
+
+#[test]
+fn golden_mermaid_flowchart() {
+    let lecture = parse(MERMAID);
+    assert!(matches!(
+        lecture.slides[1].blocks.as_slice(),
+        [lecturegen::content::Block::Diagram { .. }]
+    ));
+    check("mermaid-flowchart", &render(MERMAID)[1]);
+}
+
+#[test]
+fn golden_dot_graph() {
+    let text = "# Diagrams\n\n## A graph\n\n```dot\ndigraph {\n    rankdir=LR;\n    notes [shape=box];\n    slides [shape=box];\n    video [shape=box];\n    notes -> slides -> video;\n    notes -> video [label=\"voice\"];\n}\n```\n";
+    check("dot-graph", &render(text)[1]);
+}
+
+/// The diagram kinds teachers draw most are laid out and drawn, no stand-in.
+#[test]
+fn mermaid_kinds_are_drawn() {
+    let kinds = [
+        "flowchart TD\n    A --> B\n    B --> C",
+        "sequenceDiagram\n    Alice->>Bob: Hello\n    Bob-->>Alice: Hi",
+        "classDiagram\n    Animal <|-- Duck\n    Animal : +int age",
+        "stateDiagram-v2\n    [*] --> Still\n    Still --> Moving\n    Moving --> [*]",
+        "pie title Pets\n    \"Dogs\" : 386\n    \"Cats\" : 85",
+        "gantt\n    title Plan\n    dateFormat YYYY-MM-DD\n    section A\n    Task one :a1, 2024-01-01, 30d\n    Task two :after a1, 20d",
+    ];
+    let kit = Kit::new();
+    for source in kinds {
+        let lecture = parse(&format!("# D\n\n## Kind\n\n```mermaid\n{source}\n```\n"));
+        let slide = &lecture.slides[1];
+        assert!(
+            matches!(
+                slide.blocks.as_slice(),
+                [lecturegen::content::Block::Diagram { .. }]
+            ),
+            "{source}: {:?} {:?}",
+            slide.blocks,
+            lecture.warnings
+        );
+        let rendered = overlay::render(&kit.renderer(WIDTH, HEIGHT), &lecture.meta, slide).unwrap();
+        assert!(
+            rendered
+                .warnings
+                .iter()
+                .all(|w| !w.contains("cannot be drawn")),
+            "{source}: {:?}",
+            rendered.warnings
+        );
+        // Drawn: many distinct colours (lines, text, fills), not one flat box.
+        let colours: std::collections::HashSet<[u8; 4]> =
+            rendered.pages[0].image.pixels().map(|p| p.0).collect();
+        assert!(colours.len() > 20, "{source}: {} colours", colours.len());
+    }
+}
+
+#[test]
+fn a_diagram_that_does_not_parse_is_its_code_with_a_warning_at_its_line() {
+    let lecture = parse("# D\n\n## Broken\n\n```mermaid\nflowchart LR\n    A -->\n```\n\n```dot\ndigraph { a -> }\n```\n");
+    let slide = &lecture.slides[1];
+    assert!(
+        slide
+            .blocks
+            .iter()
+            .all(|b| matches!(b, lecturegen::content::Block::Code { .. })),
+        "{:?}",
+        slide.blocks
+    );
+    let lines: Vec<&String> = lecture
+        .warnings
+        .iter()
+        .filter(|w| w.contains("does not parse"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{:?}", lecture.warnings);
+    assert!(
+        lines[0].contains(":5:") && lines[1].contains(":10:"),
+        "{lines:?}"
+    );
+}
