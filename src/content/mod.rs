@@ -93,10 +93,8 @@ pub fn parse(
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let clues = dialect::Clues::read(
-        &frontmatter::scalars(&front, text),
-        &text[front.start..front.end],
-    );
+    let scalars = frontmatter::scalars(&front, text);
+    let clues = dialect::Clues::read(&scalars, &text[front.start..front.end]);
     let dialect = dialect::detect(&clues, options.dialect, &extension, body);
     // Keys other tools read are theirs in a deck written for them.
     let quiet = options.shared_front_matter || dialect != dialect::Dialect::Plain;
@@ -137,14 +135,25 @@ pub fn parse(
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));
     }
     let stripped = format!("{}{body}", &text[..front.body_start]);
-    let cover = matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev);
+    let deck = markdown::Deck {
+        cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
+        // Marp's header, footer and page numbers, set for every slide in the front matter.
+        chrome: match dialect {
+            dialect::Dialect::Marp => scalars
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "header" | "footer" | "paginate"))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        },
+    };
     let parsed = markdown::slides(
         &stripped,
         front.body_start,
         &mut meta,
         source,
         options,
-        cover,
+        &deck,
     )?;
     warnings.extend(parsed.warnings);
     Ok(Lecture {

@@ -117,6 +117,30 @@ pub struct Slide {
     /// shows the last step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<usize>,
+    /// Marp's `header` and `footer` directives: a line drawn small at the top and bottom.
+    #[serde(skip_serializing_if = "Chrome::is_empty")]
+    pub chrome: Chrome,
+}
+
+/// What a slide shows around its content (Marp's `header`, `footer` and `paginate`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Chrome {
+    /// Text at the top of the slide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Text at the bottom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+    /// The slide's number, shown in a corner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+}
+
+impl Chrome {
+    /// Nothing drawn.
+    pub fn is_empty(&self) -> bool {
+        self.header.is_none() && self.footer.is_none() && self.page.is_none()
+    }
 }
 
 /// A picture on one side of a slide (Marp's split backgrounds).

@@ -102,8 +102,16 @@ pub(super) fn side_picture(
     };
     for spec in specs.iter_mut() {
         squeeze(&mut spec.title.x, &mut spec.title.width);
-        if let Some(sub) = spec.subtitle.as_mut() {
-            squeeze(&mut sub.x, &mut sub.width);
+        for line in [
+            spec.subtitle.as_mut(),
+            spec.header.as_mut(),
+            spec.footer.as_mut(),
+            spec.page.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            squeeze(&mut line.x, &mut line.width);
         }
         squeeze(&mut spec.body.x, &mut spec.body.width);
     }

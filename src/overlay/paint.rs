@@ -34,6 +34,7 @@ impl Draw<'_> {
             };
         let readings = placed.iter().map(|p| p.item.reading()).collect();
         let mut boxes = self.draw_titles(&mut image, spec, meta, slide, continued);
+        boxes.extend(self.draw_chrome(&mut image, spec, slide));
         if let Some(extent) = self.draw_body(&mut image, &spec.body, placed, size) {
             boxes.push(self.text_box(extent, spec.body.color, &spec.panel));
         }
@@ -45,6 +46,32 @@ impl Draw<'_> {
             readings,
             body_size: size,
         }
+    }
+
+    /// The slide's header, footer and page number, where the notes ask for them and the
+    /// template has a box for them.
+    fn draw_chrome(&mut self, image: &mut RgbaImage, spec: &Spec, slide: &Slide) -> Vec<TextBox> {
+        let chrome = &slide.chrome;
+        let lines = [
+            (&spec.header, chrome.header.clone()),
+            (&spec.footer, chrome.footer.clone()),
+            (&spec.page, chrome.page.map(|p| p.to_string())),
+        ];
+        let mut boxes = Vec::new();
+        for (spec_box, text) in lines {
+            let (Some(spec_box), Some(text)) = (spec_box, text) else {
+                continue;
+            };
+            let spans = [Span {
+                text,
+                bold: spec_box.bold,
+                ..Span::default()
+            }];
+            if let Some(b) = self.draw_box(image, spec_box, &spans) {
+                boxes.push(self.text_box(b, spec_box.color, &spec.panel));
+            }
+        }
+        boxes
     }
 
     /// The page's title (marked as continued on follow-on pages) and, on the title slide, its

@@ -14,6 +14,15 @@ use crate::content::{Meta, Slide, SlideKind};
 pub(super) struct Spec {
     pub(super) title: BoxSpec,
     pub(super) subtitle: Option<BoxSpec>,
+    /// Where a slide's header line goes (Marp's `header`).
+    #[serde(default)]
+    pub(super) header: Option<BoxSpec>,
+    /// Where its footer line goes (Marp's `footer`).
+    #[serde(default)]
+    pub(super) footer: Option<BoxSpec>,
+    /// Where its page number goes (Marp's `paginate`).
+    #[serde(default)]
+    pub(super) page: Option<BoxSpec>,
     pub(super) body: BodySpec,
     pub(super) panel: PanelSpec,
 }

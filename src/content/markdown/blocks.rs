@@ -11,7 +11,7 @@ use super::directives::{self, Comment};
 use super::html;
 use super::{count_words, heading_number, note_start, plain_text, Located, Raw};
 use crate::content::{
-    Asset, Block, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split,
+    Asset, Block, Chrome, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split,
 };
 use crate::diag::{line_col, Diagnostic};
 
@@ -44,6 +44,8 @@ struct SlideParts {
     column: Option<Option<u8>>,
     /// The columns end after the current block.
     columns_end: bool,
+    /// Marp's header, footer and paginate directives met on the slide.
+    chrome: Vec<directives::ChromeDirective>,
 }
 
 impl<'t> Builder<'t> {
@@ -75,8 +77,12 @@ impl<'t> Builder<'t> {
         ));
     }
 
-    /// The slide of `raw`: its blocks, HTML, notes and directives.
-    pub(super) fn slide(&mut self, raw: Raw<'_>) -> Result<Slide, Diagnostic> {
+    /// The slide of `raw`: its blocks, HTML, notes and directives, and the Marp header,
+    /// footer and paginate directives on it (they run on to later slides).
+    pub(super) fn slide(
+        &mut self,
+        raw: Raw<'_>,
+    ) -> Result<(Slide, Vec<directives::ChromeDirective>), Diagnostic> {
         let mut state = SlideParts::default();
         let mut blocks = Vec::new();
         let mut steps = Vec::new();
@@ -135,7 +141,8 @@ impl<'t> Builder<'t> {
         let words = count_words(&raw.title)
             + blocks.iter().map(block_words).sum::<usize>()
             + state.notes.iter().map(|n| count_words(n)).sum::<usize>();
-        Ok(Slide {
+        let chrome = std::mem::take(&mut state.chrome);
+        let slide = Slide {
             index: 0,
             kind: raw.kind,
             title: raw.title,
@@ -151,7 +158,9 @@ impl<'t> Builder<'t> {
             silent: state.silent,
             words,
             steps,
-        })
+            chrome: Chrome::default(),
+        };
+        Ok((slide, chrome))
     }
 
     /// Blocks until `end` (or the end of the events), gathering loose inline events (tight
@@ -668,6 +677,7 @@ impl<'t> Builder<'t> {
             Comment::Step => state.step = true,
             Comment::Column(width) => state.column = Some(width),
             Comment::ColumnsEnd => state.columns_end = true,
+            Comment::Chrome(directive) => state.chrome.push(directive),
             Comment::Ignored(why) => self.warn(offset, why),
             Comment::Note(note) => state.notes.push(note),
             Comment::Nothing => {}

@@ -102,12 +102,58 @@ pub(super) enum Comment {
     Column(Option<u8>),
     /// `columns end`: the columns are over; what follows is below them.
     ColumnsEnd,
+    /// Marp's `header`, `footer` or `paginate` (`_header`...: this slide only).
+    Chrome(ChromeDirective),
     /// A directive whose value is wrong: why it is ignored.
     Ignored(String),
     /// A speaker note: the comment's text, whitespace folded.
     Note(String),
     /// A Marp directive, or nothing: no effect here.
     Nothing,
+}
+
+/// A Marp directive about what is drawn around a slide's content.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ChromeDirective {
+    /// `header`, `footer` or `paginate`.
+    pub key: &'static str,
+    /// The value, unquoted.
+    pub value: String,
+    /// A spot directive (`_header`): this slide only.
+    pub spot: bool,
+}
+
+impl ChromeDirective {
+    /// `key: value` when `key` is one of them.
+    pub(super) fn read(key: &str, value: &str) -> Option<Self> {
+        let spot = key.starts_with('_');
+        let key = match key.trim_start_matches('_') {
+            "header" => "header",
+            "footer" => "footer",
+            "paginate" => "paginate",
+            _ => return None,
+        };
+        Some(Self {
+            key,
+            value: inline_text(&unquote(value)),
+            spot,
+        })
+    }
+}
+
+/// The text a line of inline markdown shows (Marp's headers may have emphasis, links and
+/// images: their text is kept).
+fn inline_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    let mut out = String::new();
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Reads the text between `<!--` and `-->`.
@@ -143,6 +189,9 @@ pub(super) fn comment(body: &str) -> Comment {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if is_word {
+            if let Some(chrome) = ChromeDirective::read(key, value) {
+                return Comment::Chrome(chrome);
+            }
             if let Some(directive) = directive(key.trim_start_matches('_'), value) {
                 return directive;
             }

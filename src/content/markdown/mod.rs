@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use super::{Asset, LectureSource, LoadOptions, Meta, Slide, SlideKind};
+use super::{Asset, Chrome, LectureSource, LoadOptions, Meta, Slide, SlideKind};
 use crate::diag::Diagnostic;
 
 type Located<'a> = (Event<'a>, Range<usize>);
@@ -29,6 +29,55 @@ pub(super) struct Parsed {
     pub slides: Vec<Slide>,
     pub assets: Vec<Asset>,
     pub warnings: Vec<String>,
+}
+
+/// What the dialect tells the markdown stage about the deck.
+#[derive(Debug, Default)]
+pub(super) struct Deck {
+    /// The notes open with their cover slide (Marp, Slidev): what precedes the first break
+    /// stays on the title slide.
+    pub cover: bool,
+    /// Marp's `header`, `footer` and `paginate` from the front matter: `(key, value)`.
+    pub chrome: Vec<(String, String)>,
+}
+
+/// Marp's header, footer and page numbers as they run from slide to slide: a directive holds
+/// from its slide on, a spot directive (`_footer`) on its slide only.
+#[derive(Debug, Default, Clone)]
+struct Running {
+    header: Option<String>,
+    footer: Option<String>,
+    paginate: bool,
+}
+
+impl Running {
+    fn apply(&mut self, d: &directives::ChromeDirective) {
+        let text = (!d.value.is_empty()).then(|| d.value.clone());
+        match d.key {
+            "header" => self.header = text,
+            "footer" => self.footer = text,
+            _ => {
+                self.paginate =
+                    matches!(d.value.to_ascii_lowercase().as_str(), "true" | "yes" | "on")
+            }
+        }
+    }
+
+    /// The chrome of the slide at `index` whose own directives are `directives`.
+    fn slide(&mut self, directives: &[directives::ChromeDirective], index: usize) -> Chrome {
+        let mut here = self.clone();
+        for d in directives {
+            here.apply(d);
+            if !d.spot {
+                self.apply(d);
+            }
+        }
+        Chrome {
+            header: here.header,
+            footer: here.footer,
+            page: here.paginate.then_some(index + 1),
+        }
+    }
 }
 
 /// A top-level markdown block with its events.
@@ -54,15 +103,14 @@ struct Raw<'a> {
 }
 
 /// The slides of the notes `text` (its front matter ends at `body_start`), their assets and
-/// the warnings met; `meta` gets the title when the front matter has none; `cover`: the notes
-/// open with their cover slide (Marp, Slidev).
+/// the warnings met; `meta` gets the title when the front matter has none.
 pub(super) fn slides(
     text: &str,
     body_start: usize,
     meta: &mut Meta,
     source: &LectureSource,
     options: &LoadOptions,
-    cover: bool,
+    deck: &Deck,
 ) -> Result<Parsed, Diagnostic> {
     let raws = cut::cut(
         top_blocks(text, body_start),
@@ -70,8 +118,14 @@ pub(super) fn slides(
         meta,
         source,
         options,
-        cover,
+        deck.cover,
     );
+    let mut chrome = Running::default();
+    for (key, value) in &deck.chrome {
+        if let Some(directive) = directives::ChromeDirective::read(key, value) {
+            chrome.apply(&directive);
+        }
+    }
     let mut builder = blocks::Builder::new(text, source, options);
     let mut slides = Vec::new();
     for raw in raws {
@@ -79,8 +133,9 @@ pub(super) fn slides(
         if !keep {
             continue;
         }
-        let mut slide = builder.slide(raw)?;
+        let (mut slide, directives) = builder.slide(raw)?;
         slide.index = slides.len();
+        slide.chrome = chrome.slide(&directives, slide.index);
         slides.push(slide);
     }
     let (assets, warnings) = builder.finish();

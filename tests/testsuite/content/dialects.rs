@@ -395,3 +395,32 @@ fn the_dialect_is_told_by_front_matter_extension_use_or_said() {
     assert_eq!(lecture.dialect, Dialect::Remark);
     assert!(shown(&lecture).contains("Hot") && !shown(&lecture).contains(".red["));
 }
+
+#[test]
+fn marp_header_footer_and_page_numbers_run_from_slide_to_slide() {
+    let lecture = parse(
+        "---\nmarp: true\nfooter: \"**OS** course\"\npaginate: true\n---\n\n# Cover\n\n---\n\n\
+         # One\n\n<!-- header: Part 1 -->\n\n---\n\n# Two\n\n<!-- _footer: \"\" -->\n<!-- _paginate: false -->\n\n\
+         ---\n\n# Three\n",
+    );
+    let chrome: Vec<(Option<&str>, Option<&str>, Option<usize>)> = lecture
+        .slides
+        .iter()
+        .map(|s| {
+            (
+                s.chrome.header.as_deref(),
+                s.chrome.footer.as_deref(),
+                s.chrome.page,
+            )
+        })
+        .collect();
+    assert_eq!(
+        chrome,
+        [
+            (None, Some("OS course"), Some(1)),
+            (Some("Part 1"), Some("OS course"), Some(2)),
+            (Some("Part 1"), None, None),
+            (Some("Part 1"), Some("OS course"), Some(4)),
+        ]
+    );
+}

@@ -175,7 +175,7 @@ fn golden_split_background() {
         "content/fig.png",
         &crate::support::png(64, 48, [40, 140, 200]),
     );
-    let text = "---\nmarp: true\n---\n\n# Split\n\n---\n\n# Queues\n\n\
+    let text = "---\nmarp: true\nfooter: Operating systems\npaginate: true\n---\n\n# Split\n\n---\n\n# Queues\n\n\
                 ![diagram bg right:40% 90%](fig.png)\n\n- Highest priority runs first\n\
                 - Equal priority shares the processor\n- A job that uses its allotment moves down\n";
     course.file("content/split.md", text);
