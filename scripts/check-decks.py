@@ -49,6 +49,20 @@ SYNTAX = [
 ]
 
 
+def visible_words(text):
+    """Words of four letters or more a deck shows, roughly: front matter, code, notes
+    (`???`, `Note:`, comments, `::: notes`), tags and markup left out."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"^(```+|~~~+).*?^\1\s*$", "", text, flags=re.S | re.M)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = re.sub(r"^\?\?\?$.*?(?=^---$|\Z)", "", text, flags=re.S | re.M)
+    text = re.sub(r"^Notes?:.*?(?=^---$|\Z)", "", text, flags=re.S | re.M)
+    text = re.sub(r"^:::+ *\{?\.?notes.*?^:::+ *$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^(\w[\w-]*: .*)$", "", text, flags=re.M)
+    text = re.sub(r"<[^>]+>|`[^`]*`|\]\([^)]*\)|\{[^}]*\}|https?://\S+|\$[^$]*\$", " ", text)
+    return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)}
+
+
 def ocr(picture):
     return subprocess.run(
         ["tesseract", str(picture), "-", "--psm", "3"],
@@ -78,9 +92,10 @@ def check(course_dir, deck):
     )
     warnings = [l for l in run.stderr.splitlines() if "warning" in l.lower()]
     pictures = sorted((work / "output").rglob("slides/*.jpg"))
-    shown, blank = [], []
+    shown, blank, texts = [], [], []
     for picture in pictures:
         text = ocr(picture)
+        texts.append(text)
         if not text.strip():
             blank.append(picture.name)
         for pattern in SYNTAX:
@@ -89,6 +104,15 @@ def check(course_dir, deck):
                     shown.append((picture.name, line.strip()))
     name = f"{course_dir.name}:{deck}" if deck else course_dir.name
     print(f"== {name}: {len(pictures)} slide pictures, {len(warnings)} warnings, exit {run.returncode}")
+    read = {w.lower() for w in re.findall(r"[A-Za-z]{4,}", " ".join(texts))}
+    sources = [p for p in course_dir.rglob("*") if p.suffix in (".md", ".qmd", ".html")
+               and (not deck or str(p.relative_to(course_dir)) == deck)]
+    words = set().union(*(visible_words(p.read_text(errors="replace")) for p in sources))
+    missing = sorted(words - read)
+    if words:
+        print(f"   source words read back: {len(words) - len(missing)}/{len(words)} "
+              f"({100 * (len(words) - len(missing)) / len(words):.0f}%); "
+              f"not read: {' '.join(missing[:40])}")
     for picture, line in shown:
         print(f"   syntax on {picture}: {line}")
     for picture in blank:

@@ -112,14 +112,23 @@ pub struct Slide {
     pub silent: bool,
     /// Words a viewer reads or hears on this slide, notes included (for timing).
     pub words: usize,
-    /// Where each step after the first begins: the number of `blocks` shown before it
-    /// (remark's `--`, Quarto's `. . .`, Slidev's `<v-click>`, `<!-- step -->`). The picture
-    /// shows the last step.
+    /// Where each step after the first begins (remark's `--`, Quarto's `. . .` and
+    /// incremental lists, Slidev's `<v-click>` and `<v-clicks>`, Marp's `*` lists,
+    /// `<!-- step -->`). The picture shows the last step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<usize>,
+    pub steps: Vec<Step>,
     /// Marp's `header` and `footer` directives: a line drawn small at the top and bottom.
     #[serde(skip_serializing_if = "Chrome::is_empty")]
     pub chrome: Chrome,
+}
+
+/// A step boundary: what a slide shows grows here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Step {
+    /// The block of [`Slide::blocks`] the step starts at.
+    pub block: usize,
+    /// In a list, the item it starts at (0: the block's start).
+    pub item: usize,
 }
 
 /// What a slide shows around its content (Marp's `header`, `footer` and `paginate`).

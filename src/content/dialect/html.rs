@@ -214,6 +214,7 @@ fn clean_line(doc: &mut Doc, i: usize, steps: &[&str]) -> i32 {
     let mut kept = String::new();
     let mut last = 0;
     let mut step = false;
+    let mut items = false;
     let mut depth = 0;
     for m in TAG.captures_iter(t) {
         let (Some(whole), Some(name)) = (m.get(0), m.get(1)) else {
@@ -245,6 +246,8 @@ fn clean_line(doc: &mut Doc, i: usize, steps: &[&str]) -> i32 {
         let is_step = steps.contains(&lower_name.as_str()) || attrs.contains("v-click");
         if !closing && is_step {
             step = true;
+            // `<v-clicks>` reveals the items of the list inside one by one.
+            items |= lower_name == "v-clicks";
         }
         if embed && !closing {
             doc.warn(
@@ -267,14 +270,12 @@ fn clean_line(doc: &mut Doc, i: usize, steps: &[&str]) -> i32 {
     }
     kept.push_str(&t[last..]);
     if kept.trim().is_empty() {
-        doc.set(
-            i,
-            if step && starts_with_tag {
-                "<!-- step -->"
-            } else {
-                ""
-            },
-        );
+        let marker = match (step && starts_with_tag, items) {
+            (false, _) => "",
+            (true, false) => "<!-- step -->",
+            (true, true) => "<!-- step items -->",
+        };
+        doc.set(i, marker);
     } else {
         doc.set(i, format!("{indent}{}", kept.trim()));
     }

@@ -1,7 +1,8 @@
 //! Marp: image keywords stand anywhere in the alt text (`![diagram bg right:45% 90%](x.svg)`).
 //! A picture with `bg` becomes the plain reader's background (`![bg]`) or side picture
 //! (`![bg right:45%]`); `w:`/`width:` sizes a figure; the other keywords (`contain`, `fit`,
-//! `90%`, filters) leave the alt text. Directives in comments are read by the plain reader.
+//! `90%`, filters) leave the alt text; lists bulleted with `*` reveal their items one step
+//! at a time. Directives in comments are read by the plain reader.
 
 use super::Doc;
 
@@ -29,6 +30,7 @@ const KEYWORDS: &[&str] = &[
 const SLIDE_PX: f32 = 1280.0;
 
 pub(super) fn rewrite(doc: &mut Doc) {
+    fragmented_lists(doc);
     let mut backgrounds = 0;
     for i in 0..doc.len() {
         if doc.in_code(i) {
@@ -77,6 +79,26 @@ pub(super) fn rewrite(doc: &mut Doc) {
         }
         out.push_str(rest);
         doc.set(i, out);
+    }
+}
+
+/// Marp's fragmented lists, bulleted with `*` (or numbered with `1)`): each item is a step. A
+/// blank line before such a list marks it.
+fn fragmented_lists(doc: &mut Doc) {
+    let is_fragment_item = |line: &str| {
+        line.starts_with("* ")
+            || line
+                .split_once(") ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    for i in 1..doc.len() {
+        if doc.in_code(i) || !is_fragment_item(doc.line(i)) || !doc.line(i - 1).trim().is_empty() {
+            continue;
+        }
+        let before = if i >= 2 { doc.line(i - 2) } else { "" };
+        if !is_fragment_item(before) && !before.starts_with(' ') {
+            doc.set(i - 1, "<!-- step items -->");
+        }
     }
 }
 

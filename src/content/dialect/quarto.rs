@@ -179,7 +179,9 @@ fn divs(doc: &mut Doc) {
                 Div::Other
             } else {
                 let title = attribute(rest, "title");
-                if class.starts_with("fragment") || class.starts_with("incremental") {
+                if class.starts_with("incremental") {
+                    doc.set(i, "<!-- step items -->");
+                } else if class.starts_with("fragment") {
                     doc.set(i, "<!-- step -->");
                 } else if let Some(title) = title.filter(|_| class.starts_with("callout")) {
                     doc.set(i, format!("**{title}**"));

@@ -2,7 +2,8 @@
 //! matter): slides break at `---`, `--` adds a step, `???` starts the notes; property lines at
 //! the top of a slide (`class:`, `name:`, `layout: true`, `template:`, `background-image:`,
 //! `count:`, `exclude:`) are not drawn; `.name[...]` gives its content a class: the content
-//! is kept, the class dropped (`.image-NN[...]` sizes the pictures in it to NN%).
+//! is kept, the class dropped (`.image-NN[...]` sizes the pictures in it to NN%, `.pull-left`
+//! and its kin are columns, a one-line `.footnote[...]` is the slide's footer line).
 
 use super::{html, Doc};
 
@@ -124,6 +125,8 @@ fn classes(doc: &mut Doc) {
     let mut stack: Vec<(usize, usize, usize, String)> = Vec::new();
     // Column markers for the lines a column class opens and closes on: (line, marker).
     let mut markers: Vec<(usize, String)> = Vec::new();
+    // Footnotes that become footer lines: (line, directive).
+    let mut footers: Vec<(usize, String)> = Vec::new();
     // Markup to take out: (line, start, end).
     let mut edits: Vec<(usize, usize, usize)> = Vec::new();
     let mut scales: Vec<(usize, usize, u8)> = Vec::new();
@@ -169,6 +172,13 @@ fn classes(doc: &mut Doc) {
                             if let Some(scale) = scale {
                                 scales.push((li, i, scale));
                             }
+                            // A footnote on a line of its own is the slide's footer line.
+                            let whole =
+                                line[..start].trim().is_empty() && line[j + 1..].trim().is_empty();
+                            if name == "footnote" && li == i && whole {
+                                let text = line[end..j].replace('"', "'");
+                                footers.push((i, format!("<!-- _footer: \"{}\" -->", text.trim())));
+                            }
                             if let Some((width, last)) = column(&name) {
                                 let width = width.map_or(String::new(), |w| format!(" {w}%"));
                                 markers.push((li, format!("<!-- column{width} -->")));
@@ -195,6 +205,9 @@ fn classes(doc: &mut Doc) {
     }
     for (from, to, percent) in scales {
         scale_images(doc, from, to, percent);
+    }
+    for (i, footer) in footers {
+        doc.set(i, footer);
     }
     // A column class opened or closed on a line of its own marks the columns.
     for (i, marker) in markers {

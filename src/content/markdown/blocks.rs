@@ -11,7 +11,7 @@ use super::directives::{self, Comment};
 use super::html;
 use super::{count_words, heading_number, note_start, plain_text, Located, Raw};
 use crate::content::{
-    Asset, Block, Chrome, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split,
+    Asset, Block, Chrome, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split, Step,
 };
 use crate::diag::{line_col, Diagnostic};
 
@@ -40,6 +40,8 @@ struct SlideParts {
     silent: bool,
     /// A step boundary was met since the last block.
     step: bool,
+    /// The items of the next list are steps.
+    step_items: bool,
     /// A column starts (with its width, if given) after the current block.
     column: Option<Option<u8>>,
     /// The columns end after the current block.
@@ -110,12 +112,22 @@ impl<'t> Builder<'t> {
                 pos: 0,
             };
             let made = self.blocks(&mut walker, &mut state, None)?;
+            if state.step_items {
+                if let Some(Block::List { items, .. }) = made.first() {
+                    state.step_items = false;
+                    let block = blocks.len();
+                    for item in 0..items.len() {
+                        push_step(&mut steps, Step { block, item });
+                    }
+                }
+            }
             match columns.last_mut() {
                 Some(column) => column.blocks.extend(made),
                 None => blocks.extend(made),
             }
-            if std::mem::take(&mut state.step) && steps.last() != Some(&blocks.len()) {
-                steps.push(blocks.len());
+            if std::mem::take(&mut state.step) {
+                let block = blocks.len();
+                push_step(&mut steps, Step { block, item: 0 });
             }
             if let Some(width) = state.column.take() {
                 columns.push(Column {
@@ -129,7 +141,7 @@ impl<'t> Builder<'t> {
         }
         close_columns(&mut blocks, &mut columns);
         // A boundary after the last block starts no step.
-        steps.retain(|&s| s < blocks.len());
+        steps.retain(|s| s.block < blocks.len());
         let mut html = String::new();
         // Math becomes MathML on the page.
         let events = state.html.into_iter().map(|event| match event {
@@ -675,6 +687,7 @@ impl<'t> Builder<'t> {
             Comment::Silent(silent) => state.silent = silent,
             Comment::Seed(seed) => state.seed = Some(seed),
             Comment::Step => state.step = true,
+            Comment::StepItems => state.step_items = true,
             Comment::Column(width) => state.column = Some(width),
             Comment::ColumnsEnd => state.columns_end = true,
             Comment::Chrome(directive) => state.chrome.push(directive),
@@ -765,6 +778,12 @@ impl<'e, 'a> Walker<'e, 'a> {
         if matches!(self.peek(), Some((Event::End(e), _)) if *e == end) {
             self.pos += 1;
         }
+    }
+}
+
+fn push_step(steps: &mut Vec<Step>, step: Step) {
+    if steps.last() != Some(&step) {
+        steps.push(step);
     }
 }
 

@@ -98,6 +98,8 @@ pub(super) enum Comment {
     Seed(u64),
     /// `step`: a step boundary (what follows shows one step later).
     Step,
+    /// `step items`: each item of the list that follows is a step.
+    StepItems,
     /// `column` (or `column 40%`): what follows is the next column, beside the one before.
     Column(Option<u8>),
     /// `columns end`: the columns are over; what follows is below them.
@@ -164,6 +166,9 @@ pub(super) fn comment(body: &str) -> Comment {
     }
     if inner == "step" {
         return Comment::Step;
+    }
+    if inner == "step items" {
+        return Comment::StepItems;
     }
     if matches!(inner, "columns end" | "end columns" | "/columns") {
         return Comment::ColumnsEnd;

@@ -1,7 +1,7 @@
 //! Decks written for other slide tools: each dialect's syntax is read, never drawn.
 
 use lecturegen::config::NotesDialect as Dialect;
-use lecturegen::content::{Block, Lecture};
+use lecturegen::content::{Block, Lecture, Step};
 
 use crate::support::{parse, parse_in, png, Course};
 
@@ -97,7 +97,6 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
         "Sequencers make errors",
         "Important reads",
         "Then we trim.",
-        "Ewels et al., 2016",
         "The end",
     ] {
         assert!(text.contains(kept), "{kept} lost:\n{text}");
@@ -117,6 +116,9 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
     );
     let intro = &lecture.slides[1];
     assert_eq!(intro.notes, ["Ask who has sequenced anything."]);
+    // A one-line footnote is the slide's footer line.
+    assert_eq!(intro.chrome.footer.as_deref(), Some("Ewels et al., 2016"));
+    assert_eq!(lecture.slides[2].chrome.footer, None);
     assert_eq!(intro.steps.len(), 1, "{:?}", intro.steps);
     // `.pull-left[` and `.pull-right[` are two columns; the picture in the right one is
     // sized by `.image-50[`.
@@ -147,7 +149,8 @@ fn marp_image_keywords_anywhere_and_spot_directives_make_no_slide() {
         "marp.md",
         "---\nmarp: true\npaginate: true\n---\n\n# Scheduling\n\nA course by someone\n\n---\n\
          <!-- _class: lead -->\n\n# Queues\n\n![diagram bg right:45% 90%](fig.png)\n\n- one\n- two\n\n\
-         ---\n\n# Sizes\n\n![a chart w:640px](fig.png)\n\n<!-- say this aloud -->\n",
+         ---\n\n# Sizes\n\n![a chart w:640px](fig.png)\n\n<!-- say this aloud -->\n\n\
+         * one at a time\n* then this\n",
     );
     assert_eq!(lecture.dialect, Dialect::Marp);
     assert_no_tool_syntax(&lecture);
@@ -163,6 +166,9 @@ fn marp_image_keywords_anywhere_and_spot_directives_make_no_slide() {
     });
     assert_eq!(width, Some((Some(50), "a chart".to_string())));
     assert_eq!(lecture.slides[2].notes, ["say this aloud"]);
+    // A list bulleted with `*` is Marp's fragmented list: each item a step.
+    let at = |block, item| Step { block, item };
+    assert_eq!(lecture.slides[2].steps, [at(1, 0), at(1, 1)]);
 }
 
 #[test]
@@ -223,7 +229,15 @@ fn slidev_front_matter_slots_clicks_code_and_imports() {
         .expect("image-right gives a side picture");
     assert!(!split.left);
     let clicks = &lecture.slides[3];
-    assert!(clicks.steps.len() >= 2, "{:?}", clicks.steps);
+    // `<v-click>` before "First reveal" (block 0), `<v-clicks>` around the list (block 2):
+    // each of its items a step.
+    let at = |block, item| Step { block, item };
+    assert_eq!(
+        clicks.steps,
+        [at(0, 0), at(2, 0), at(2, 1)],
+        "{:?}",
+        clicks.blocks
+    );
     assert_eq!(clicks.notes, ["The notes."]);
     let code: Vec<(Option<String>, String)> = lecture.slides[4]
         .blocks
@@ -276,12 +290,15 @@ fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
          Left text\n:::\n::: {.column width=\"60%\"}\n![](fig.png){width=\"40%\" fig-align=\"center\"}\n\
          :::\n::::\n\n## Code\n\n```{python}\n#| echo: false\nhidden = 1\n```\n\n\
          ```{python}\n#| label: shown\nshown = 2\n```\n\nPress {{< kbd Ctrl-S >}} to save.\n\n\
-         ::: {.panel-tabset}\n### First tab\n\nTab one text\n\n### Second tab\n\nTab two text\n:::\n",
+         ::: {.panel-tabset}\n### First tab\n\nTab one text\n\n### Second tab\n\nTab two text\n:::\n\n\
+         ## Lists\n\n::: {.incremental}\n- first\n- second\n:::\n",
     );
     assert_eq!(lecture.dialect, Dialect::Quarto);
     assert_no_tool_syntax(&lecture);
     let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
-    assert_eq!(titles, ["Talk", "Pauses", "Columns", "Code"]);
+    assert_eq!(titles, ["Talk", "Pauses", "Columns", "Code", "Lists"]);
+    let at = |block, item| Step { block, item };
+    assert_eq!(lecture.slides[4].steps, [at(0, 0), at(0, 1)]);
     let text = shown(&lecture);
     for kept in [
         "Then this and that",
@@ -296,7 +313,7 @@ fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
         "{text}"
     );
     let pauses = &lecture.slides[1];
-    assert_eq!(pauses.steps, [1]);
+    assert_eq!(pauses.steps, [Step { block: 1, item: 0 }]);
     assert_eq!(
         pauses.notes.join(" "),
         "Speak about pauses. Two paragraphs."
