@@ -19,7 +19,8 @@ import sys
 import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-BIN = REPO / "target" / "release" / "lecturegen"
+# LECTUREGEN_BIN runs another build (an older one, as the anchor of a comparison).
+BIN = pathlib.Path(os.environ.get("LECTUREGEN_BIN", REPO / "target" / "release" / "lecturegen"))
 CONFIG = """[build]
 backend = "none"
 [narration]

@@ -131,6 +131,10 @@ pub(super) fn side_picture(
     }
 }
 
+/// The smallest share of the body's height a picture beside text is drawn at to keep a slide
+/// on one page.
+const MIN_SHARE: f32 = 1.0 / 6.0;
+
 /// Marks the continuation of a code line too long for the slide.
 pub(super) const CODE_WRAP_MARK: &str = "↪ ";
 
@@ -272,7 +276,19 @@ impl Draw<'_> {
         } else {
             spec.body.image_max_height
         };
-        let (size, mut pages) = self.fit(&items, &spec.body);
+        let (mut size, mut pages) = self.fit(&items, &spec.body);
+        // Pictures beside text share the page: when they push words that fit one page onto
+        // more, they are drawn smaller (down to a sixth of the body's height each) before the
+        // slide is continued.
+        let words: usize = items.iter().map(Item::words).sum();
+        while pages.len() > 1
+            && images > 0
+            && words <= self.max_words
+            && self.image_share > MIN_SHARE
+        {
+            self.image_share = (self.image_share * 0.75).max(MIN_SHARE);
+            (size, pages) = self.fit(&items, &spec.body);
+        }
         let mut laid: Vec<(Vec<Placed>, f32, &Spec)> = Vec::new();
         match continued {
             Some(content) if pages.len() > 1 => {

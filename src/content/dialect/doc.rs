@@ -97,6 +97,44 @@ impl Doc {
     }
 }
 
+/// `line` with each markdown picture `![alt](src)` replaced by what `replace(alt, src)` makes
+/// of it.
+pub(super) fn map_pictures(line: &str, mut replace: impl FnMut(&str, &str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("![") {
+        let after = &rest[at + 2..];
+        let Some((alt, tail)) = after.split_once("](") else {
+            break;
+        };
+        let Some((src, tail)) = tail.split_once(')') else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(&replace(alt, src));
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A sized figure as HTML (the plain reader takes `<img width>` as a share of the text's width).
+pub(super) fn sized_picture(src: &str, alt: &str, percent: impl std::fmt::Display) -> String {
+    let alt = alt.replace('"', "&quot;");
+    format!(
+        "<img src=\"{}\" alt=\"{alt}\" width=\"{percent}%\">",
+        src.trim()
+    )
+}
+
+/// The line where the fenced code block opened at `open` with `n` times `c` closes (the last
+/// line when it never does).
+pub(super) fn fence_end(doc: &Doc, open: usize, c: char, n: usize) -> usize {
+    (open + 1..doc.len())
+        .find(|&j| fence_close(doc.line(j), c, n))
+        .unwrap_or(doc.len().saturating_sub(1))
+}
+
 /// The opening fence of a code block: its character, length and info string.
 pub(super) fn fence_open(line: &str) -> Option<(char, usize, &str)> {
     let indent = line.len() - line.trim_start_matches(' ').len();

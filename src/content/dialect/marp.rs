@@ -4,6 +4,7 @@
 //! `90%`, filters) leave the alt text; lists bulleted with `*` reveal their items one step
 //! at a time. Directives in comments are read by the plain reader.
 
+use super::doc::{map_pictures, sized_picture};
 use super::Doc;
 
 /// Marp's image keywords that are not sizes or sides.
@@ -44,40 +45,26 @@ pub(super) fn rewrite(doc: &mut Doc) {
         if !line.contains("![") {
             continue;
         }
-        let mut out = String::new();
-        let mut rest = line.as_str();
-        while let Some(at) = rest.find("![") {
-            let after = &rest[at + 2..];
-            let Some((alt, tail)) = after.split_once("](") else {
-                break;
-            };
-            let Some((src, tail)) = tail.split_once(')') else {
-                break;
-            };
-            out.push_str(&rest[..at]);
+        let mut several = false;
+        let out = map_pictures(&line, |alt, src| {
             let image = Image::read(alt);
             if image.background {
                 backgrounds += 1;
-                if backgrounds == 2 {
-                    doc.warn(
-                        i,
-                        "backgrounds",
-                        "several background pictures on one slide: the first is drawn",
-                    );
-                }
-                out.push_str(&format!("![{}]({src})", image.plain_alt()));
+                several |= backgrounds == 2;
+                format!("![{}]({src})", image.plain_alt())
             } else if let Some(width) = image.width {
-                let alt = image.alt.replace('"', "&quot;");
-                out.push_str(&format!(
-                    "<img src=\"{}\" alt=\"{alt}\" width=\"{width}%\">",
-                    src.trim()
-                ));
+                sized_picture(src, &image.alt, width)
             } else {
-                out.push_str(&format!("![{}]({src})", image.alt));
+                format!("![{}]({src})", image.alt)
             }
-            rest = tail;
+        });
+        if several {
+            doc.warn(
+                i,
+                "backgrounds",
+                "several background pictures on one slide: the first is drawn",
+            );
         }
-        out.push_str(rest);
         doc.set(i, out);
     }
 }

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::doc::{attribute, fence_close, fence_open};
+use super::doc::{attribute, fence_end, fence_open};
 use super::{html, Doc};
 
 static SPAN: LazyLock<Regex> = LazyLock::new(|| {
@@ -228,9 +228,7 @@ fn cells(doc: &mut Doc) {
             i += 1;
             continue;
         };
-        let end = (i + 1..doc.len())
-            .find(|&j| fence_close(doc.line(j), c, n))
-            .unwrap_or(doc.len().saturating_sub(1));
+        let end = fence_end(doc, i, c, n);
         if !info.starts_with('{') {
             i = end + 1;
             continue;

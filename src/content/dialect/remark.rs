@@ -5,6 +5,7 @@
 //! is kept, the class dropped (`.image-NN[...]` sizes the pictures in it to NN%, `.pull-left`
 //! and its kin are columns, a one-line `.footnote[...]` is the slide's footer line).
 
+use super::doc::{map_pictures, sized_picture};
 use super::{html, Doc};
 
 /// Property keys remark reads at the top of a slide.
@@ -258,25 +259,7 @@ fn scale_images(doc: &mut Doc, from: usize, to: usize, percent: u8) {
             // A heading's picture is an icon beside its title: not a figure.
             continue;
         }
-        let mut out = String::new();
-        let mut rest = line.as_str();
-        while let Some(at) = rest.find("![") {
-            let after = &rest[at + 2..];
-            let Some((alt, tail)) = after.split_once("](") else {
-                break;
-            };
-            let Some((src, tail)) = tail.split_once(')') else {
-                break;
-            };
-            out.push_str(&rest[..at]);
-            let alt = alt.replace('"', "&quot;");
-            out.push_str(&format!(
-                "<img src=\"{}\" alt=\"{alt}\" width=\"{percent}%\">",
-                src.trim()
-            ));
-            rest = tail;
-        }
-        out.push_str(rest);
+        let out = map_pictures(&line, |alt, src| sized_picture(src, alt, percent));
         doc.lines[i] = out;
     }
 }

@@ -6,7 +6,7 @@
 //! a `magic-move` block shows its last code; `<<< @/file#region` imports a snippet; only a
 //! slide's last comment is its notes; MDC attributes (`{.class}`) go; `/x.png` is `public/x.png`.
 
-use super::doc::{fence_close, fence_open};
+use super::doc::{fence_close, fence_end, fence_open};
 use super::{html, Doc, Include};
 
 /// Components that reveal their content one step at a time.
@@ -194,9 +194,7 @@ fn magic_move(doc: &mut Doc) {
             i += 1;
             continue;
         };
-        let end = (i + 1..doc.len())
-            .find(|&j| fence_close(doc.line(j), c, n))
-            .unwrap_or(doc.len().saturating_sub(1));
+        let end = fence_end(doc, i, c, n);
         if !info.contains("magic-move") {
             i = end + 1;
             continue;

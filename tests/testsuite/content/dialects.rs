@@ -3,40 +3,11 @@
 use lecturegen::config::NotesDialect as Dialect;
 use lecturegen::content::{Block, Lecture, Step};
 
-use crate::support::{parse, parse_in, png, Course};
+use crate::support::{drawn_text, parse, parse_file, png, Course};
 
-/// The text drawn on the slides outside code blocks (titles, paragraphs, lists, tables).
+/// The text drawn on the slides outside code blocks.
 fn shown(lecture: &Lecture) -> String {
-    fn blocks(out: &mut String, list: &[Block]) {
-        for block in list {
-            match block {
-                Block::Paragraph(spans) | Block::Heading(_, spans) => {
-                    out.extend(spans.iter().map(|s| s.text.as_str()));
-                    out.push('\n');
-                }
-                Block::List { items, .. } => items.iter().for_each(|i| blocks(out, i)),
-                Block::Quote(inner) => blocks(out, inner),
-                Block::Columns(columns) => columns.iter().for_each(|c| blocks(out, &c.blocks)),
-                Block::Table { head, rows, .. } => {
-                    for row in std::iter::once(head).chain(rows) {
-                        for cell in row {
-                            out.extend(cell.iter().map(|s| s.text.as_str()));
-                            out.push('|');
-                        }
-                        out.push('\n');
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut out = String::new();
-    for slide in &lecture.slides {
-        out.push_str(&slide.title);
-        out.push('\n');
-        blocks(&mut out, &slide.blocks);
-    }
-    out
+    drawn_text(lecture, false)
 }
 
 /// No tool's syntax on any slide.
@@ -67,17 +38,12 @@ fn assert_no_tool_syntax(lecture: &Lecture) {
     );
 }
 
-fn in_course(course: &Course, name: &str, text: &str) -> Lecture {
-    course.file(&format!("content/{name}"), text);
-    parse_in(&course.root, name, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[test]
 fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
     let course = Course::new();
     course.bytes("content/images/fig.png", &png(8, 8, [10, 20, 30]));
     course.bytes("content/images/bg.png", &png(8, 8, [30, 20, 10]));
-    let lecture = in_course(
+    let lecture = parse_file(
         &course,
         "slides.html",
         "---\nlayout: tutorial_slides\nlogo: GTN\ntitle: Quality control\nquestions:\n  - Why?\n\
@@ -144,7 +110,7 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
 fn marp_image_keywords_anywhere_and_spot_directives_make_no_slide() {
     let course = Course::new();
     course.bytes("content/fig.png", &png(8, 8, [10, 20, 30]));
-    let lecture = in_course(
+    let lecture = parse_file(
         &course,
         "marp.md",
         "---\nmarp: true\npaginate: true\n---\n\n# Scheduling\n\nA course by someone\n\n---\n\
@@ -184,7 +150,7 @@ fn slidev_front_matter_slots_clicks_code_and_imports() {
         "content/pages/more.md",
         "---\nlayout: center\n---\n\n# Imported\n\nFrom another file.\n",
     );
-    let lecture = in_course(
+    let lecture = parse_file(
         &course,
         "slides.md",
         "---\ntheme: seriph\ntransition: slide-left\nmdc: true\n---\n\n# Welcome\n\nA subtitle\n\n\
@@ -280,7 +246,7 @@ fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
     let course = Course::new();
     course.bytes("content/fig.png", &png(8, 8, [10, 20, 30]));
     course.bytes("content/bg.png", &png(8, 8, [30, 20, 10]));
-    let lecture = in_course(
+    let lecture = parse_file(
         &course,
         "talk.qmd",
         "---\ntitle: Talk\nformat:\n  revealjs:\n    incremental: true\n---\n\n\
@@ -356,7 +322,7 @@ fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
 fn reveal_slide_and_element_comments_are_attributes_not_notes() {
     let course = Course::new();
     course.bytes("content/bg.png", &png(8, 8, [30, 20, 10]));
-    let lecture = in_course(
+    let lecture = parse_file(
         &course,
         "reveal.md",
         "# Deck\n\n---\n\n<!-- .slide: data-background=\"bg.png\" -->\n## Pictures\n\n\

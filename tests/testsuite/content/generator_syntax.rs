@@ -2,31 +2,11 @@
 
 use lecturegen::content::{Block, Lecture};
 
-use crate::support::parse;
+use crate::support::{drawn_text, parse};
 
-/// Every piece of text drawn on the lecture's slides (titles and blocks).
+/// Every piece of text drawn on the lecture's slides, code included.
 fn drawn(lecture: &Lecture) -> String {
-    fn blocks(out: &mut String, list: &[Block]) {
-        for block in list {
-            match block {
-                Block::Paragraph(spans) | Block::Heading(_, spans) => {
-                    out.extend(spans.iter().map(|s| s.text.as_str()));
-                    out.push('\n');
-                }
-                Block::List { items, .. } => items.iter().for_each(|i| blocks(out, i)),
-                Block::Quote(inner) => blocks(out, inner),
-                Block::Code { text, .. } => out.push_str(text),
-                _ => {}
-            }
-        }
-    }
-    let mut out = String::new();
-    for slide in &lecture.slides {
-        out.push_str(&slide.title);
-        out.push('\n');
-        blocks(&mut out, &slide.blocks);
-    }
-    out
+    drawn_text(lecture, true)
 }
 
 #[test]

@@ -178,8 +178,7 @@ fn golden_split_background() {
     let text = "---\nmarp: true\nfooter: Operating systems\npaginate: true\n---\n\n# Split\n\n---\n\n# Queues\n\n\
                 ![diagram bg right:40% 90%](fig.png)\n\n- Highest priority runs first\n\
                 - Equal priority shares the processor\n- A job that uses its allotment moves down\n";
-    course.file("content/split.md", text);
-    let lecture = crate::support::parse_in(&course.root, "split.md", text.as_bytes()).unwrap();
+    let lecture = crate::support::parse_file(&course, "split.md", text);
     let slide = &lecture.slides[1];
     assert!(
         slide.split.is_some()
@@ -213,8 +212,7 @@ fn columns_keep_the_floors_and_their_widths() {
                 ::: {.column width=\"70%\"}\nThe wide column holds a longer paragraph of text \
                 that wraps over a few lines.\n:::\n::::\n";
     let course = Course::new();
-    course.file("content/cols.qmd", text);
-    let lecture = crate::support::parse_in(&course.root, "cols.qmd", text.as_bytes()).unwrap();
+    let lecture = crate::support::parse_file(&course, "cols.qmd", text);
     let slide = &lecture.slides[1];
     let Some(lecturegen::content::Block::Columns(columns)) = slide.blocks.first() else {
         panic!("{:?}", slide.blocks)
@@ -764,4 +762,24 @@ fn a_diagram_that_does_not_parse_is_its_code_with_a_warning_at_its_line() {
         lines[0].contains(":5:") && lines[1].contains(":10:"),
         "{lines:?}"
     );
+}
+
+/// Pictures beside a few words are drawn smaller rather than pushing the slide onto a second
+/// page.
+#[test]
+fn pictures_beside_few_words_shrink_before_the_slide_continues() {
+    let course = Course::new();
+    for name in ["a", "b", "c"] {
+        course.bytes(
+            &format!("content/{name}.png"),
+            &crate::support::png(64, 48, [40, 140, 200]),
+        );
+    }
+    let text = "# Logos\n\n## Three tools\n\n![](a.png)\n\nReact Query\n\n![](b.png)\n\nVue Query\n\n![](c.png)\n\nTanStack Query\n";
+    let lecture = crate::support::parse_file(&course, "logos.md", text);
+    let kit = Kit::new();
+    let rendered =
+        overlay::render(&kit.renderer(1920, 1080), &lecture.meta, &lecture.slides[1]).unwrap();
+    assert_eq!(rendered.pages.len(), 1, "{:?}", rendered.warnings);
+    assert!(rendered.pages[0].body_size >= 28.0);
 }

@@ -164,6 +164,51 @@ pub fn parse_in(
     lecturegen::content::parse(&source, text, &options(root))
 }
 
+/// Writes `text` as `content/{name}` of `course` and parses it.
+pub fn parse_file(course: &Course, name: &str, text: &str) -> lecturegen::content::Lecture {
+    course.file(&format!("content/{name}"), text);
+    parse_in(&course.root, name, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every piece of text drawn on a lecture's slides: titles, paragraphs, lists, quotes, tables
+/// and columns, and code blocks when `code`.
+pub fn drawn_text(lecture: &lecturegen::content::Lecture, code: bool) -> String {
+    use lecturegen::content::Block;
+    fn blocks(out: &mut String, list: &[Block], code: bool) {
+        for block in list {
+            match block {
+                Block::Paragraph(spans) | Block::Heading(_, spans) => {
+                    out.extend(spans.iter().map(|s| s.text.as_str()));
+                    out.push('\n');
+                }
+                Block::List { items, .. } => items.iter().for_each(|i| blocks(out, i, code)),
+                Block::Quote(inner) => blocks(out, inner, code),
+                Block::Columns(columns) => {
+                    columns.iter().for_each(|c| blocks(out, &c.blocks, code))
+                }
+                Block::Table { head, rows, .. } => {
+                    for row in std::iter::once(head).chain(rows) {
+                        for cell in row {
+                            out.extend(cell.iter().map(|s| s.text.as_str()));
+                            out.push('|');
+                        }
+                        out.push('\n');
+                    }
+                }
+                Block::Code { text, .. } if code => out.push_str(text),
+                _ => {}
+            }
+        }
+    }
+    let mut out = String::new();
+    for slide in &lecture.slides {
+        out.push_str(&slide.title);
+        out.push('\n');
+        blocks(&mut out, &slide.blocks, code);
+    }
+    out
+}
+
 /// Parses markdown text in a throwaway course folder.
 pub fn parse(text: &str) -> lecturegen::content::Lecture {
     let course = Course::new();
