@@ -120,6 +120,10 @@ pub struct Slide {
     /// Marp's `header` and `footer` directives: a line drawn small at the top and bottom.
     #[serde(skip_serializing_if = "Chrome::is_empty")]
     pub chrome: Chrome,
+    /// `<!-- layout: center -->` (Slidev's `cover`, `center`, `fact`... layouts, remark's
+    /// `class: center`, Marp's `lead` class): the slide template's layout hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
 }
 
 /// A step boundary: what a slide shows grows here.

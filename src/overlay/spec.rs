@@ -128,6 +128,7 @@ pub(super) fn render(
             "title": slide.title,
             "has_title": !slide.title.trim().is_empty(),
             "has_body": !slide.blocks.is_empty(),
+            "layout": slide.layout.as_deref().unwrap_or(""),
         }),
     );
     context.insert("lecture", meta);

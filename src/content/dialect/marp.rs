@@ -41,6 +41,12 @@ pub(super) fn rewrite(doc: &mut Doc) {
             backgrounds = 0;
             continue;
         }
+        // The `lead` class centres a slide (Marp's title-like slides).
+        let t = doc.line(i).trim();
+        if t.starts_with("<!--") && t.contains("_class:") && t.contains("lead") {
+            doc.set(i, "<!-- layout: center -->");
+            continue;
+        }
         let line = doc.lines[i].clone();
         if !line.contains("![") {
             continue;

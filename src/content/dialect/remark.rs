@@ -115,6 +115,9 @@ fn slides(doc: &mut Doc) {
                     .trim_matches(|c| c == '"' || c == '\'');
                 doc.set(i, format!("![bg]({url})"));
             }
+            "class" if value.split([',', ' ']).any(|c| c == "center") => {
+                doc.set(i, "<!-- layout: center -->")
+            }
             _ => doc.set(i, ""),
         }
     }

@@ -9,6 +9,18 @@
 use super::doc::{fence_close, fence_end, fence_open};
 use super::{html, Doc, Include};
 
+/// Slidev's layouts that centre their content.
+const CENTRED: &[&str] = &[
+    "cover",
+    "center",
+    "intro",
+    "section",
+    "end",
+    "statement",
+    "fact",
+    "quote",
+];
+
 /// Components that reveal their content one step at a time.
 const STEPS: &[&str] = &["v-click", "v-clicks", "v-after", "v-switch", "v-click-hide"];
 
@@ -64,6 +76,9 @@ fn front_matters(doc: &mut Doc, include: &Include<'_>, depth: usize) {
                 _ => "bg",
             };
             doc.set(end, format!("![{side}]({})", image.trim()));
+        }
+        if CENTRED.contains(&layout.as_str()) {
+            doc.set(i + 1, "<!-- layout: center -->");
         }
         if layout == "two-cols" && doc.line(end).is_empty() {
             // The default slot is the left column.
@@ -322,6 +337,13 @@ fn slots_and_math(doc: &mut Doc) {
     }
 }
 
+/// Whether a comment line is one of the directives the dialect wrote.
+fn is_ours(line: &str) -> bool {
+    ["<!-- layout:", "<!-- step", "<!-- column"]
+        .iter()
+        .any(|p| line.starts_with(p))
+}
+
 /// Slidev reads only a slide's last comment as its notes; earlier comments are hidden.
 fn last_comment_is_the_note(doc: &mut Doc) {
     let mut comments: Vec<(usize, usize)> = Vec::new();
@@ -343,7 +365,7 @@ fn last_comment_is_the_note(doc: &mut Doc) {
         let t = doc.line(i).trim().to_string();
         if t == "---" {
             flush(doc, &mut comments);
-        } else if t.starts_with("<!--") {
+        } else if t.starts_with("<!--") && !is_ours(&t) {
             let end = (i..doc.len())
                 .find(|&j| doc.line(j).contains("-->"))
                 .unwrap_or(i);

@@ -42,6 +42,8 @@ struct SlideParts {
     step: bool,
     /// The items of the next list are steps.
     step_items: bool,
+    /// `<!-- layout: ... -->`.
+    layout: Option<String>,
     /// A column starts (with its width, if given) after the current block.
     column: Option<Option<u8>>,
     /// The columns end after the current block.
@@ -171,6 +173,7 @@ impl<'t> Builder<'t> {
             words,
             steps,
             chrome: Chrome::default(),
+            layout: state.layout.take(),
         };
         Ok((slide, chrome))
     }
@@ -688,6 +691,7 @@ impl<'t> Builder<'t> {
             Comment::Seed(seed) => state.seed = Some(seed),
             Comment::Step => state.step = true,
             Comment::StepItems => state.step_items = true,
+            Comment::Layout(name) => state.layout = Some(name),
             Comment::Column(width) => state.column = Some(width),
             Comment::ColumnsEnd => state.columns_end = true,
             Comment::Chrome(directive) => state.chrome.push(directive),

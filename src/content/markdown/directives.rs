@@ -100,6 +100,8 @@ pub(super) enum Comment {
     Step,
     /// `step items`: each item of the list that follows is a step.
     StepItems,
+    /// `layout: name`: the slide template's layout hint.
+    Layout(String),
     /// `column` (or `column 40%`): what follows is the next column, beside the one before.
     Column(Option<u8>),
     /// `columns end`: the columns are over; what follows is below them.
@@ -227,6 +229,7 @@ fn directive(key: &str, value: &str) -> Option<Comment> {
             "on" | "true" | "yes" => Comment::Silent(false),
             _ => Comment::Ignored(format!("`narration: {value}` is not on or off; ignored")),
         },
+        "layout" => Comment::Layout(unquote(value).to_ascii_lowercase()),
         "seed" => match unquote(value).parse::<u64>() {
             Ok(seed) => Comment::Seed(seed),
             Err(_) => Comment::Ignored(format!("`seed: {value}` is not a whole number; ignored")),

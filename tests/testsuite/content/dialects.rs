@@ -80,6 +80,8 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
         titles,
         ["Quality control", "Why quality control?", "The end"]
     );
+    // `class: center, middle` centres the slide.
+    assert_eq!(lecture.slides[1].layout.as_deref(), Some("center"));
     let intro = &lecture.slides[1];
     assert_eq!(intro.notes, ["Ask who has sequenced anything."]);
     // A one-line footnote is the slide's footer line.
@@ -121,6 +123,9 @@ fn marp_image_keywords_anywhere_and_spot_directives_make_no_slide() {
     assert_eq!(lecture.dialect, Dialect::Marp);
     assert_no_tool_syntax(&lecture);
     let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    // `_class: lead` centres its slide.
+    assert_eq!(lecture.slides[1].layout.as_deref(), Some("center"));
+    assert_eq!(lecture.slides[2].layout, None);
     // The cover is the title slide; a directive after a break makes no blank slide.
     assert_eq!(titles, ["Scheduling", "Queues", "Sizes"]);
     assert!(shown(&lecture).contains("A course by someone"));
@@ -229,6 +234,9 @@ fn slidev_front_matter_slots_clicks_code_and_imports() {
         .collect();
     assert!(names.contains(&"more.md".to_string()) && names.contains(&"util.ts".to_string()));
     assert!(text.contains("Marked \"Rewrite\""), "{text}");
+    // Slidev's `center` layout (the imported slide's) is the template's layout hint.
+    assert_eq!(lecture.slides[5].layout.as_deref(), Some("center"));
+    assert_eq!(lecture.slides[4].layout, None);
     // `/fig.png` is Slidev's `public/fig.png`.
     assert!(lecture.slides[6]
         .blocks

@@ -783,3 +783,17 @@ fn pictures_beside_few_words_shrink_before_the_slide_continues() {
     assert_eq!(rendered.pages.len(), 1, "{:?}", rendered.warnings);
     assert!(rendered.pages[0].body_size >= 28.0);
 }
+
+/// A slide with the `center` layout hint has its title and body centred by the template.
+#[test]
+fn a_centred_layout_centres_title_and_body() {
+    let lecture = parse("# Deck\n\n## Big idea\n\n<!-- layout: center -->\n\nOne short line.\n");
+    let slide = &lecture.slides[1];
+    assert_eq!(slide.layout.as_deref(), Some("center"));
+    let kit = Kit::new();
+    let rendered = overlay::render(&kit.renderer(1920, 1080), &lecture.meta, slide).unwrap();
+    for b in &rendered.pages[0].boxes {
+        let middle = b.x as i64 + b.width as i64 / 2;
+        assert!((middle - 960).abs() < 40, "{b:?} not centred");
+    }
+}
