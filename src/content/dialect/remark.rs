@@ -92,14 +92,18 @@ fn slides(doc: &mut Doc) {
                 doc.set(i, "");
             }
             "layout" if value == "true" => {
-                doc.warn(
-                    i,
-                    "layout",
-                    "remark layout slides (`layout: true`) are templates: their content is not drawn",
-                );
-                skip = true;
                 doc.set(i, "");
+                if !footer_layout(doc, i) {
+                    doc.warn(
+                        i,
+                        "layout",
+                        "remark layout slides (`layout: true`) are templates: only a footnote in \
+                         one is drawn (as every later slide's footer), the rest is not",
+                    );
+                    skip = true;
+                }
             }
+            "layout" if value == "false" => doc.set(i, "<!-- footer: \"\" -->"),
             "template" => {
                 doc.warn(
                     i,
@@ -121,6 +125,38 @@ fn slides(doc: &mut Doc) {
             _ => doc.set(i, ""),
         }
     }
+}
+
+/// A layout slide (its `layout: true` at `at`) that holds only one-line footnotes: they
+/// become the footer of every slide after it; the slide, left with only that directive, is
+/// not shown.
+fn footer_layout(doc: &mut Doc, at: usize) -> bool {
+    let end = (at + 1..doc.len())
+        .find(|&j| !doc.in_code(j) && doc.line(j).trim() == "---")
+        .unwrap_or(doc.len());
+    let mut notes = Vec::new();
+    for j in at + 1..end {
+        let t = doc.line(j).trim();
+        if t.is_empty() || PROPERTIES.iter().any(|p| t.starts_with(&format!("{p}:"))) {
+            continue;
+        }
+        match t
+            .strip_prefix(".footnote[")
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            Some(text) if !text.contains('[') || text.contains("](") => {
+                notes.push(text.to_string())
+            }
+            _ => return false,
+        }
+    }
+    if notes.is_empty() {
+        return false;
+    }
+    let text = notes.join(" ").replace('"', "'");
+    doc.blank(at + 1..end);
+    doc.set(at, format!("<!-- footer: \"{}\" -->", text.trim()));
+    true
 }
 
 /// `.name[` ... `]`: the markup goes, the content stays; nesting and links inside are kept.

@@ -155,7 +155,7 @@ fn introduction(raws: &mut Vec<Raw<'_>>, lang: &str) {
 
 /// A comment or a paragraph of background pictures only (`![bg](...)`): the slide's settings,
 /// not its content.
-fn is_setting(top: &Top<'_>) -> bool {
+pub(super) fn is_setting(top: &Top<'_>) -> bool {
     if is_comment(top) {
         return true;
     }

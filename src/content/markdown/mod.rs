@@ -133,7 +133,20 @@ pub(super) fn slides(
         if !keep {
             continue;
         }
+        let settings = raw.kind != SlideKind::Title
+            && raw.title.is_empty()
+            && raw.tops.iter().all(cut::is_setting);
         let (mut slide, directives) = builder.slide(raw)?;
+        let shows = !slide.blocks.is_empty()
+            || !slide.notes.is_empty()
+            || slide.background_image.is_some()
+            || slide.split.is_some();
+        if settings && !shows {
+            // Only directives between two breaks (Marp's, a remark layout slide's footer):
+            // they run on; there is no slide to show.
+            chrome.slide(&directives, 0);
+            continue;
+        }
         slide.index = slides.len();
         slide.chrome = chrome.slide(&directives, slide.index);
         slides.push(slide);

@@ -73,7 +73,7 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
     );
     assert!(
         !text.contains("every slide"),
-        "a layout slide was drawn:\n{text}"
+        "a layout slide was drawn as content:\n{text}"
     );
     let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(
@@ -86,7 +86,9 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
     assert_eq!(intro.notes, ["Ask who has sequenced anything."]);
     // A one-line footnote is the slide's footer line.
     assert_eq!(intro.chrome.footer.as_deref(), Some("Ewels et al., 2016"));
-    assert_eq!(lecture.slides[2].chrome.footer, None);
+    // The layout slide's footnote is every later slide's footer.
+    let template = Some("Shown on every slide by remark's template");
+    assert_eq!(lecture.slides[2].chrome.footer.as_deref(), template);
     assert_eq!(intro.steps.len(), 1, "{:?}", intro.steps);
     // `.pull-left[` and `.pull-right[` are two columns; the picture in the right one is
     // sized by `.image-50[`.
