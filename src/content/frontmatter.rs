@@ -250,6 +250,28 @@ fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
     }
 }
 
+/// The front matter's lists of text (YAML sequences of scalars), by key: the Galaxy Training
+/// Network's `questions`, `objectives` and `key_points`, for instance.
+pub(super) fn lists(front: &Front, text: &str) -> Vec<(String, Vec<String>)> {
+    if front.kind != Kind::Yaml {
+        return Vec::new();
+    }
+    let Ok(serde_yaml::Value::Mapping(map)) =
+        serde_yaml::from_str::<serde_yaml::Value>(&text[front.start..front.end])
+    else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter_map(|(k, v)| {
+            let serde_yaml::Value::Sequence(items) = v else {
+                return None;
+            };
+            let items: Vec<String> = items.iter().filter_map(scalar_text).collect();
+            Some((scalar_text(&k)?, items))
+        })
+        .collect()
+}
+
 /// Whether a page of a host site is a lecture: `lecture: true` in its front matter, or under
 /// its `extra` table (Zola accepts page keys of its own only there).
 pub(super) fn marked(text: &str) -> bool {

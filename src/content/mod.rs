@@ -156,15 +156,69 @@ pub fn parse(
         &deck,
     )?;
     warnings.extend(parsed.warnings);
+    let mut slides = parsed.slides;
+    if dialect == dialect::Dialect::Remark {
+        let lists = frontmatter::lists(&front, text);
+        let line = line_col(text, front.start).0;
+        galaxy_slides(&mut slides, &lists, line, &meta, source, options)?;
+    }
     Ok(Lecture {
         source: source.clone(),
         meta,
-        slides: parsed.slides,
+        slides,
         assets: parsed.assets,
         includes: includes.into_inner(),
         warnings,
         dialect,
     })
+}
+
+/// The slides the Galaxy Training Network's slide layouts make from the front matter: its
+/// `questions` and `objectives` after the title slide, its `key_points` at the end (a list
+/// each, under the layout's titles). `line` is the front matter's.
+fn galaxy_slides(
+    slides: &mut Vec<Slide>,
+    lists: &[(String, Vec<String>)],
+    line: usize,
+    meta: &Meta,
+    source: &LectureSource,
+    options: &LoadOptions,
+) -> Result<(), Diagnostic> {
+    let made = |keys: &[(&str, &str)]| -> Result<Vec<Slide>, Diagnostic> {
+        let mut notes = String::new();
+        for (key, title) in keys {
+            let Some((_, items)) = lists.iter().find(|(k, v)| k == key && !v.is_empty()) else {
+                continue;
+            };
+            if !notes.is_empty() {
+                notes.push_str("\n---\n\n");
+            }
+            notes.push_str(&format!("### {title}\n\n"));
+            for item in items {
+                notes.push_str(&format!("- {}\n", item.replace('\n', " ")));
+            }
+        }
+        if notes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut meta = meta.clone();
+        let parsed = markdown::slides(&notes, 0, &mut meta, source, options, &Default::default())?;
+        Ok(parsed
+            .slides
+            .into_iter()
+            .filter(|s| s.kind == SlideKind::Content)
+            .map(|s| Slide { line, ..s })
+            .collect())
+    };
+    let before = made(&[("questions", "Questions"), ("objectives", "Objectives")])?;
+    let after = made(&[("key_points", "Key points")])?;
+    let at = slides.len().min(1);
+    slides.splice(at..at, before);
+    slides.extend(after);
+    for (i, slide) in slides.iter_mut().enumerate() {
+        slide.index = i;
+    }
+    Ok(())
 }
 
 /// Whether text is mostly in a right-to-left script.

@@ -47,7 +47,7 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
         &course,
         "slides.html",
         "---\nlayout: tutorial_slides\nlogo: GTN\ntitle: Quality control\nquestions:\n  - Why?\n\
-         contributors:\n  - someone\n---\n\n\
+         objectives:\n  - Trim reads\nkey_points:\n  - Check first\ncontributors:\n  - someone\n---\n\n\
          layout: true\n.footnote[Shown on every slide by remark's template]\n\n---\n\
          class: center, middle\nname: intro\n\n# Why quality control?\n\n\
          .pull-left[\n- Sequencers make errors\n- <span style=\"color: red\">Important</span> reads\n]\n\
@@ -76,19 +76,30 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
         "a layout slide was drawn as content:\n{text}"
     );
     let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    // GTN's layout shows the questions and objectives after the title, the key points last.
     assert_eq!(
         titles,
-        ["Quality control", "Why quality control?", "The end"]
+        [
+            "Quality control",
+            "Questions",
+            "Objectives",
+            "Why quality control?",
+            "The end",
+            "Key points"
+        ]
     );
+    assert!(text.contains("Why?") && text.contains("Trim reads") && text.contains("Check first"));
+    let indices: Vec<usize> = lecture.slides.iter().map(|s| s.index).collect();
+    assert_eq!(indices, [0, 1, 2, 3, 4, 5]);
     // `class: center, middle` centres the slide.
-    assert_eq!(lecture.slides[1].layout.as_deref(), Some("center"));
-    let intro = &lecture.slides[1];
+    assert_eq!(lecture.slides[3].layout.as_deref(), Some("center"));
+    let intro = &lecture.slides[3];
     assert_eq!(intro.notes, ["Ask who has sequenced anything."]);
     // A one-line footnote is the slide's footer line.
     assert_eq!(intro.chrome.footer.as_deref(), Some("Ewels et al., 2016"));
     // The layout slide's footnote is every later slide's footer.
     let template = Some("Shown on every slide by remark's template");
-    assert_eq!(lecture.slides[2].chrome.footer.as_deref(), template);
+    assert_eq!(lecture.slides[4].chrome.footer.as_deref(), template);
     assert_eq!(intro.steps.len(), 1, "{:?}", intro.steps);
     // `.pull-left[` and `.pull-right[` are two columns; the picture in the right one is
     // sized by `.image-50[`.
@@ -101,7 +112,7 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
         _ => None,
     });
     assert_eq!(figure, Some(Some(50)));
-    assert!(lecture.slides[2].background_image.is_some());
+    assert!(lecture.slides[4].background_image.is_some());
     // Keys of the Galaxy front matter are theirs, not reported.
     assert!(
         lecture.warnings.iter().all(|w| !w.contains("unknown key")),
