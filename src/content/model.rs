@@ -135,6 +135,15 @@ pub struct Step {
     pub item: usize,
 }
 
+impl Step {
+    /// Adds the step to `steps` unless it is the last one already.
+    pub(crate) fn push_onto(self, steps: &mut Vec<Step>) {
+        if steps.last() != Some(&self) {
+            steps.push(self);
+        }
+    }
+}
+
 /// What a slide shows around its content (Marp's `header`, `footer` and `paginate`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Chrome {
@@ -319,6 +328,39 @@ pub struct Column {
     pub width: Option<u8>,
     /// What it shows.
     pub blocks: Vec<Block>,
+}
+
+impl Block {
+    /// Words a viewer reads or hears in the block (for timing): code and pictures count a
+    /// few words' time.
+    pub fn words(&self) -> usize {
+        let spans = |s: &[Span]| s.iter().map(|s| word_count(&s.text)).sum::<usize>();
+        match self {
+            Block::Paragraph(s) | Block::Heading(_, s) => spans(s),
+            Block::List { items, .. } => items.iter().flatten().map(Block::words).sum(),
+            // Code is looked at, not read aloud: a couple of words' time per line.
+            Block::Code { text, .. } => 2 * text.lines().count(),
+            Block::Quote(inner) => inner.iter().map(Block::words).sum(),
+            Block::Columns(columns) => columns
+                .iter()
+                .flat_map(|c| &c.blocks)
+                .map(Block::words)
+                .sum(),
+            Block::Image { alt, .. } => 10 + word_count(alt),
+            // A diagram is looked at like a figure, its labels read.
+            Block::Diagram { source, .. } => 10 + word_count(source) / 4,
+            // A formula takes a few words' time to take in.
+            Block::Math { tex, .. } => 5 + tex.len() / 20,
+            Block::Table { head, rows, .. } => {
+                head.iter().map(|c| spans(c)).sum::<usize>()
+                    + rows.iter().flatten().map(|c| spans(c)).sum::<usize>()
+            }
+        }
+    }
+}
+
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
 }
 
 /// How a table column's cells are aligned.

@@ -149,43 +149,7 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                 marker: None,
                 quote,
             }),
-            Block::List { start, items } => {
-                for (i, item) in items.iter().enumerate() {
-                    let marker = match start {
-                        Some(n) => format!("{}.", n.saturating_add(i as u64)),
-                        None => ["•", "◦", "▪"][(depth as usize) % 3].to_string(),
-                    };
-                    let first = out.len();
-                    flatten(item, depth + 1, quote, out);
-                    if let Some(first) = out.get_mut(first) {
-                        // A task list item shows its box where the bullet would be.
-                        let task = match &mut first.kind {
-                            ItemKind::Text { spans, .. } => spans.first_mut().and_then(|span| {
-                                let rest = span
-                                    .text
-                                    .strip_prefix("☑ ")
-                                    .or_else(|| span.text.strip_prefix("☐ "))?
-                                    .to_string();
-                                let mark = span.text.chars().next()?;
-                                span.text = rest;
-                                Some(mark.to_string())
-                            }),
-                            _ => None,
-                        };
-                        first.marker = Some(task.unwrap_or(marker));
-                    } else {
-                        out.push(Item {
-                            kind: ItemKind::Text {
-                                spans: Vec::new(),
-                                scale: 1.0,
-                            },
-                            depth: depth + 1,
-                            marker: Some(marker),
-                            quote,
-                        });
-                    }
-                }
-            }
+            Block::List { start, items } => list(*start, items, depth, quote, out),
             Block::Code { text, lang } => out.push(Item {
                 kind: ItemKind::Code {
                     text: text.replace('\t', "    "),
@@ -253,6 +217,45 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                     quote,
                 });
             }
+        }
+    }
+}
+
+/// A list's items, each with its bullet or number (a task list item its box).
+fn list(start: Option<u64>, items: &[Vec<Block>], depth: u32, quote: bool, out: &mut Vec<Item>) {
+    for (i, item) in items.iter().enumerate() {
+        let marker = match start {
+            Some(n) => format!("{}.", n.saturating_add(i as u64)),
+            None => ["•", "◦", "▪"][(depth as usize) % 3].to_string(),
+        };
+        let first = out.len();
+        flatten(item, depth + 1, quote, out);
+        if let Some(first) = out.get_mut(first) {
+            // A task list item shows its box where the bullet would be.
+            let task = match &mut first.kind {
+                ItemKind::Text { spans, .. } => spans.first_mut().and_then(|span| {
+                    let rest = span
+                        .text
+                        .strip_prefix("☑ ")
+                        .or_else(|| span.text.strip_prefix("☐ "))?
+                        .to_string();
+                    let mark = span.text.chars().next()?;
+                    span.text = rest;
+                    Some(mark.to_string())
+                }),
+                _ => None,
+            };
+            first.marker = Some(task.unwrap_or(marker));
+        } else {
+            out.push(Item {
+                kind: ItemKind::Text {
+                    spans: Vec::new(),
+                    scale: 1.0,
+                },
+                depth: depth + 1,
+                marker: Some(marker),
+                quote,
+            });
         }
     }
 }

@@ -11,6 +11,7 @@ mod items;
 mod layout;
 mod pages;
 mod paint;
+mod pictures;
 mod placed;
 mod spec;
 mod text;
@@ -100,7 +101,7 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
             .chain(continued_spec.as_mut())
             .collect();
         let (picture, warning) =
-            layout::side_picture(split, renderer.width, renderer.height, &mut specs);
+            pictures::side_picture(split, renderer.width, renderer.height, &mut specs);
         split_warning = warning;
         picture
     });

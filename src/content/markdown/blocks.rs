@@ -119,7 +119,7 @@ impl<'t> Builder<'t> {
                     state.step_items = false;
                     let block = blocks.len();
                     for item in 0..items.len() {
-                        push_step(&mut steps, Step { block, item });
+                        Step { block, item }.push_onto(&mut steps);
                     }
                 }
             }
@@ -129,7 +129,7 @@ impl<'t> Builder<'t> {
             }
             if std::mem::take(&mut state.step) {
                 let block = blocks.len();
-                push_step(&mut steps, Step { block, item: 0 });
+                Step { block, item: 0 }.push_onto(&mut steps);
             }
             if let Some(width) = state.column.take() {
                 columns.push(Column {
@@ -153,7 +153,7 @@ impl<'t> Builder<'t> {
         });
         pulldown_cmark::html::push_html(&mut html, events);
         let words = count_words(&raw.title)
-            + blocks.iter().map(block_words).sum::<usize>()
+            + blocks.iter().map(Block::words).sum::<usize>()
             + state.notes.iter().map(|n| count_words(n)).sum::<usize>();
         let chrome = std::mem::take(&mut state.chrome);
         let slide = Slide {
@@ -785,12 +785,6 @@ impl<'e, 'a> Walker<'e, 'a> {
     }
 }
 
-fn push_step(steps: &mut Vec<Step>, step: Step) {
-    if steps.last() != Some(&step) {
-        steps.push(step);
-    }
-}
-
 /// Ends a run of columns: the columns that show something become one block.
 fn close_columns(blocks: &mut Vec<Block>, columns: &mut Vec<Column>) {
     let shown: Vec<Column> = std::mem::take(columns)
@@ -801,30 +795,5 @@ fn close_columns(blocks: &mut Vec<Block>, columns: &mut Vec<Column>) {
         0 => {}
         1 => blocks.extend(shown.into_iter().flat_map(|c| c.blocks)),
         _ => blocks.push(Block::Columns(shown)),
-    }
-}
-
-fn block_words(block: &Block) -> usize {
-    let spans = |s: &[Span]| s.iter().map(|s| count_words(&s.text)).sum::<usize>();
-    match block {
-        Block::Paragraph(s) | Block::Heading(_, s) => spans(s),
-        Block::List { items, .. } => items.iter().flatten().map(block_words).sum(),
-        // Code is looked at, not read aloud: a couple of words' time per line.
-        Block::Code { text, .. } => 2 * text.lines().count(),
-        Block::Quote(inner) => inner.iter().map(block_words).sum(),
-        Block::Columns(columns) => columns
-            .iter()
-            .flat_map(|c| &c.blocks)
-            .map(block_words)
-            .sum(),
-        Block::Image { alt, .. } => 10 + count_words(alt),
-        // A diagram is looked at like a figure, its labels read.
-        Block::Diagram { source, .. } => 10 + count_words(source) / 4,
-        // A formula takes a few words' time to take in.
-        Block::Math { tex, .. } => 5 + tex.len() / 20,
-        Block::Table { head, rows, .. } => {
-            head.iter().map(|c| spans(c)).sum::<usize>()
-                + rows.iter().flatten().map(|c| spans(c)).sum::<usize>()
-        }
     }
 }
