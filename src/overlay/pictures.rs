@@ -129,17 +129,12 @@ impl Draw<'_> {
         let mut warnings = Vec::new();
         let fitted = crate::media::fit(path, width, max_h, self.fs.db(), &mut |w| warnings.push(w));
         self.warnings.extend(warnings);
-        fitted.map_err(|e| StandIn {
-            warning: format!(
+        fitted.map_err(|e| {
+            let warning = format!(
                 "image {} cannot be drawn ({e:#}); its alt text is shown instead",
                 path.display()
-            ),
-            text: Span {
-                text: format!("[{alt}]"),
-                italic: true,
-                ..Span::default()
-            },
-            align: self.align(body.align),
+            );
+            self.stand_in(body, warning, format!("[{alt}]"), false)
         })
     }
 
@@ -172,18 +167,27 @@ impl Draw<'_> {
                 )
             });
         self.warnings.extend(warnings);
-        drawn.map_err(|e| StandIn {
-            warning: format!(
+        drawn.map_err(|e| {
+            let warning = format!(
                 "a {} diagram cannot be drawn ({e:#}); its source is shown instead",
                 kind.as_str()
-            ),
+            );
+            self.stand_in(body, warning, source.to_string(), true)
+        })
+    }
+
+    /// `text` standing in for a picture (in italics, or as code), with the warning saying why.
+    fn stand_in(&self, body: &BodySpec, warning: String, text: String, code: bool) -> StandIn {
+        StandIn {
+            warning,
             text: Span {
-                text: source.to_string(),
-                code: true,
+                text,
+                italic: !code,
+                code,
                 ..Span::default()
             },
             align: self.align(body.align),
-        })
+        }
     }
 }
 

@@ -99,22 +99,67 @@ impl Doc {
 
 /// `line` with each markdown picture `![alt](src)` replaced by what `replace(alt, src)` makes
 /// of it.
+/// Pictures inside code spans are code, left alone.
 pub(super) fn map_pictures(line: &str, mut replace: impl FnMut(&str, &str) -> String) -> String {
+    let spans = code_spans(line);
     let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("![") {
-        let after = &rest[at + 2..];
+    let mut from = 0;
+    while let Some(found) = line[from..].find("![") {
+        let at = from + found;
+        if let Some(span) = spans.iter().find(|r| r.contains(&at)) {
+            out.push_str(&line[from..span.end]);
+            from = span.end;
+            continue;
+        }
+        let after = &line[at + 2..];
         let Some((alt, tail)) = after.split_once("](") else {
             break;
         };
         let Some((src, tail)) = tail.split_once(')') else {
             break;
         };
-        out.push_str(&rest[..at]);
+        out.push_str(&line[from..at]);
         out.push_str(&replace(alt, src));
-        rest = tail;
+        from = line.len() - tail.len();
     }
-    out.push_str(rest);
+    out.push_str(&line[from..]);
+    out
+}
+
+/// `line` with `f` applied to each stretch outside its code spans (code shows syntax as
+/// written).
+pub(super) fn outside_code(line: &str, mut f: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for span in code_spans(line) {
+        out.push_str(&f(&line[at..span.start]));
+        out.push_str(&line[span.clone()]);
+        at = span.end;
+    }
+    out.push_str(&f(&line[at..]));
+    out
+}
+
+/// The byte ranges of a line's code spans (`` `code` ``).
+pub(super) fn code_spans(line: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = line.as_bytes();
+    let mut out = Vec::new();
+    let mut j = 0;
+    while j < bytes.len() {
+        if bytes[j] != b'`' {
+            j += 1;
+            continue;
+        }
+        let run = bytes[j..].iter().take_while(|&&b| b == b'`').count();
+        let ticks = &line[j..j + run];
+        match line[j + run..].find(ticks) {
+            Some(end) => {
+                out.push(j..j + run + end + run);
+                j += run + end + run;
+            }
+            None => j += run,
+        }
+    }
     out
 }
 

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::doc::code_spans;
 use super::Doc;
 
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
@@ -179,29 +180,6 @@ fn closes_tag(tail: &str) -> bool {
         }
     }
     false
-}
-
-/// The byte ranges of a line's code spans.
-fn code_spans(line: &str) -> Vec<std::ops::Range<usize>> {
-    let bytes = line.as_bytes();
-    let mut out = Vec::new();
-    let mut j = 0;
-    while j < bytes.len() {
-        if bytes[j] != b'`' {
-            j += 1;
-            continue;
-        }
-        let run = bytes[j..].iter().take_while(|&&b| b == b'`').count();
-        let ticks = &line[j..j + run];
-        match line[j + run..].find(ticks) {
-            Some(end) => {
-                out.push(j..j + run + end + run);
-                j += run + end + run;
-            }
-            None => j += run,
-        }
-    }
-    out
 }
 
 /// Cleans line `i`; returns how many wrappers it opened less how many it closed.

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::doc::{attribute, fence_end, fence_open};
+use super::doc::{attribute, code_spans, fence_end, fence_open, outside_code};
 use super::{html, Doc};
 
 static SPAN: LazyLock<Regex> = LazyLock::new(|| {
@@ -40,7 +40,7 @@ pub(super) fn rewrite(doc: &mut Doc) {
             doc.set(i, "<!-- step -->");
             continue;
         }
-        let mut out = shortcodes(doc, i, &line);
+        let mut out = line.clone();
         if INLINE_R.is_match(&out) {
             doc.warn(
                 i,
@@ -49,23 +49,19 @@ pub(super) fn rewrite(doc: &mut Doc) {
             );
             out = INLINE_R.replace_all(&out, "").into_owned();
         }
+        let mut video = false;
+        out = outside_code(&out, |stretch| shortcodes(stretch, &mut video));
+        if video {
+            doc.warn(
+                i,
+                "video",
+                "videos (`{{< video >}}`) are not drawn on slides",
+            );
+        }
         if out.trim_start().starts_with('#') {
             out = heading(doc, i, &out);
         }
-        out = IMAGE
-            .replace_all(&out, |c: &regex::Captures<'_>| {
-                let (alt, src, attrs) = (&c[1], &c[2], &c[3]);
-                match attribute(attrs, "width").filter(|w| !w.is_empty()) {
-                    Some(width) => format!(
-                        "<img src=\"{src}\" alt=\"{}\" width=\"{width}\">",
-                        alt.replace('"', "&quot;")
-                    ),
-                    None => format!("![{alt}]({src})"),
-                }
-            })
-            .into_owned();
-        out = LINK_ATTRS.replace_all(&out, "$1").into_owned();
-        out = SPAN.replace_all(&out, "$1").into_owned();
+        out = outside_code(&out, attributes);
         if out != line {
             doc.set(i, out);
         }
@@ -77,7 +73,8 @@ pub(super) fn rewrite(doc: &mut Doc) {
 /// picture on the (blank) line after it.
 fn heading(doc: &mut Doc, i: usize, line: &str) -> String {
     let t = line.trim_end();
-    let Some(open) = t.rfind('{').filter(|_| t.ends_with('}')) else {
+    let in_code = |at: usize| code_spans(t).iter().any(|r| r.contains(&at));
+    let Some(open) = t.rfind('{').filter(|&at| t.ends_with('}') && !in_code(at)) else {
         return line.to_string();
     };
     let attrs = &t[open..];
@@ -95,12 +92,11 @@ fn heading(doc: &mut Doc, i: usize, line: &str) -> String {
     t[..open].trim_end().to_string()
 }
 
-/// `{{< kbd ... >}}` keeps its keys; `{{< video >}}` goes with a warning; other shortcodes
+/// `{{< kbd ... >}}` keeps its keys; `{{< video >}}` goes (`video` is set); other shortcodes
 /// are left to the template stripper.
-fn shortcodes(doc: &mut Doc, i: usize, line: &str) -> String {
-    let mut video = false;
-    let out = SHORTCODE
-        .replace_all(line, |c: &regex::Captures<'_>| match &c[1] {
+fn shortcodes(text: &str, video: &mut bool) -> String {
+    SHORTCODE
+        .replace_all(text, |c: &regex::Captures<'_>| match &c[1] {
             "kbd" => {
                 let args = c[2].trim();
                 let plain = args.split_whitespace().find(|a| !a.contains('='));
@@ -113,20 +109,28 @@ fn shortcodes(doc: &mut Doc, i: usize, line: &str) -> String {
                 }
             }
             "video" => {
-                video = true;
+                *video = true;
                 String::new()
             }
             _ => c[0].to_string(),
         })
-        .into_owned();
-    if video {
-        doc.warn(
-            i,
-            "video",
-            "videos (`{{< video >}}`) are not drawn on slides",
-        );
-    }
-    out
+        .into_owned()
+}
+
+/// Attribute blocks leave pictures (a `width` sizes the figure), links and spans.
+fn attributes(text: &str) -> String {
+    let out = IMAGE.replace_all(text, |c: &regex::Captures<'_>| {
+        let (alt, src, attrs) = (&c[1], &c[2], &c[3]);
+        match attribute(attrs, "width").filter(|w| !w.is_empty()) {
+            Some(width) => format!(
+                "<img src=\"{src}\" alt=\"{}\" width=\"{width}\">",
+                alt.replace('"', "&quot;")
+            ),
+            None => format!("![{alt}]({src})"),
+        }
+    });
+    let out = LINK_ATTRS.replace_all(&out, "$1");
+    SPAN.replace_all(&out, "$1").into_owned()
 }
 
 /// Fenced divs: notes become a comment (the plain reader's notes), tabsets keep their first

@@ -428,3 +428,35 @@ fn marp_header_footer_and_page_numbers_run_from_slide_to_slide() {
         ]
     );
 }
+
+/// Syntax inside inline code is shown as written: a deck about a tool's syntax keeps it.
+#[test]
+fn inline_code_keeps_the_syntax_it_shows() {
+    let course = Course::new();
+    course.bytes("content/bg.png", &png(8, 8, [10, 20, 30]));
+    let marp = parse_file(
+        &course,
+        "marp.md",
+        "---\nmarp: true\n---\n\n# A\n\n---\n\n## Backgrounds\n\n![bg](bg.png)\n\n\
+         Write `![bg](x.png)` for a background.\n",
+    );
+    assert!(drawn_text(&marp, false).contains("Write ![bg](x.png) for a background."));
+    assert!(
+        marp.warnings
+            .iter()
+            .all(|w| !w.contains("several background")),
+        "{:?}",
+        marp.warnings
+    );
+    let quarto = parse("---\nformat: revealjs\n---\n\n## Fit `{.r-fit-text}`\n\nUse `[word]{.fragment}` and `{{< kbd Ctrl >}}`; [this]{.fragment} goes.\n");
+    let text = drawn_text(&quarto, false);
+    assert!(
+        text.contains("Fit {.r-fit-text}") || quarto.slides[1].title == "Fit {.r-fit-text}",
+        "{text}"
+    );
+    assert!(
+        text.contains("[word]{.fragment}") && text.contains("{{< kbd Ctrl >}}"),
+        "{text}"
+    );
+    assert!(text.contains("; this goes."), "{text}");
+}
