@@ -92,6 +92,29 @@ impl Doc {
         self.code = fenced(&self.lines);
     }
 
+    /// The fenced code blocks, in order (blocks inside a block are its text): where each
+    /// opens and closes, its fence (`c` times `n`) and its info string.
+    pub(super) fn fences(&self) -> Vec<Fence> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.len() {
+            let Some((c, n, info)) = fence_open(self.line(i)) else {
+                i += 1;
+                continue;
+            };
+            let close = fence_end(self, i, c, n);
+            out.push(Fence {
+                open: i,
+                close,
+                c,
+                n,
+                info: info.to_string(),
+            });
+            i = close + 1;
+        }
+        out
+    }
+
     pub(super) fn finish(self) -> (String, Vec<(usize, String)>) {
         (self.lines.join("\n"), self.warnings)
     }
@@ -178,6 +201,19 @@ pub(super) fn fence_end(doc: &Doc, open: usize, c: char, n: usize) -> usize {
     (open + 1..doc.len())
         .find(|&j| fence_close(doc.line(j), c, n))
         .unwrap_or(doc.len().saturating_sub(1))
+}
+
+/// A fenced code block of a [`Doc`].
+pub(super) struct Fence {
+    /// Line of the opening fence.
+    pub open: usize,
+    /// Line of the closing fence (the last line when it never closes).
+    pub close: usize,
+    /// The fence's character and length.
+    pub c: char,
+    pub n: usize,
+    /// The info string after the opening fence.
+    pub info: String,
 }
 
 /// The opening fence of a code block: its character, length and info string.

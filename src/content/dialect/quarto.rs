@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::doc::{attribute, code_spans, fence_end, fence_open, outside_code};
+use super::doc::{attribute, code_spans, outside_code};
 use super::{html, Doc};
 
 static SPAN: LazyLock<Regex> = LazyLock::new(|| {
@@ -225,16 +225,9 @@ fn divs(doc: &mut Doc) {
 /// the code, and a cell with `echo: false` (or `include: false`) is not shown. Cells are
 /// never run: their output is not drawn.
 fn cells(doc: &mut Doc) {
-    let mut i = 0;
-    while i < doc.len() {
-        let line = doc.line(i).to_string();
-        let Some((c, n, info)) = fence_open(&line).filter(|_| doc.in_code(i)) else {
-            i += 1;
-            continue;
-        };
-        let end = fence_end(doc, i, c, n);
+    for fence in doc.fences() {
+        let (i, end, info) = (fence.open, fence.close, fence.info.as_str());
         if !info.starts_with('{') {
-            i = end + 1;
             continue;
         }
         let lang = info
@@ -267,12 +260,12 @@ fn cells(doc: &mut Doc) {
         if hidden {
             doc.blank(i..end + 1);
         } else {
+            let line = doc.line(i).to_string();
             let indent = &line[..line.len() - line.trim_start().len()];
-            let fence: String = std::iter::repeat_n(c, n).collect();
+            let fence: String = std::iter::repeat_n(fence.c, fence.n).collect();
             doc.blank(i..i + options);
             doc.set(i + options, format!("{indent}{fence}{lang}"));
         }
-        i = end + 1;
     }
     doc.refresh();
 }

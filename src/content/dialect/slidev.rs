@@ -6,7 +6,7 @@
 //! a `magic-move` block shows its last code; `<<< @/file#region` imports a snippet; only a
 //! slide's last comment is its notes; MDC attributes (`{.class}`) go; `/x.png` is `public/x.png`.
 
-use super::doc::{fence_close, fence_end, fence_open};
+use super::doc::{fence_close, fence_open};
 use super::{html, Doc, Include};
 
 /// Slidev's layouts that centre their content.
@@ -202,16 +202,9 @@ fn front_matter_end(doc: &Doc, at: usize) -> Option<usize> {
 
 /// ````` ````md magic-move ````` blocks: the last code block inside is what the slide ends on.
 fn magic_move(doc: &mut Doc) {
-    let mut i = 0;
-    while i < doc.len() {
-        let line = doc.line(i).to_string();
-        let Some((c, n, info)) = fence_open(&line) else {
-            i += 1;
-            continue;
-        };
-        let end = fence_end(doc, i, c, n);
-        if !info.contains("magic-move") {
-            i = end + 1;
+    for fence in doc.fences() {
+        let (i, end) = (fence.open, fence.close);
+        if !fence.info.contains("magic-move") {
             continue;
         }
         let mut last: Option<(usize, usize)> = None;
@@ -232,7 +225,6 @@ fn magic_move(doc: &mut Doc) {
                 doc.set(k, "");
             }
         }
-        i = end + 1;
     }
     doc.refresh();
 }

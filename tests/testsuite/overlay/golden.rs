@@ -517,12 +517,11 @@ fn svg_and_webp_pictures_are_drawn() {
         .write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut webp))
         .unwrap();
     course.bytes("content/fig.webp", &webp);
-    let lecture = crate::support::parse_in(
-        &course.root,
+    let lecture = crate::support::parse_file(
+        &course,
         "pics.md",
-        b"# P\n\n## Vector\n\n![vector](fig.svg)\n\n## Raster\n\n![raster](fig.webp)\n",
-    )
-    .unwrap();
+        "# P\n\n## Vector\n\n![vector](fig.svg)\n\n## Raster\n\n![raster](fig.webp)\n",
+    );
     let kit = Kit::new();
     let renderer = kit.renderer(WIDTH, HEIGHT);
     for (slide, colour) in [(1, [255u8, 128, 0]), (2, [0, 200, 0])] {
@@ -567,12 +566,7 @@ fn svg_labels_in_a_missing_font_family_are_drawn() {
         "content/notice.svg",
         &svg("<switch><g requiredFeatures=\"http://www.w3.org/TR/SVG11/feature#Extensibility\"/><a transform=\"translate(0,-5)\" xlink:href=\"https://www.diagrams.net/doc/faq/svg-export-text-problems\" target=\"_blank\"><text text-anchor=\"middle\" font-size=\"30px\" x=\"50%\" y=\"100%\">Text is not SVG - cannot display</text></a></switch>").replace("<svg ", "<svg xmlns:xlink=\"http://www.w3.org/1999/xlink\" "),
     );
-    let lecture = crate::support::parse_in(
-        &course.root,
-        "svg.md",
-        b"# S\n\n## One\n\n![](helvetica.svg)\n\n## Two\n\n![](plain.svg)\n\n## Three\n\n![](blank.svg)\n\n## Four\n\n![](notice.svg)\n",
-    )
-    .unwrap();
+    let lecture = crate::support::parse_file(&course, "svg.md", "# S\n\n## One\n\n![](helvetica.svg)\n\n## Two\n\n![](plain.svg)\n\n## Three\n\n![](blank.svg)\n\n## Four\n\n![](notice.svg)\n");
     let kit = Kit::new();
     let renderer = kit.renderer(WIDTH, HEIGHT);
     let dark = |slide: usize| {
@@ -608,12 +602,7 @@ fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
         "content/side.png",
         &crate::support::png(50, 50, [200, 30, 30]),
     );
-    let lecture = crate::support::parse_in(
-        &course.root,
-        "split.md",
-        b"# S\n\n## Left picture\n\n![bg left:30%](side.png)\n\nText on the right side of the slide, long enough to wrap onto a second line.\n\n## Whole\n\n![bg](side.png)\n",
-    )
-    .unwrap();
+    let lecture = crate::support::parse_file(&course, "split.md", "# S\n\n## Left picture\n\n![bg left:30%](side.png)\n\nText on the right side of the slide, long enough to wrap onto a second line.\n\n## Whole\n\n![bg](side.png)\n");
     let split = lecture.slides[1].split.as_ref().expect("a split");
     assert!(split.left);
     assert!((split.fraction - 0.3).abs() < 1e-6);
