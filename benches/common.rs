@@ -149,6 +149,7 @@ impl Stages {
             max_words_per_page: config.layout.max_words_per_page,
             shared_front_matter: false,
             dialect: None,
+            prose: lecturegen::config::Prose::Points,
         };
         let selection = content::Selection::All;
         content::discover(&self.root.join("content"), &self.root, &selection)

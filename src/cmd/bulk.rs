@@ -98,3 +98,49 @@ pub fn import(args: &BuildArgs, dir: &Path) -> Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+/// Prints the points a build shows, lecture by lecture.
+pub fn points(args: &BuildArgs, json: bool) -> Result<ExitCode> {
+    #[derive(serde::Serialize)]
+    struct LecturePoints {
+        lecture: String,
+        file: String,
+        slides: Vec<lecturegen::content::points::SlidePoints>,
+    }
+    let workspace = Workspace::load(args.project()?)?;
+    let sources = workspace.discover(&lecturegen::report::Silent)?;
+    let mut out = Vec::new();
+    let mut failed = false;
+    for source in &sources {
+        match workspace.read(source) {
+            Ok(lecture) => out.push(LecturePoints {
+                lecture: source.slug.clone(),
+                file: source.display.clone(),
+                slides: lecturegen::content::points::list(&lecture.slides),
+            }),
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for lecture in &out {
+            println!("{} ({})", lecture.lecture, lecture.file);
+            for slide in &lecture.slides {
+                println!("  {}:{}  {}", lecture.file, slide.line, slide.title);
+                for p in &slide.points {
+                    let by = if p.authored { "  (yours)" } else { "" };
+                    println!("    - {}{by}", p.point);
+                }
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

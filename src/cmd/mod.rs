@@ -68,6 +68,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the points a build shows for each paragraph of prose, slide by slide.
+    ///
+    /// Review them, and paste the ones to keep after their paragraph as
+    /// `<!-- points: first | second -->`.
+    Points {
+        #[command(flatten)]
+        build: BuildArgs,
+        /// As JSON (an array of lectures), for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// The cache of backgrounds.
     Cache {
         #[command(subcommand)]
@@ -185,6 +196,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => watch::serve(&args),
         Command::Models { root } => models::run(&root),
         Command::Prompts { build, json } => bulk::prompts(&build, json),
+        Command::Points { build, json } => bulk::points(&build, json),
         Command::Cache {
             command: CacheCommand::Import { dir, build },
         } => bulk::import(&build, &dir),

@@ -25,6 +25,7 @@ const KNOWN: &[&str] = &[
     "voice",
     "lecture",
     "dialect",
+    "prose",
 ];
 
 /// Marp's global directives and common deck keys: understood as belonging to other tools, so
@@ -115,6 +116,8 @@ pub struct Meta {
     /// `voice:` this lecture's voice, instead of the course's.
     #[serde(skip)]
     pub voice: Option<crate::config::VoiceName>,
+    /// `prose:` how this lecture's paragraphs are shown (else `[layout] prose`).
+    pub prose: crate::config::Prose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,6 +456,12 @@ pub(super) fn parse(
                 .map_err(|e: String| (key_offset("voice"), format!("front matter: {e}")))?,
         ),
     };
+    let prose = match text_of("prose")?.as_str() {
+        "" => options.prose,
+        value => value
+            .parse()
+            .map_err(|e: String| (key_offset("prose"), format!("front matter: {e}")))?,
+    };
     let meta = Meta {
         title: text_of("title")?,
         subtitle: text_of("subtitle")?,
@@ -465,6 +474,7 @@ pub(super) fn parse(
         slide_level,
         narration,
         voice,
+        prose,
     };
     Ok((meta, unknown))
 }

@@ -10,6 +10,7 @@ mod discover;
 mod frontmatter;
 mod markdown;
 mod model;
+pub mod points;
 mod syntax;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub struct LoadOptions {
     pub shared_front_matter: bool,
     /// The slide tool of notes that do not say (`[build] dialect`); `None`: told per file.
     pub dialect: Option<crate::config::NotesDialect>,
+    /// How prose is shown in lectures that do not say (`[layout] prose`).
+    pub prose: crate::config::Prose,
 }
 
 /// Reads and parses one lecture.
@@ -135,6 +138,8 @@ pub fn parse(
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));
     }
     let stripped = format!("{}{body}", &text[..front.body_start]);
+    // Prose becomes points in notes; a deck shows what its author wrote.
+    let points = dialect == dialect::Dialect::Plain && meta.prose == crate::config::Prose::Points;
     let deck = markdown::Deck {
         cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
         // Marp's header, footer and page numbers, set for every slide in the front matter.
@@ -146,6 +151,7 @@ pub fn parse(
                 .collect(),
             _ => Vec::new(),
         },
+        points,
     };
     let parsed = markdown::slides(
         &stripped,
@@ -157,6 +163,11 @@ pub fn parse(
     )?;
     warnings.extend(parsed.warnings);
     let mut slides = parsed.slides;
+    if points {
+        points::make(&mut slides);
+    } else {
+        points::unmake(&mut slides);
+    }
     if dialect == dialect::Dialect::Remark {
         let lists = frontmatter::lists(&front, text);
         let line = line_col(text, front.start).0;

@@ -212,7 +212,17 @@ impl Slide {
     pub fn text(&self) -> String {
         let mut lines = Vec::new();
         for block in &self.blocks {
-            block_text(block, &mut lines);
+            block_text(block, &mut lines, false);
+        }
+        lines.join("\n")
+    }
+
+    /// Like [`Slide::text`], with the paragraphs that points stand for in their stead: the
+    /// slide's text as written (what a search or a transcript wants).
+    pub fn written_text(&self) -> String {
+        let mut lines = Vec::new();
+        for block in &self.blocks {
+            block_text(block, &mut lines, true);
         }
         lines.join("\n")
     }
@@ -222,24 +232,30 @@ fn spans_text(spans: &[Span]) -> String {
     spans.iter().map(|s| s.text.as_str()).collect()
 }
 
-fn block_text(block: &Block, lines: &mut Vec<String>) {
+fn block_text(block: &Block, lines: &mut Vec<String>, written: bool) {
     match block {
         Block::Paragraph(spans) | Block::Heading(_, spans) => lines.push(spans_text(spans)),
+        Block::Point { said, .. } if written => {
+            if !said.is_empty() {
+                lines.push(spans_text(said))
+            }
+        }
+        Block::Point { shown, .. } => lines.push(spans_text(shown)),
         Block::List { items, .. } => {
             for item in items {
                 for b in item {
-                    block_text(b, lines);
+                    block_text(b, lines, written);
                 }
             }
         }
         Block::Quote(blocks) => {
             for b in blocks {
-                block_text(b, lines);
+                block_text(b, lines, written);
             }
         }
         Block::Columns(columns) => {
             for b in columns.iter().flat_map(|c| &c.blocks) {
-                block_text(b, lines);
+                block_text(b, lines, written);
             }
         }
         Block::Code { text, .. } => lines.extend(text.lines().map(str::to_string)),
@@ -318,6 +334,17 @@ pub enum Block {
     /// Columns side by side (remark's `.pull-left[`, Slidev's `::right::`, Quarto's
     /// `::: {.column}`, `<!-- column -->`).
     Columns(Vec<Column>),
+    /// A paragraph of prose shown as a short point (`[layout] prose = "points"`): the slide
+    /// shows `shown` as a bullet while the voice reads `said`, the paragraph in full.
+    Point {
+        /// The point drawn on the slide.
+        shown: Vec<Span>,
+        /// The paragraph it stands for, read aloud (empty for the second and later points an
+        /// author wrote for one paragraph).
+        said: Vec<Span>,
+        /// Written by the author (`<!-- points: ... -->`), not made from the paragraph.
+        authored: bool,
+    },
 }
 
 /// One column of a [`Block::Columns`].
@@ -337,6 +364,8 @@ impl Block {
         let spans = |s: &[Span]| s.iter().map(|s| word_count(&s.text)).sum::<usize>();
         match self {
             Block::Paragraph(s) | Block::Heading(_, s) => spans(s),
+            // Timed by what is said; the point is read while it is heard.
+            Block::Point { said, .. } => spans(said),
             Block::List { items, .. } => items.iter().flatten().map(Block::words).sum(),
             // Code is looked at, not read aloud: a couple of words' time per line.
             Block::Code { text, .. } => 2 * text.lines().count(),

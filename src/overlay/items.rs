@@ -21,6 +21,8 @@ pub(super) enum ItemKind {
     Text {
         spans: Vec<Span>,
         scale: f32,
+        /// What the voice reads for it, when that is not what it shows (a point of prose).
+        said: Option<String>,
     },
     Code {
         text: String,
@@ -54,6 +56,9 @@ impl Item {
     /// What a reader reads of this item.
     pub(super) fn reading(&self) -> Reading {
         match &self.kind {
+            ItemKind::Text {
+                said: Some(said), ..
+            } => Reading::Text(said.clone()),
             ItemKind::Text { spans, .. } => {
                 Reading::Text(spans.iter().map(|s| s.text.as_str()).collect())
             }
@@ -129,6 +134,7 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                 kind: ItemKind::Text {
                     spans: spans.clone(),
                     scale: 1.0,
+                    said: None,
                 },
                 depth,
                 marker: None,
@@ -144,12 +150,24 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                         })
                         .collect(),
                     scale: if *level <= 3 { 1.15 } else { 1.0 },
+                    said: None,
                 },
                 depth,
                 marker: None,
                 quote,
             }),
             Block::List { start, items } => list(*start, items, depth, quote, out),
+            // A point reads like a list item: a bullet, one step in.
+            Block::Point { shown, said, .. } => out.push(Item {
+                kind: ItemKind::Text {
+                    spans: shown.clone(),
+                    scale: 1.0,
+                    said: Some(said.iter().map(|s| s.text.as_str()).collect()),
+                },
+                depth: depth + 1,
+                marker: Some(["•", "◦", "▪"][(depth as usize) % 3].to_string()),
+                quote,
+            }),
             Block::Code { text, lang } => out.push(Item {
                 kind: ItemKind::Code {
                     text: text.replace('\t', "    "),
@@ -251,6 +269,7 @@ fn list(start: Option<u64>, items: &[Vec<Block>], depth: u32, quote: bool, out: 
                 kind: ItemKind::Text {
                     spans: Vec::new(),
                     scale: 1.0,
+                    said: None,
                 },
                 depth: depth + 1,
                 marker: Some(marker),

@@ -362,7 +362,7 @@ impl Draw<'_> {
             .as_ref()
             .map(|m| self.marker_buffer(m, body, size));
         match &item.kind {
-            ItemKind::Text { spans, scale } => {
+            ItemKind::Text { spans, scale, .. } => {
                 let s = size * scale;
                 let (buffer, formulas) = self.math_buffer(
                     spans,

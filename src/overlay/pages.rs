@@ -149,7 +149,13 @@ impl Draw<'_> {
                 let tail = self.place(mk(tail, None), body, size);
                 Cut::Both(head, tail)
             }
-            ItemKind::Text { spans, scale } => {
+            // A point is never cut: what it stands for is read whole.
+            ItemKind::Text { said: Some(_), .. } => Cut::None(p),
+            ItemKind::Text {
+                spans,
+                scale,
+                said: None,
+            } => {
                 let Some(offset) = run_start_offset(buffer, fit) else {
                     return Cut::None(p);
                 };
@@ -158,6 +164,7 @@ impl Draw<'_> {
                     kind: ItemKind::Text {
                         spans: s,
                         scale: *scale,
+                        said: None,
                     },
                     marker,
                     ..p.item.clone()

@@ -12,7 +12,12 @@ use crate::content::Span;
 pub(super) fn split_long(items: Vec<Item>, max_words: usize) -> Vec<Item> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let ItemKind::Text { spans, scale } = &item.kind else {
+        let ItemKind::Text {
+            spans,
+            scale,
+            said: None,
+        } = &item.kind
+        else {
             out.push(item);
             continue;
         };
@@ -53,6 +58,7 @@ pub(super) fn split_long(items: Vec<Item>, max_words: usize) -> Vec<Item> {
                 kind: ItemKind::Text {
                     spans: piece,
                     scale: *scale,
+                    said: None,
                 },
                 marker: if n == 0 { item.marker.clone() } else { None },
                 ..item.clone()

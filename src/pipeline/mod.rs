@@ -250,6 +250,14 @@ impl Workspace {
         )
     }
 
+    /// Reads one lecture as a build would (its slides, points and warnings).
+    pub fn read(
+        &self,
+        source: &LectureSource,
+    ) -> Result<content::Lecture, crate::diag::Diagnostic> {
+        content::load(source, &self.load_options())
+    }
+
     /// Whether the lecture `slug`'s last build is complete in the output.
     fn in_place(&self, slug: &str) -> bool {
         self.publisher
@@ -267,6 +275,7 @@ impl Workspace {
             max_words_per_page: config.layout.max_words_per_page,
             shared_front_matter: self.publisher.shares_front_matter(),
             dialect: config.build.dialect,
+            prose: config.layout.prose,
         }
     }
 

@@ -219,7 +219,7 @@ impl IndexEntry {
                 .map(|s| SlideText {
                     number: s.index + 1,
                     title: s.display_title(),
-                    text: s.text(),
+                    text: s.written_text(),
                 })
                 .collect(),
         }

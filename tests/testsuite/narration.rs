@@ -35,7 +35,7 @@ fn espeak() -> bool {
 }
 
 /// (start, end, text) of each cue of a WebVTT file.
-fn cues(vtt: &str) -> Vec<(f64, f64, String)> {
+pub fn cues(vtt: &str) -> Vec<(f64, f64, String)> {
     let time = |t: &str| {
         let parts: Vec<f64> = t.trim().split(':').map(|p| p.parse().unwrap()).collect();
         parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]

@@ -50,6 +50,8 @@ struct SlideParts {
     columns_end: bool,
     /// Marp's header, footer and paginate directives met on the slide.
     chrome: Vec<directives::ChromeDirective>,
+    /// `<!-- points: ... -->`: the author's points for the paragraph before, and where.
+    points: Option<(Vec<Vec<Span>>, usize)>,
 }
 
 impl<'t> Builder<'t> {
@@ -123,9 +125,18 @@ impl<'t> Builder<'t> {
                     }
                 }
             }
-            match columns.last_mut() {
-                Some(column) => column.blocks.extend(made),
-                None => blocks.extend(made),
+            let target = match columns.last_mut() {
+                Some(column) => &mut column.blocks,
+                None => &mut blocks,
+            };
+            target.extend(made);
+            if let Some((points, offset)) = state.points.take() {
+                if !authored_points(target, points) {
+                    self.warn(
+                        offset,
+                        "`points` directive follows no paragraph: ignored".into(),
+                    );
+                }
             }
             if std::mem::take(&mut state.step) {
                 let block = blocks.len();
@@ -279,7 +290,19 @@ impl<'t> Builder<'t> {
                         }
                     }
                 }
-                out.extend(self.raw_html(state, &html, offset, true)?);
+                match html::preformatted(&html) {
+                    // A `<pre>` block is code as it is drawn (an ASCII diagram, a listing).
+                    Some(text) => {
+                        // The page shows it as it was written.
+                        state.html.pop();
+                        self.emit(state, Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)));
+                        self.emit(state, Event::Text(format!("{text}\n").into()));
+                        self.emit(state, Event::End(TagEnd::CodeBlock));
+                        w.expect_end(end);
+                        return Ok(vec![Block::Code { lang: None, text }]);
+                    }
+                    None => out.extend(self.raw_html(state, &html, offset, true)?),
+                }
             }
             Tag::Table(alignments) => out.push(self.table(w, state, &alignments)?),
             _ => {
@@ -694,6 +717,7 @@ impl<'t> Builder<'t> {
             Comment::Layout(name) => state.layout = Some(name),
             Comment::Column(width) => state.column = Some(width),
             Comment::ColumnsEnd => state.columns_end = true,
+            Comment::Points(points) => state.points = Some((points, offset)),
             Comment::Chrome(directive) => state.chrome.push(directive),
             Comment::Ignored(why) => self.warn(offset, why),
             Comment::Note(note) => state.notes.push(note),
@@ -783,6 +807,31 @@ impl<'e, 'a> Walker<'e, 'a> {
             self.pos += 1;
         }
     }
+}
+
+/// The last paragraph of `blocks` (or of the last item of a list that ends them) replaced by
+/// the author's `points`; false when there is none.
+fn authored_points(blocks: &mut Vec<Block>, points: Vec<Vec<Span>>) -> bool {
+    let blocks = match blocks.last_mut() {
+        Some(Block::List { items, .. }) => match items.last_mut() {
+            Some(item) => item,
+            None => return false,
+        },
+        _ => blocks,
+    };
+    let Some(Block::Paragraph(said)) = blocks.last() else {
+        return false;
+    };
+    let mut said = said.clone();
+    blocks.pop();
+    for shown in points {
+        blocks.push(Block::Point {
+            shown,
+            said: std::mem::take(&mut said),
+            authored: true,
+        });
+    }
+    true
 }
 
 /// Ends a run of columns: the columns that show something become one block.

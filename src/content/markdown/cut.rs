@@ -11,7 +11,8 @@ use crate::content::{LectureSource, LoadOptions, Meta, SlideKind};
 
 /// The slides of `tops` before their blocks are built (the title slide first); `meta` gets
 /// the title when the front matter has none. `cover`: what precedes the first slide break is
-/// the deck's cover, all of it on the title slide.
+/// the deck's cover, all of it on the title slide. `sections`: every heading makes a slide
+/// (prose shown as points), see [`sections`].
 pub(super) fn cut<'a>(
     mut tops: Vec<Top<'a>>,
     body_start: usize,
@@ -19,6 +20,7 @@ pub(super) fn cut<'a>(
     source: &LectureSource,
     options: &LoadOptions,
     cover: bool,
+    sections: bool,
 ) -> Vec<Raw<'a>> {
     // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
     // heading that repeats the front matter title is dropped too.
@@ -40,12 +42,18 @@ pub(super) fn cut<'a>(
             .unwrap_or_default();
     }
 
-    let level = meta.slide_level.unwrap_or_else(|| slide_level(&tops));
+    let level = match meta.slide_level {
+        Some(level) => level,
+        None if sections => 6,
+        None => slide_level(&tops),
+    };
     let mut raws = vec![Raw {
         kind: SlideKind::Title,
         title: meta.title.clone(),
         start: body_start,
         from_break: false,
+        level: 0,
+        parent: None,
         tops: Vec::new(),
     }];
     let tops = if tops.iter().any(|t| t.heading.is_some() || t.rule) {
@@ -64,6 +72,8 @@ pub(super) fn cut<'a>(
                 title: String::new(),
                 start: top.start(),
                 from_break: true,
+                level: 0,
+                parent: None,
                 tops: Vec::new(),
             });
             continue;
@@ -82,6 +92,8 @@ pub(super) fn cut<'a>(
                     title: heading.clone(),
                     start: top.start(),
                     from_break: false,
+                    level: *l,
+                    parent: None,
                     tops: Vec::new(),
                 });
                 continue;
@@ -95,7 +107,44 @@ pub(super) fn cut<'a>(
     if !cover {
         introduction(&mut raws, &meta.lang);
     }
+    if sections {
+        nest(&mut raws);
+    }
     raws
+}
+
+/// Sections under sections: a slide opened by a heading names the heading it sits under
+/// (drawn above its title), and a heading with nothing under it before a deeper one makes no
+/// slide of its own (no page holds only a heading): the slides under it name it.
+fn nest(raws: &mut Vec<Raw<'_>>) {
+    let mut open: Vec<(u8, String)> = Vec::new();
+    for raw in raws.iter_mut() {
+        if raw.level == 0 {
+            if raw.from_break {
+                open.clear();
+            }
+            continue;
+        }
+        while open.last().is_some_and(|(l, _)| *l >= raw.level) {
+            open.pop();
+        }
+        raw.parent = open.last().map(|(_, title)| title.clone());
+        open.push((raw.level, raw.title.clone()));
+    }
+    let empty: Vec<bool> = (0..raws.len())
+        .map(|i| {
+            let raw = &raws[i];
+            let deeper_next = raws
+                .get(i + 1)
+                .is_some_and(|next| raw.level > 0 && next.level > raw.level);
+            raw.kind == SlideKind::Content && deeper_next && raw.tops.iter().all(is_setting)
+        })
+        .collect();
+    let mut i = 0;
+    raws.retain(|_| {
+        i += 1;
+        !empty[i - 1]
+    });
 }
 
 /// Words of a lead sentence that may stay on the title slide.
@@ -148,6 +197,8 @@ fn introduction(raws: &mut Vec<Raw<'_>>, lang: &str) {
             title: intro_title,
             start,
             from_break: false,
+            level: 0,
+            parent: None,
             tops,
         },
     );

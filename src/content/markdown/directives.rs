@@ -106,6 +106,8 @@ pub(super) enum Comment {
     Column(Option<u8>),
     /// `columns end`: the columns are over; what follows is below them.
     ColumnsEnd,
+    /// `points: first | second`: the points shown for the paragraph before, in its stead.
+    Points(Vec<Vec<crate::content::Span>>),
     /// Marp's `header`, `footer` or `paginate` (`_header`...: this slide only).
     Chrome(ChromeDirective),
     /// A directive whose value is wrong: why it is ignored.
@@ -158,6 +160,46 @@ fn inline_text(markdown: &str) -> String {
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A line of inline markdown as styled spans (bold, italic, code kept; links as their text).
+fn inline_spans(markdown: &str) -> Vec<crate::content::Span> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut spans: Vec<crate::content::Span> = Vec::new();
+    let (mut bold, mut italic) = (0u32, 0u32);
+    for event in Parser::new(markdown.trim()) {
+        let (text, code) = match event {
+            Event::Text(t) => (t.to_string(), false),
+            Event::Code(t) => (t.to_string(), true),
+            Event::SoftBreak | Event::HardBreak => (" ".to_string(), false),
+            Event::Start(Tag::Strong) => {
+                bold += 1;
+                continue;
+            }
+            Event::End(TagEnd::Strong) => {
+                bold = bold.saturating_sub(1);
+                continue;
+            }
+            Event::Start(Tag::Emphasis) => {
+                italic += 1;
+                continue;
+            }
+            Event::End(TagEnd::Emphasis) => {
+                italic = italic.saturating_sub(1);
+                continue;
+            }
+            _ => continue,
+        };
+        spans.push(crate::content::Span {
+            text,
+            bold: bold > 0,
+            italic: italic > 0,
+            code,
+            tex: None,
+        });
+    }
+    spans.retain(|s| !s.text.is_empty());
+    spans
 }
 
 /// Reads the text between `<!--` and `-->`.
@@ -230,6 +272,18 @@ fn directive(key: &str, value: &str) -> Option<Comment> {
             _ => Comment::Ignored(format!("`narration: {value}` is not on or off; ignored")),
         },
         "layout" => Comment::Layout(unquote(value).to_ascii_lowercase()),
+        "points" => {
+            let points: Vec<_> = value
+                .split('|')
+                .map(inline_spans)
+                .filter(|spans| !spans.is_empty())
+                .collect();
+            if points.is_empty() {
+                Comment::Ignored("`points` directive with no point ignored".into())
+            } else {
+                Comment::Points(points)
+            }
+        }
         "seed" => match unquote(value).parse::<u64>() {
             Ok(seed) => Comment::Seed(seed),
             Err(_) => Comment::Ignored(format!("`seed: {value}` is not a whole number; ignored")),

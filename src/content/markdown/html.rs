@@ -116,6 +116,86 @@ fn attributes(tag: &str) -> Option<(Vec<(String, String)>, usize)> {
     }
 }
 
+/// The text of a `<pre>` block (a diagram drawn in characters, a listing): its tags dropped,
+/// its character references decoded, the blank lines at its edges trimmed. `None` when `html`
+/// is not a `<pre>` block.
+pub(super) fn preformatted(html: &str) -> Option<String> {
+    let trimmed = html.trim_start();
+    let lower = trimmed.to_ascii_lowercase();
+    let named = lower.starts_with("<pre")
+        && lower[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
+    if !named {
+        return None;
+    }
+    let open_end = trimmed.find('>')? + 1;
+    let close = lower.rfind("</pre>").unwrap_or(trimmed.len());
+    let inner = trimmed.get(open_end..close.max(open_end))?;
+    // Tags go (`<strong>`, `</code>`); a `<` that opens none (`o <-- o`) is text.
+    let mut text = String::new();
+    let mut rest = inner;
+    while let Some(at) = rest.find('<') {
+        text.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let opens = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>').filter(|_| opens) {
+            Some(close) => rest = &after[close + 1..],
+            None => {
+                text.push('<');
+                rest = after;
+            }
+        }
+    }
+    text.push_str(rest);
+    let text = decode_entities(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.iter().position(|l| !l.trim().is_empty())?;
+    let last = lines.iter().rposition(|l| !l.trim().is_empty())?;
+    Some(lines[first..=last].join("\n"))
+}
+
+/// `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&apos;`, `&nbsp;` and numeric references decoded;
+/// anything else kept as written.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let name = &rest[1..end];
+        let decoded = match name {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            _ => name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,8 @@ pub(super) struct Deck {
     pub cover: bool,
     /// Marp's `header`, `footer` and `paginate` from the front matter: `(key, value)`.
     pub chrome: Vec<(String, String)>,
+    /// Prose is shown as points (plain notes): every heading opens a slide.
+    pub points: bool,
 }
 
 /// Marp's header, footer and page numbers as they run from slide to slide: a directive holds
@@ -99,6 +101,10 @@ struct Raw<'a> {
     title: String,
     start: usize,
     from_break: bool,
+    /// The level of the heading that opened it (0: none).
+    level: u8,
+    /// The title of the section it sits in, when every heading opens a slide.
+    parent: Option<String>,
     tops: Vec<Top<'a>>,
 }
 
@@ -119,6 +125,7 @@ pub(super) fn slides(
         source,
         options,
         deck.cover,
+        deck.points,
     );
     let mut chrome = Running::default();
     for (key, value) in &deck.chrome {
@@ -136,6 +143,7 @@ pub(super) fn slides(
         let settings = raw.kind != SlideKind::Title
             && raw.title.is_empty()
             && raw.tops.iter().all(cut::is_setting);
+        let parent = raw.parent.clone();
         let (mut slide, directives) = builder.slide(raw)?;
         let shows = !slide.blocks.is_empty()
             || !slide.notes.is_empty()
@@ -149,6 +157,9 @@ pub(super) fn slides(
         }
         slide.index = slides.len();
         slide.chrome = chrome.slide(&directives, slide.index);
+        if slide.chrome.header.is_none() {
+            slide.chrome.header = parent;
+        }
         slides.push(slide);
     }
     let (assets, warnings) = builder.finish();

@@ -2,7 +2,7 @@
 
 use lecturegen::content::{Block, Lecture};
 
-use crate::support::{drawn_text, parse};
+use crate::support::{drawn_text, parse_full as parse};
 
 /// Every piece of text drawn on the lecture's slides, code included.
 fn drawn(lecture: &Lecture) -> String {

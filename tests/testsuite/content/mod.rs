@@ -3,4 +3,5 @@
 mod dialects;
 mod generator_syntax;
 mod notes;
+mod points;
 mod prose;

@@ -2,11 +2,13 @@
 
 use lecturegen::content::{Block, Direction, SlideKind, Span};
 
-use crate::support::{parse, parse_in, titles, Course};
+use crate::support::{parse, parse_full, parse_in, titles, Course};
 
 #[test]
 fn deck_with_title_heading_uses_level_two_slides() {
-    let lecture = parse(
+    // Pandoc's slide level holds where prose is shown in full; points make every heading a
+    // slide (content::prose).
+    let lecture = parse_full(
         "# Deck title\n\nIntro line.\n\n## First\n\nBody one.\n\n### Detail\n\nStays inside.\n\n## Second\n\n- a\n- b\n",
     );
     assert_eq!(lecture.meta.title, "Deck title");
@@ -27,7 +29,7 @@ fn deck_with_title_heading_uses_level_two_slides() {
 
 #[test]
 fn notes_with_front_matter_title_use_level_one_sections() {
-    let lecture = parse(
+    let lecture = parse_full(
         "---\ntitle: From front matter\n---\n\n# Section A\n\ntext\n\n## Sub\n\nmore\n\n# Section B\n\ntext\n",
     );
     assert_eq!(

@@ -5,7 +5,7 @@ use lecturegen::content::SlideKind;
 use lecturegen::overlay;
 
 use crate::overlay::golden::Kit;
-use crate::support::{parse, titles, Course};
+use crate::support::{parse, parse_full, titles, Course};
 
 fn seed() -> lecturegen::content::Lecture {
     let text = std::fs::read(crate::support::fixtures().join("seed-note.md")).unwrap();
@@ -65,7 +65,8 @@ fn prose_before_the_first_heading_is_an_introduction_slide() {
 
 #[test]
 fn consecutive_empty_headings_are_each_a_slide() {
-    let lecture = parse("---\ntitle: Outline\n---\n\n# Lecture\n## A\n## B\n## C\n## D\n## E\n");
+    let lecture =
+        parse_full("---\ntitle: Outline\n---\n\n# Lecture\n## A\n## B\n## C\n## D\n## E\n");
     assert_eq!(
         titles(&lecture),
         ["Outline", "Lecture", "A", "B", "C", "D", "E"]
@@ -90,7 +91,7 @@ fn long_prose_is_paged_at_reading_size_cut_at_sentences() {
     let renderer = kit.renderer(1920, 1080);
     let sentence = "Every sentence of this long section has exactly twelve words in it, no more.";
     let section = (0..50).map(|_| sentence).collect::<Vec<_>>().join(" ");
-    let lecture = parse(&format!("# Long\n\n## A long section\n\n{section}\n"));
+    let lecture = parse_full(&format!("# Long\n\n## A long section\n\n{section}\n"));
     let slide = &lecture.slides[1];
     let rendered = overlay::render(&renderer, &lecture.meta, slide).unwrap();
     assert!(
@@ -238,7 +239,7 @@ fn display_math_is_typeset_and_bad_tex_falls_back_to_text_with_a_warning() {
 fn inline_math_is_typeset_inside_its_line() {
     let kit = Kit::new();
     let renderer = kit.renderer(1920, 1080);
-    let lecture = parse(
+    let lecture = parse_full(
         "# M\n\n## Rate\n\nA slide lasts $\\frac{60\\,w}{r}$ seconds for $w$ words, and \
          $\\sum_{i=1}^{n} t_i$ in all.\n",
     );
@@ -266,7 +267,8 @@ fn inline_math_is_typeset_inside_its_line() {
             .collect();
         rows.last().unwrap() - rows[0]
     };
-    let plain = parse("# M\n\n## Rate\n\nA slide lasts 60w/r seconds for w words, and t in all.\n");
+    let plain =
+        parse_full("# M\n\n## Rate\n\nA slide lasts 60w/r seconds for w words, and t in all.\n");
     let plain_page = &overlay::render(&renderer, &plain.meta, &plain.slides[1])
         .unwrap()
         .pages[0];

@@ -72,7 +72,8 @@ fn render_themed(markdown: &str, theme: &str) -> Vec<RgbImage> {
 }
 
 fn render_with(kit: &Kit, markdown: &str) -> Vec<RgbImage> {
-    render_lecture(kit, &parse(markdown))
+    // The goldens made before points hold `prose = "full"` to what it drew then.
+    render_lecture(kit, &crate::support::parse_full(markdown))
 }
 
 fn render_lecture(kit: &Kit, lecture: &lecturegen::content::Lecture) -> Vec<RgbImage> {
@@ -785,4 +786,18 @@ fn a_centred_layout_centres_title_and_body() {
         let middle = b.x as i64 + b.width as i64 / 2;
         assert!((middle - 960).abs() < 40, "{b:?} not centred");
     }
+}
+
+/// A section of prose as points: a bullet per paragraph, the code as written, the section it
+/// sits in above its title.
+const PROSE: &str = "# Git\n\n# Data model\n\n## Snapshots\n\nGit models the history of a \
+collection of files and folders within some top-level directory as a series of snapshots. In Git \
+terminology, a file is called a blob.\n\nA directory is called a tree, and it maps names to blobs \
+or trees, so directories can contain other directories.\n\n```\n<root> (tree)\n+- foo (tree)\n```\n\n\
+While Git admittedly has an ugly interface, its underlying design and ideas are beautiful.\n";
+
+#[test]
+fn golden_prose_points() {
+    let lecture = parse(PROSE);
+    check("prose-points", &render_lecture(&Kit::new(), &lecture)[1]);
 }

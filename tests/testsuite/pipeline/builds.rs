@@ -79,7 +79,7 @@ fn second_build_renders_nothing_and_an_edit_redraws_only_its_slide() {
     // is made or read, and nothing of it is cached.
     course.file(
         "content/a.md",
-        "# A\n\n## One\nchanged text\n\n## Two\nmore\n",
+        "# A\n\n## One\nchanged text\n\nNote: say it\n\n## Two\nmore\n",
     );
     let (third, _) = course.build();
     assert_eq!(third.changed, vec![("a".to_string(), vec![2])]);

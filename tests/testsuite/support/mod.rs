@@ -215,6 +215,21 @@ pub fn parse(text: &str) -> lecturegen::content::Lecture {
     parse_in(&course.root, "notes.md", text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Parses notes as `[layout] prose = "full"` reads them: paragraphs on the slide as written.
+pub fn parse_full(text: &str) -> lecturegen::content::Lecture {
+    let course = Course::new();
+    let source = LectureSource {
+        slug: "notes".into(),
+        file: course.root.join("content/notes.md"),
+        display: "content/notes.md".into(),
+    };
+    let options = LoadOptions {
+        prose: lecturegen::config::Prose::Full,
+        ..options(&course.root)
+    };
+    lecturegen::content::parse(&source, text.as_bytes(), &options).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn options(root: &Path) -> LoadOptions {
     LoadOptions {
         course_root: root.to_path_buf(),
@@ -225,6 +240,7 @@ pub fn options(root: &Path) -> LoadOptions {
         max_words_per_page: 70,
         shared_front_matter: false,
         dialect: None,
+        prose: lecturegen::config::Prose::Points,
     }
 }
 
