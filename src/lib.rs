@@ -56,6 +56,7 @@ pub mod media;
 pub mod narration;
 pub mod overlay;
 pub mod pipeline;
+pub mod points;
 pub mod project;
 pub mod reading;
 pub mod remote;

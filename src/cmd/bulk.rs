@@ -105,7 +105,9 @@ pub fn points(args: &BuildArgs, json: bool) -> Result<ExitCode> {
     struct LecturePoints {
         lecture: String,
         file: String,
-        slides: Vec<lecturegen::content::points::SlidePoints>,
+        slides: Vec<lecturegen::points::SlidePoints>,
+        #[serde(skip)]
+        warnings: Vec<String>,
     }
     let workspace = Workspace::load(args.project()?)?;
     let sources = workspace.discover(&lecturegen::report::Silent)?;
@@ -114,15 +116,19 @@ pub fn points(args: &BuildArgs, json: bool) -> Result<ExitCode> {
     for source in &sources {
         match workspace.read(source) {
             Ok(lecture) => out.push(LecturePoints {
+                warnings: lecture.warnings.clone(),
                 lecture: source.slug.clone(),
                 file: source.display.clone(),
-                slides: lecturegen::content::points::list(&lecture.slides),
+                slides: lecturegen::points::list(&lecture.slides),
             }),
             Err(e) => {
                 eprintln!("{e}");
                 failed = true;
             }
         }
+    }
+    for warning in out.iter().flat_map(|l| &l.warnings) {
+        eprintln!("warning: {warning}");
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);

@@ -16,7 +16,7 @@ mod remote;
 mod site;
 
 pub use dialect::NotesDialect;
-pub use remote::{Dialect, ImageApi, RemoteConfig, RemoteVoiceConfig, Urls};
+pub use remote::{Dialect, ImageApi, RemoteConfig, RemotePointsConfig, RemoteVoiceConfig, Urls};
 pub use site::{Generator, SiteConfig};
 
 /// The name of the course configuration file.
@@ -48,6 +48,8 @@ pub struct Config {
     pub site: SiteConfig,
     /// The image inference server of the `remote` backend.
     pub remote: RemoteConfig,
+    /// Who writes the points of prose.
+    pub points: PointsConfig,
 }
 
 /// `[layout]`
@@ -71,6 +73,14 @@ impl Default for LayoutConfig {
             prose: Prose::Points,
         }
     }
+}
+
+/// `[points]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PointsConfig {
+    /// `[points.remote]`: a text model that writes the points (used when `url` is set).
+    pub remote: RemotePointsConfig,
 }
 
 /// `[layout] prose` and a lecture's `prose:`: how paragraphs of prose are shown.

@@ -1,4 +1,5 @@
-//! `[remote]` and `[narration.remote]`: the inference servers of the `remote` backend and voice.
+//! `[remote]`, `[narration.remote]` and `[points.remote]`: the inference servers of the `remote`
+//! backend and voice, and the text model that writes points.
 
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +140,47 @@ impl Default for RemoteVoiceConfig {
             timeout_s: 120.0,
             connect_timeout_s: 5.0,
             retries: 4,
+        }
+    }
+}
+
+/// `[points.remote]`: an OpenAI-compatible chat server (`POST /v1/chat/completions`: vLLM,
+/// Ollama, llama.cpp's server, Xinference) that writes the point of each paragraph of prose.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemotePointsConfig {
+    /// The server's base URL, or a list of them (none: points are made from the text).
+    pub url: Urls,
+    /// Model id, as the server names it.
+    pub model: String,
+    /// What the model is told before each paragraph (default: see `points::remote::PROMPT`).
+    pub prompt: String,
+    /// Longest answer, in tokens. Default: 40.
+    pub max_tokens: u32,
+    /// The name of an environment variable holding the API key.
+    pub api_key_env: String,
+    /// Requests in flight per URL. Default: 4.
+    pub concurrency: usize,
+    /// Longest one request may take, seconds. Default: 60.
+    pub timeout_s: f32,
+    /// Longest to wait for a connection, seconds. Default: 5.
+    pub connect_timeout_s: f32,
+    /// Retries. Default: 2.
+    pub retries: u32,
+}
+
+impl Default for RemotePointsConfig {
+    fn default() -> Self {
+        Self {
+            url: Urls::default(),
+            model: "default".into(),
+            prompt: String::new(),
+            max_tokens: 40,
+            api_key_env: String::new(),
+            concurrency: 4,
+            timeout_s: 60.0,
+            connect_timeout_s: 5.0,
+            retries: 2,
         }
     }
 }

@@ -10,7 +10,6 @@ mod discover;
 mod frontmatter;
 mod markdown;
 mod model;
-pub mod points;
 mod syntax;
 
 use std::path::PathBuf;
@@ -164,9 +163,9 @@ pub fn parse(
     warnings.extend(parsed.warnings);
     let mut slides = parsed.slides;
     if points {
-        points::make(&mut slides);
+        crate::points::make(&mut slides);
     } else {
-        points::unmake(&mut slides);
+        crate::points::unmake(&mut slides);
     }
     if dialect == dialect::Dialect::Remark {
         let lists = frontmatter::lists(&front, text);

@@ -173,6 +173,8 @@ pub struct Workspace {
     lecture_inputs: String,
     voices: Voices,
     publisher: Box<dyn Publisher>,
+    /// The text model that writes points (`[points.remote]`), when one is set.
+    points: Option<crate::points::remote::Writer>,
 }
 
 impl Workspace {
@@ -186,7 +188,9 @@ impl Workspace {
             background::backend(project.config.build.backend, &project.config, &project.root)?;
         let cache = Cache::new(&cache_dir);
         let voices = Voices::load(&project.root, cache.dir().join("tmp"))?;
+        let points = crate::points::remote::Writer::new(&project.config.points.remote)?;
         let mut workspace = Self {
+            points,
             encoder: encoder_settings(&project),
             records: Records::new(&cache_dir),
             publisher: publish::for_site(&project),
@@ -255,7 +259,11 @@ impl Workspace {
         &self,
         source: &LectureSource,
     ) -> Result<content::Lecture, crate::diag::Diagnostic> {
-        content::load(source, &self.load_options())
+        let mut lecture = content::load(source, &self.load_options())?;
+        if let Some(writer) = &self.points {
+            writer.rewrite(&mut lecture, &self.cache);
+        }
+        Ok(lecture)
     }
 
     /// Whether the lecture `slug`'s last build is complete in the output.
@@ -475,7 +483,7 @@ impl Run<'_> {
 
     /// Load -> slides -> assemble -> publish.
     fn lecture(&self, source: &LectureSource, previous: &LectureRecord) -> Result<Built> {
-        let lecture = content::load(source, &self.ws.load_options())?;
+        let lecture = self.ws.read(source)?;
         for w in &lecture.warnings {
             self.warn(w);
         }

@@ -11,7 +11,7 @@ use image::RgbImage;
 
 use super::{keys, Scope, Workspace};
 use crate::background;
-use crate::content::{self, LectureSource};
+use crate::content::LectureSource;
 use crate::report::Reporter;
 
 /// A background a build would generate: its cache key, the slide that asks, and every
@@ -51,7 +51,7 @@ impl Workspace {
             if in_place && !scope.includes(source, &previous) {
                 continue;
             }
-            let Ok(lecture) = content::load(source, &self.load_options()) else {
+            let Ok(lecture) = self.read(source) else {
                 continue;
             };
             for slide in &lecture.slides {

@@ -440,3 +440,134 @@ fn x_should_retry_overrides_the_status() {
         "a 503 the server says not to retry is not retried"
     );
 }
+
+/// Four paragraphs of prose, each long enough that its point is a cut of it.
+const PROSE: &str = "---\ntitle: Points\n---\n\n# Prose\n\nAlpha is the first paragraph of this \
+section, and it goes on for a while so that its point is shorter than it.\n\nBeta is the second \
+paragraph of this section, and it goes on for a while so that its point is shorter than it.\n\n\
+Gamma is the third paragraph of this section, and it goes on for a while so that its point is \
+shorter than it.\n\nDelta is the fourth paragraph of this section, and it goes on for a while \
+so that its point is shorter than it.\n";
+
+/// A course whose points come from the chat server at `url`, with `extra` in
+/// `[points.remote]`.
+fn points_course(url: &str, extra: &str) -> Course {
+    let course = Course::new();
+    course.file(
+        "lecturegen.toml",
+        &format!("{TEST_CONFIG}\n[points.remote]\nurl = {url:?}\nmodel = \"tiny\"\n{extra}\n"),
+    );
+    course.file("content/a.md", PROSE);
+    course
+}
+
+/// `lecturegen points --json` in `course`: the points of lecture `a` and what it printed on
+/// stderr.
+fn listed_points(course: &Course) -> (Vec<String>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lecturegen"))
+        .args(["points", "--json"])
+        .current_dir(&course.root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = listed[0]["slides"][0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["point"].as_str().unwrap().to_string())
+        .collect();
+    (points, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The paragraph a chat request asks about.
+fn paragraph(request: &Seen) -> String {
+    request.body["messages"][1]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_text_model_writes_the_points_once() {
+    let server = FakeServer::start(|r, _| {
+        let first = paragraph(r)
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        Reply::json(
+            200,
+            json!({"choices": [{"message": {"role": "assistant",
+                "content": format!("\"**{first}** in a few words.\"\n")}}]}),
+        )
+    });
+    let course = points_course(&server.url, "");
+    let (points, stderr) = listed_points(&course);
+    assert_eq!(
+        points,
+        [
+            "**Alpha** in a few words",
+            "**Beta** in a few words",
+            "**Gamma** in a few words",
+            "**Delta** in a few words"
+        ],
+        "{stderr}"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(requests[0].path, "/v1/chat/completions");
+    assert_eq!(requests[0].body["model"], "tiny");
+    assert_eq!(requests[0].body["messages"][0]["role"], "system");
+    assert!(requests[0].body["max_tokens"].as_u64().unwrap() >= 8);
+    // Cached by paragraph: a build and a second listing ask nothing more.
+    let (summary, collect) = course.build();
+    assert_eq!(summary.built, 1, "{:?}", collect.errors());
+    let (again, _) = listed_points(&course);
+    assert_eq!(again, points);
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn a_failing_text_model_leaves_the_points_made_from_the_text() {
+    // Alpha: always 429; Beta: not JSON; Gamma: too slow; Delta: three lines.
+    let server = FakeServer::start(|r, _| {
+        let text = paragraph(r);
+        let answer = |content: &str| {
+            Reply::json(200, json!({"choices": [{"message": {"content": content}}]}))
+        };
+        if text.starts_with("Alpha") {
+            Reply::json(429, json!({"error": "slow down"})).header("retry-after-ms", "10")
+        } else if text.starts_with("Beta") {
+            Reply::bytes(200, b"<html>gateway</html>".to_vec())
+        } else if text.starts_with("Gamma") {
+            answer("Gamma briefly").after(Duration::from_millis(2500))
+        } else {
+            answer("one\ntwo\nthree")
+        }
+    });
+    let course = points_course(&server.url, "retries = 1\ntimeout_s = 1\n");
+    let (points, stderr) = listed_points(&course);
+    assert_eq!(
+        points,
+        [
+            "Alpha is the first paragraph of this section",
+            "Beta is the second paragraph of this section",
+            "Gamma is the third paragraph of this section",
+            "Delta is the fourth paragraph of this section"
+        ],
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("points: the text model at").count(),
+        1,
+        "said once: {stderr}"
+    );
+    assert!(
+        stderr.contains("4 points are made from the text"),
+        "{stderr}"
+    );
+    // The build goes on with them.
+    let (summary, collect) = course.build();
+    assert_eq!(summary.built, 1, "{:?}", collect.errors());
+}

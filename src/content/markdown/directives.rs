@@ -162,46 +162,6 @@ fn inline_text(markdown: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A line of inline markdown as styled spans (bold, italic, code kept; links as their text).
-fn inline_spans(markdown: &str) -> Vec<crate::content::Span> {
-    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
-    let mut spans: Vec<crate::content::Span> = Vec::new();
-    let (mut bold, mut italic) = (0u32, 0u32);
-    for event in Parser::new(markdown.trim()) {
-        let (text, code) = match event {
-            Event::Text(t) => (t.to_string(), false),
-            Event::Code(t) => (t.to_string(), true),
-            Event::SoftBreak | Event::HardBreak => (" ".to_string(), false),
-            Event::Start(Tag::Strong) => {
-                bold += 1;
-                continue;
-            }
-            Event::End(TagEnd::Strong) => {
-                bold = bold.saturating_sub(1);
-                continue;
-            }
-            Event::Start(Tag::Emphasis) => {
-                italic += 1;
-                continue;
-            }
-            Event::End(TagEnd::Emphasis) => {
-                italic = italic.saturating_sub(1);
-                continue;
-            }
-            _ => continue,
-        };
-        spans.push(crate::content::Span {
-            text,
-            bold: bold > 0,
-            italic: italic > 0,
-            code,
-            tex: None,
-        });
-    }
-    spans.retain(|s| !s.text.is_empty());
-    spans
-}
-
 /// Reads the text between `<!--` and `-->`.
 pub(super) fn comment(body: &str) -> Comment {
     let inner = body.trim();
@@ -275,7 +235,7 @@ fn directive(key: &str, value: &str) -> Option<Comment> {
         "points" => {
             let points: Vec<_> = value
                 .split('|')
-                .map(inline_spans)
+                .map(crate::points::inline_spans)
                 .filter(|spans| !spans.is_empty())
                 .collect();
             if points.is_empty() {

@@ -9,7 +9,9 @@
 //! of a script written without spaces counts half a word), never inside a word or a code span.
 //! Each point is a step of its slide.
 
-use super::{Block, Slide, SlideKind, Span, Step};
+pub mod remote;
+
+use crate::content::{Block, Slide, SlideKind, Span, Step};
 
 /// Words a point holds at most.
 pub const MAX_UNITS: f32 = 12.0;
@@ -19,7 +21,7 @@ const PROSE_ITEM_UNITS: f32 = 2.0 * MAX_UNITS;
 
 /// Gives each paragraph of prose on the slides whose text is read aloud (no speaker notes,
 /// not silent) a point; on the others, the author's points give way to their paragraphs.
-pub(super) fn make(slides: &mut [Slide]) {
+pub(crate) fn make(slides: &mut [Slide]) {
     for slide in slides.iter_mut() {
         if slide.kind == SlideKind::Title || slide.silent || !slide.notes.is_empty() {
             unmake(std::slice::from_mut(slide));
@@ -89,7 +91,7 @@ fn prose_item(item: &mut [Block]) -> bool {
 
 /// Points back into their paragraphs (the text shown as written): an author's points on a
 /// slide that shows its text, or in a lecture read in full.
-pub(super) fn unmake(slides: &mut [Slide]) {
+pub(crate) fn unmake(slides: &mut [Slide]) {
     fn blocks(list: &mut Vec<Block>) {
         let old = std::mem::take(list);
         for block in old {
@@ -439,19 +441,23 @@ fn cut_at(tokens: &[Token], focus: usize) -> Vec<Span> {
     if units(rest) <= MAX_UNITS {
         return render(rest, capitalise);
     }
-    // The longest run from the start that ends at a boundary and fits.
+    // The longest run from the start that ends at a clause mark and fits, when it holds half
+    // a point; else the longest that ends before a word that opens a clause.
     let mut used = 0.0;
-    let mut best = None;
+    let (mut marked, mut any) = (None, None);
     for i in 1..rest.len() {
         used += rest[i - 1].units;
         if used > MAX_UNITS {
             break;
         }
         if used >= 4.0 && boundary(rest, i) {
-            best = Some(i);
+            any = Some(i);
+            if ends_with(&rest[i - 1], CLAUSE_END) && used >= MAX_UNITS / 2.0 {
+                marked = Some(i);
+            }
         }
     }
-    if let Some(end) = best {
+    if let Some(end) = marked.or(any) {
         return render(without_dangling(&rest[..end]), capitalise);
     }
     // No boundary: between words, marked as cut.
@@ -663,4 +669,44 @@ fn edges(text: &str) -> (&str, &str, &str) {
     let lead = &text[..text.len() - text.trim_start().len()];
     let tail = &text[text.trim_end().len()..];
     (lead, core, tail)
+}
+
+/// A line of inline markdown as styled spans (bold, italic, code kept; links as their text).
+pub(crate) fn inline_spans(markdown: &str) -> Vec<crate::content::Span> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut spans: Vec<crate::content::Span> = Vec::new();
+    let (mut bold, mut italic) = (0u32, 0u32);
+    for event in Parser::new(markdown.trim()) {
+        let (text, code) = match event {
+            Event::Text(t) => (t.to_string(), false),
+            Event::Code(t) => (t.to_string(), true),
+            Event::SoftBreak | Event::HardBreak => (" ".to_string(), false),
+            Event::Start(Tag::Strong) => {
+                bold += 1;
+                continue;
+            }
+            Event::End(TagEnd::Strong) => {
+                bold = bold.saturating_sub(1);
+                continue;
+            }
+            Event::Start(Tag::Emphasis) => {
+                italic += 1;
+                continue;
+            }
+            Event::End(TagEnd::Emphasis) => {
+                italic = italic.saturating_sub(1);
+                continue;
+            }
+            _ => continue,
+        };
+        spans.push(crate::content::Span {
+            text,
+            bold: bold > 0,
+            italic: italic > 0,
+            code,
+            tex: None,
+        });
+    }
+    spans.retain(|s| !s.text.is_empty());
+    spans
 }
