@@ -135,7 +135,7 @@ pub fn points(args: &BuildArgs, json: bool) -> Result<ExitCode> {
     } else {
         for lecture in &out {
             println!("{} ({})", lecture.lecture, lecture.file);
-            for slide in &lecture.slides {
+            for slide in lecture.slides.iter().filter(|s| !s.points.is_empty()) {
                 println!("  {}:{}  {}", lecture.file, slide.line, slide.title);
                 for p in &slide.points {
                     let by = if p.authored { "  (yours)" } else { "" };

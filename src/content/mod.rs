@@ -116,7 +116,11 @@ pub fn parse(
     // mdBook includes and Slidev imports: files inside the course, relative to the note.
     let includes = std::cell::RefCell::new(Vec::new());
     let include = |rel: &str| -> Result<String, String> {
-        let path = note_dir.join(rel);
+        // A path from `/` is from the course's root (Quarto's project root).
+        let path = match rel.strip_prefix('/') {
+            Some(from_root) => course_root.join(from_root),
+            None => note_dir.join(rel),
+        };
         let path = path
             .canonicalize()
             .map_err(|_| format!("{} not found", path.display()))?;
@@ -132,13 +136,17 @@ pub fn parse(
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));
     }
     let (body, syntax_warnings) = syntax::strip(&rewritten.body, &include);
+    // The dialect rewrote the body line for line: a line of it is a line of the file.
+    let first_line = line_col(text, front.body_start).0;
     for (offset, message) in syntax_warnings {
-        let (line, column) = line_col(text, front.body_start + offset);
+        let (line, column) = line_col(&rewritten.body, offset);
+        let line = line + first_line - 1;
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));
     }
     let stripped = format!("{}{body}", &text[..front.body_start]);
-    // Prose becomes points in notes; a deck shows what its author wrote.
-    let points = dialect == dialect::Dialect::Plain && meta.prose == crate::config::Prose::Points;
+    // Prose becomes points in notes and documents; a deck shows what its author wrote.
+    let points = !dialect::is_deck(dialect, &clues, &text[front.body_start..])
+        && meta.prose == crate::config::Prose::Points;
     let deck = markdown::Deck {
         cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
         // Marp's header, footer and page numbers, set for every slide in the front matter.

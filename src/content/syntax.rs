@@ -120,26 +120,34 @@ impl Scan<'_> {
         let body = self.body;
         let mut includes = Vec::new();
         let mut from = 0;
-        while let Some(i) = body[from..].find("{{#") {
+        while let Some(i) = body[from..].find("{{") {
             let at = from + i;
-            let rest = &body[at + 3..];
+            // mdBook's `{{#include f}}`, Quarto's `{{< include f >}}`.
+            let (rest, close) = match &body[at + 2..] {
+                r if r.starts_with('#') => (&r[1..], "}}"),
+                r if r.starts_with('<') => (r[1..].trim_start(), ">}}"),
+                _ => {
+                    from = at + 2;
+                    continue;
+                }
+            };
             let directive = ["include ", "rustdoc_include "]
                 .into_iter()
-                .find(|d| rest.starts_with(d));
-            let (Some(directive), Some(end)) = (directive, rest.find("}}")) else {
-                from = at + 3;
+                .find(|d| rest.starts_with(d) && (close == "}}" || *d == "include "));
+            let (Some(directive), Some(end)) = (directive, rest.find(close)) else {
+                from = at + 2;
                 continue;
             };
             let spec = rest[directive.len()..end].trim();
+            let until = body.len() - rest.len() + end + close.len();
             let text = match include_lines(spec, include) {
                 Ok(text) => text,
                 Err(e) => {
                     self.warnings
-                        .push((at, format!("`{{{{#{}{spec}}}}}`: {e}", directive)));
+                        .push((at, format!("`{}`: {e}", &body[at..until])));
                     String::new()
                 }
             };
-            let until = at + 3 + end + 2;
             includes.push((at..until, text));
             from = until;
         }

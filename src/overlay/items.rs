@@ -128,7 +128,9 @@ fn shares(columns: &[crate::content::Column]) -> Vec<f32> {
 }
 
 pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
-    for block in blocks {
+    for (i, block) in blocks.iter().enumerate() {
+        // A list after a point of prose is its detail: one step further in than the point.
+        let after_point = i > 0 && matches!(blocks[i - 1], Block::Point { .. });
         match block {
             Block::Paragraph(spans) => out.push(Item {
                 kind: ItemKind::Text {
@@ -156,6 +158,9 @@ pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<I
                 marker: None,
                 quote,
             }),
+            Block::List { start, items } if after_point => {
+                list(*start, items, depth + 1, quote, out)
+            }
             Block::List { start, items } => list(*start, items, depth, quote, out),
             // A point reads like a list item: a bullet, one step in.
             Block::Point { shown, said, .. } => out.push(Item {

@@ -585,6 +585,10 @@ pub struct SlidePoints {
     pub title: String,
     /// Its line in the notes.
     pub line: usize,
+    /// Words it shows: title, points, lists, code, tables, alt texts.
+    pub shown_words: usize,
+    /// Blocks it shows below its title.
+    pub blocks: usize,
     /// Its points in order.
     pub points: Vec<Listed>,
 }
@@ -598,11 +602,13 @@ pub struct Listed {
     pub words: usize,
     /// Words of the paragraph the voice reads with it.
     pub said_words: usize,
+    /// That paragraph.
+    pub paragraph: String,
     /// Written by the author.
     pub authored: bool,
 }
 
-/// The points of each slide that has some.
+/// The points of each slide.
 pub fn list(slides: &[Slide]) -> Vec<SlidePoints> {
     fn gather(blocks: &[Block], out: &mut Vec<Listed>) {
         for block in blocks {
@@ -618,6 +624,7 @@ pub fn list(slides: &[Slide]) -> Vec<SlidePoints> {
                         .map(|s| s.text.split_whitespace().count())
                         .sum(),
                     said_words: said.iter().map(|s| s.text.split_whitespace().count()).sum(),
+                    paragraph: said.iter().map(|s| s.text.as_str()).collect(),
                     authored: *authored,
                 }),
                 Block::List { items, .. } => items.iter().for_each(|i| gather(i, out)),
@@ -629,15 +636,18 @@ pub fn list(slides: &[Slide]) -> Vec<SlidePoints> {
     }
     slides
         .iter()
-        .filter_map(|slide| {
+        .map(|slide| {
             let mut points = Vec::new();
             gather(&slide.blocks, &mut points);
-            (!points.is_empty()).then(|| SlidePoints {
+            let words = |text: &str| text.split_whitespace().count();
+            SlidePoints {
                 slide: slide.index,
                 title: slide.title.clone(),
                 line: slide.line,
+                shown_words: words(&slide.title) + words(&slide.text()),
+                blocks: slide.blocks.len(),
                 points,
-            })
+            }
         })
         .collect()
 }

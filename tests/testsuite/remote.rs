@@ -471,7 +471,7 @@ fn listed_points(course: &Course) -> (Vec<String>, String) {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let points = listed[0]["slides"][0]["points"]
+    let points = listed[0]["slides"][1]["points"]
         .as_array()
         .unwrap()
         .iter()

@@ -138,6 +138,17 @@ pub(super) fn detect(
     by_use(body).unwrap_or(Dialect::Plain)
 }
 
+/// Whether notes read as `dialect` are a deck of slides (their author chose what each slide
+/// shows) rather than a document (course pages, book chapters: Quarto's too, when their format
+/// is not reveal.js and they have no pauses).
+pub(super) fn is_deck(dialect: Dialect, clues: &Clues, body: &str) -> bool {
+    match dialect {
+        Dialect::Plain => false,
+        Dialect::Quarto => clues.revealjs || by_use(body) == Some(Dialect::Quarto),
+        _ => true,
+    }
+}
+
 /// The dialect whose syntax `body` uses, outside code blocks.
 fn by_use(body: &str) -> Option<Dialect> {
     let doc = Doc::new(body);

@@ -189,6 +189,17 @@ fn divs(doc: &mut Doc) {
                     doc.set(i, "<!-- step -->");
                 } else if let Some(title) = title.filter(|_| class.starts_with("callout")) {
                     doc.set(i, format!("**{title}**"));
+                } else if class.starts_with("callout") {
+                    // A callout's first heading is its title, not a section of the page.
+                    doc.set(i, "");
+                    let first = (i + 1..doc.len()).find(|&j| !doc.line(j).trim().is_empty());
+                    if let Some(j) = first {
+                        let line = doc.line(j).trim().to_string();
+                        let hashes = line.chars().take_while(|&c| c == '#').count();
+                        if hashes > 0 && line[hashes..].starts_with(' ') {
+                            doc.set(j, format!("**{}**", line[hashes..].trim()));
+                        }
+                    }
                 } else {
                     doc.set(i, "");
                 }

@@ -386,7 +386,7 @@ fn a_narrated_lecture_says_every_sentence_and_lists_its_points() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let slides = &listed[0]["slides"];
+    let slides = &listed[0]["slides"].as_array().unwrap()[1..];
     assert_eq!(listed[0]["lecture"], "a");
     assert_eq!(slides[0]["title"], "Why");
     assert_eq!(
@@ -396,4 +396,45 @@ fn a_narrated_lecture_says_every_sentence_and_lists_its_points() {
     assert_eq!(slides[0]["points"][0]["said_words"], 35);
     assert_eq!(slides[1]["points"][0]["point"], "Snapshots named by hash");
     assert_eq!(slides[1]["points"][0]["authored"], true);
+}
+
+#[test]
+fn a_quarto_page_is_a_document_its_callouts_titled_and_its_includes_read() {
+    let course = crate::support::Course::new();
+    course.file(
+        "includes/objectives.qmd",
+        "1. Describe the individual components of a function, as well as the reasons why \
+         anyone would bother to write one in the first place for this course.\n",
+    );
+    let lecture = crate::support::parse_file(
+        &course,
+        "sessions/functions.qmd",
+        "# Functions\n\n## Learning objectives\n\n{{< include /includes/objectives.qmd >}}\n\n\
+         ## Reading task\n\n::: {.callout-note collapse=\"true\"}\n## Teacher note\n\nLet them \
+         read it for a few minutes, then ask what each part of the function does and why.\n:::\n\n\
+         A function bundles code so that it can be used again and again without copying, which \
+         saves the author from mistakes.\n",
+    );
+    assert!(lecture.warnings.is_empty(), "{:?}", lecture.warnings);
+    // A page, not a deck: every heading a slide, the prose as points.
+    assert_eq!(
+        titles(&lecture),
+        ["Functions", "Learning objectives", "Reading task"]
+    );
+    let listed = points(&lecture);
+    assert_eq!(
+        listed[1],
+        ["Describe the individual components of a function"]
+    );
+    // The callout's heading is its title, drawn bold in the slide.
+    assert_eq!(listed[2][0], "Teacher note", "{listed:?}");
+    assert_eq!(listed[2].len(), 3, "{listed:?}");
+    // A reveal.js deck keeps its text.
+    let deck = crate::support::parse_file(
+        &course,
+        "deck.qmd",
+        "---\nformat: revealjs\n---\n\n## A\n\nA long paragraph of a deck is what its author put \
+         on the slide, and it stays so.\n",
+    );
+    assert!(points(&deck).iter().all(Vec::is_empty), "{deck:?}");
 }
