@@ -6,8 +6,9 @@ stand for, every word shown against every word spoken, every sentence of the pro
 captions in order, every heading a slide title, no slide that shows only its title, the longest
 point and points that end inside a word. Exit status 1 when a check fails in points mode.
 
-Usage: [LECTUREGEN_BIN=path] scripts/check-prose.py NOTE.md ...
-  Needs espeak-ng and a build (cargo build --release; LECTUREGEN_BIN runs another).
+Usage: [LECTUREGEN_BIN=path] scripts/check-prose.py NOTE.md|FOLDER ...
+  (a FOLDER is copied into the course's root as it is: what the notes include; a note that is
+  not .md or .qmd is read as .md). Needs espeak-ng and a build (cargo build --release; LECTUREGEN_BIN runs another).
 """
 
 import json
@@ -43,7 +44,7 @@ def strip_inline(text):
     """Markdown inline syntax out: links to their text, code and emphasis marks dropped."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"<[A-Za-z/!][^>]*>", "", text)
     text = text.replace("`", "").replace("**", "").replace("__", "")
     text = re.sub(r"(?<![\w*])[_*]([^_*]+)[_*](?![\w*])", r"\1", text)
     return text.replace("&rdquo;", "\u201d").replace("&ldquo;", "\u201c")
@@ -57,13 +58,19 @@ def prose(markdown):
     body = re.sub(r"<pre.*?</pre>", "", body, flags=re.S)
     body = re.sub(r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}", "", body, flags=re.S)
     body = re.sub(r"\{%.*?%\}", "", body, flags=re.S)
+    body = re.sub(r"<!--.*?-->", "", body, flags=re.S)
+    # Quarto's fenced divs and shortcodes; a heading ends the block it is in.
+    body = re.sub(r"^:::.*$", "", body, flags=re.M)
+    body = re.sub(r"\{\{<.*?>\}\}", "", body)
+    body = re.sub(r"^(#+ .*)$", r"\n\1\n", body, flags=re.M)
     paragraphs, headings = [], []
     for block in re.split(r"\n\s*\n", body):
         block = block.strip()
         if not block:
             continue
         if block.startswith("#"):
-            headings.append(strip_inline(block.lstrip("#").strip()))
+            heading = re.sub(r"\s*\{[#.][^}]*\}\s*$", "", block.lstrip("#").strip())
+            headings.append(strip_inline(heading))
             continue
         if re.match(r"^([-*+]|\d+[.)]|\||<|!\[|>|    )", block):
             continue
@@ -97,11 +104,17 @@ def duration(mp4):
         return 0.0
 
 
-def build(notes, mode, scratch):
+def lecture_file(note):
+    return note.name if note.suffix in (".md", ".qmd") else note.stem + ".md"
+
+
+def build(notes, folders, mode, scratch):
     course = scratch / mode
     (course / "content").mkdir(parents=True)
+    for folder in folders:
+        shutil.copytree(folder, course / folder.name)
     for note in notes:
-        shutil.copy(note, course / "content" / note.name)
+        shutil.copy(note, course / "content" / lecture_file(note))
     (course / "lecturegen.toml").write_text(CONFIG.format(mode=mode))
     done = subprocess.run([BIN, "build", "--quiet"], cwd=course, capture_output=True, text=True)
     if done.returncode != 0:
@@ -136,7 +149,8 @@ def measure(note, course, listed):
                     missing.append(sentence)
                     continue
             at = found + len(key)
-    titles = [s["title"] for s in slides]
+    # A heading with nothing under it names the slides under it (drawn above their titles).
+    titles = [s["title"] for s in slides] + [s.get("section") for s in slides]
     untitled_headings = [h for h in headings if h not in titles]
     bare = [s["title"] for s in slides[1:] if s["blocks"] == 0]
     longest = max((len(p["point"].split()) for p in points), default=0)
@@ -169,7 +183,9 @@ def measure(note, course, listed):
 
 
 def main():
-    notes = [pathlib.Path(a).resolve() for a in sys.argv[1:]]
+    paths = [pathlib.Path(a).resolve() for a in sys.argv[1:]]
+    notes = [p for p in paths if p.is_file()]
+    folders = [p for p in paths if p.is_dir()]
     if not notes:
         print(__doc__)
         return 2
@@ -178,7 +194,7 @@ def main():
         scratch = pathlib.Path(tmp)
         results = {}
         for mode in ["full", "points"]:
-            course, listed = build(notes, mode, scratch)
+            course, listed = build(notes, folders, mode, scratch)
             results[mode] = {note.name: measure(note, course, listed) for note in notes}
     for note in notes:
         full, points = results["full"][note.name], results["points"][note.name]

@@ -14,6 +14,11 @@ Its text is gibberish, which is expected.
     python3 scripts/points-server.py serve --port 8765 --background
     python3 scripts/points-server.py check --port 8765
     python3 scripts/points-server.py stop  --dir /tmp/points-server
+    python3 scripts/points-server.py lecture --port 8765 [--bin target/release/lecturegen]
+
+`lecture` builds a lecture of prose whose points the running server writes
+(`[points.remote]`), and checks that every point came from the model (not
+from the text) and that the lecture's video was made.
 
 `serve` makes (or reuses) a venv under --dir, pip-installs llama-cpp-python
 (an sdist: compiling llama.cpp takes about 6-7 minutes on one core the first
@@ -371,6 +376,74 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+LECTURE = """---
+title: Searching
+---
+
+# Binary search
+
+Binary search halves the search interval at each step, so it finds an item in
+a sorted array of n items in a number of comparisons that grows with log n.
+
+It only works on sorted data: on an unsorted array the halves it throws away
+may hold the item, and the search ends without finding it.
+
+# Hash tables
+
+A hash table turns each key into an index with a hash function, so a lookup
+costs about the same whatever the number of keys it holds, on average.
+"""
+
+
+def run_points(binary: Path, course: Path) -> tuple[list[dict], str]:
+    done = subprocess.run([str(binary), "points", "--json"], cwd=course,
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f"lecturegen points failed: {done.stderr}")
+    listed = json.loads(done.stdout)
+    points = [p for s in listed[0]["slides"] for p in s["points"]]
+    return points, done.stderr
+
+
+def cmd_lecture(args: argparse.Namespace) -> int:
+    import tempfile
+    binary = Path(args.bin).resolve()
+    models = models_ready(args.port)
+    if not models:
+        print(f"no server answering on port {args.port}: run `serve` first", file=sys.stderr)
+        return 1
+    name = models["data"][0]["id"]
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Path(tmp)
+        (course / "content").mkdir()
+        (course / "content" / "search.md").write_text(LECTURE)
+        base = ('[build]\nbackend = "none"\n[narration]\nvoice = "none"\n'
+                '[video]\nwidth = 640\nheight = 360\n[fonts]\nsystem = false\n')
+        (course / "lecturegen.toml").write_text(base)
+        made, _ = run_points(binary, course)
+        (course / "lecturegen.toml").write_text(
+            base + f'[points.remote]\nurl = "http://{HOST}:{args.port}"\nmodel = "{name}"\n'
+                   'max_tokens = 12\nretries = 0\n')
+        t0 = time.monotonic()
+        written, stderr = run_points(binary, course)
+        took = time.monotonic() - t0
+        for before, after in zip(made, written):
+            print(f"  text: {before['point']!r}\n  model: {after['point']!r}")
+        if "text model" in stderr or len(written) != len(made) or any(
+                a["point"] == b["point"] for a, b in zip(made, written)):
+            print(f"FAIL: the points are not the model's\n{stderr}", file=sys.stderr)
+            return 1
+        build = subprocess.run([str(binary), "build", "--quiet"], cwd=course,
+                               capture_output=True, text=True, timeout=600)
+        video = course / "output" / "search" / "lecture.mp4"
+        if build.returncode != 0 or not video.exists():
+            print(f"FAIL: the build did not make the video\n{build.stderr}", file=sys.stderr)
+            return 1
+        print(f"OK: {len(written)} points written by {name!r} in {took:.2f} s; "
+              f"{video.stat().st_size} byte video", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -388,13 +461,18 @@ def main() -> int:
     c.add_argument("--max-tokens", type=int, default=16)
     t = sub.add_parser("stop", help="stop a --background server")
     t.add_argument("--dir", default=DEFAULT_DIR)
+    lec = sub.add_parser("lecture", help="build a lecture whose points the server writes")
+    lec.add_argument("--port", type=int, default=DEFAULT_PORT)
+    lec.add_argument("--bin", default=str(Path(__file__).resolve().parent.parent
+                                          / "target" / "release" / "lecturegen"))
     w = sub.add_parser("write-model", help=argparse.SUPPRESS)
     w.add_argument("--out", required=True)
     args = ap.parse_args()
     if args.cmd == "write-model":
         write_model(Path(args.out))
         return 0
-    return {"serve": cmd_serve, "check": cmd_check, "stop": cmd_stop}[args.cmd](args)
+    commands = {"serve": cmd_serve, "check": cmd_check, "stop": cmd_stop, "lecture": cmd_lecture}
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -261,8 +261,6 @@ const CLAUSE_WORDS: &[&str] = &[
     "أو",
     "مثل",
     "مع",
-    "على",
-    "في",
 ];
 /// Words a sentence starts with when its first clause leans on the next (the point is the
 /// main clause after the comma).
@@ -427,11 +425,14 @@ fn cut_at(tokens: &[Token], focus: usize) -> Vec<Span> {
         .rev()
         .find(|&i| i == 0 || boundary(tokens, i) && ends_with(&tokens[i - 1], CLAUSE_END))
         .unwrap_or(0);
-    if start == 0 && SUBORDINATE.contains(&bare(&tokens[0]).as_str()) {
+    // So does one that opens with a word or two before a comma ("Yes,", "Finally,").
+    if start == 0 {
         if let Some(comma) = (1..tokens.len())
             .find(|&i| ends_with(&tokens[i - 1], &[',', '،', '，']) && tokens[i].cut)
         {
-            if units(&tokens[comma..]) >= 4.0 && comma <= focus.max(comma) {
+            let lead_in = units(&tokens[..comma]) <= 2.0
+                || SUBORDINATE.contains(&bare(&tokens[0]).as_str());
+            if lead_in && units(&tokens[comma..]) >= 4.0 {
                 start = comma;
             }
         }
@@ -458,7 +459,12 @@ fn cut_at(tokens: &[Token], focus: usize) -> Vec<Span> {
         }
     }
     if let Some(end) = marked.or(any) {
-        return render(without_dangling(&rest[..end]), capitalise);
+        // Cut inside its sentence, a colon announces nothing.
+        let mut kept = without_dangling(&rest[..end]).to_vec();
+        if let Some(last) = kept.last_mut().filter(|t| !t.code) {
+            last.text = last.text.trim_end_matches([':', '：']).to_string();
+        }
+        return render(&kept, capitalise);
     }
     // No boundary: between words, marked as cut.
     let (mut used, mut end, mut i) = (0.0, 0, 0);
@@ -583,6 +589,9 @@ pub struct SlidePoints {
     pub slide: usize,
     /// Its title.
     pub title: String,
+    /// The section it sits in, drawn above its title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     /// Its line in the notes.
     pub line: usize,
     /// Words it shows: title, points, lists, code, tables, alt texts.
@@ -643,6 +652,7 @@ pub fn list(slides: &[Slide]) -> Vec<SlidePoints> {
             SlidePoints {
                 slide: slide.index,
                 title: slide.title.clone(),
+                section: slide.chrome.header.clone(),
                 line: slide.line,
                 shown_words: words(&slide.title) + words(&slide.text()),
                 blocks: slide.blocks.len(),
