@@ -1,6 +1,6 @@
 //! Frame: a background and a text page composed into the picture that is encoded.
 //!
-//! In: an RGB background and a [`Page`](crate::overlay::Page). Out: the RGB frame and, per text
+//! In: an RGB background and a [`crate::overlay::Page`]. Out: the RGB frame and, per text
 //! box, the panel it got. Under each text box the background is measured and the least opaque panel
 //! is added that lifts the WCAG contrast of the text to the box's minimum (4.5 by default); a calm
 //! background gets no panel at all.

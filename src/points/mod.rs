@@ -430,8 +430,8 @@ fn cut_at(tokens: &[Token], focus: usize) -> Vec<Span> {
         if let Some(comma) = (1..tokens.len())
             .find(|&i| ends_with(&tokens[i - 1], &[',', '،', '，']) && tokens[i].cut)
         {
-            let lead_in = units(&tokens[..comma]) <= 2.0
-                || SUBORDINATE.contains(&bare(&tokens[0]).as_str());
+            let lead_in =
+                units(&tokens[..comma]) <= 2.0 || SUBORDINATE.contains(&bare(&tokens[0]).as_str());
             if lead_in && units(&tokens[comma..]) >= 4.0 {
                 start = comma;
             }

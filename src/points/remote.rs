@@ -155,7 +155,7 @@ impl Writer {
     }
 }
 
-/// An answer as a point: one line of at most [`MAX_WORDS`] words, without the quotes, bullet
+/// An answer as a point: one line of at most 14 words, without the quotes, bullet
 /// or full stop a model adds.
 pub fn checked(answer: &str) -> Result<String> {
     let lines: Vec<&str> = answer

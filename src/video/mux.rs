@@ -40,7 +40,7 @@ pub fn write(
     Ok(out)
 }
 
-/// [`write`] to the file `path`, the speech pulled from `audio` as the muxer goes, so neither
+/// [`write()`] to the file `path`, the speech pulled from `audio` as the muxer goes, so neither
 /// the speech nor the video is ever held whole: the samples are muxed into a file beside
 /// `path`, whose index is then put in front as `path` is written from it. Returns the
 /// XXH3-128 digest of what `path` holds ([`crate::cache::fast_digest`] of its bytes).
