@@ -17,6 +17,7 @@ mod espeak;
 pub mod lexicon;
 pub mod remote;
 mod run;
+pub mod steps;
 pub mod wav;
 
 use std::path::PathBuf;
@@ -110,6 +111,8 @@ pub struct Chunk {
 pub struct PageSpeech {
     /// Chunks in order.
     pub chunks: Vec<Chunk>,
+    /// When each step of the page appears, in samples from the page's start.
+    pub steps: Vec<usize>,
     /// Samples from the page's start to the end of its last chunk plus its share of pauses.
     pub length: usize,
 }
@@ -135,19 +138,79 @@ impl SlideSpeech {
     }
 }
 
-/// The caption chunks of each page of a slide (see the module documentation).
+/// What one page of a slide says, and when its steps appear.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageScript {
+    /// Its caption chunks, in order.
+    pub captions: Vec<String>,
+    /// For each step that appears on the page after it is first shown, the caption it appears
+    /// with (`captions.len()`: after the last).
+    pub steps: Vec<usize>,
+}
+
+/// A step of a page as the script needs it: the first of the page's readings it holds, and
+/// its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepText {
+    /// The reading (see [`Reading`]) it starts at.
+    pub reading: usize,
+    /// What it says.
+    pub text: String,
+}
+
+/// The caption chunks of each page of a slide (see the module documentation), and where each
+/// page's steps appear: without notes, with their own text; with notes, at their `[click]`
+/// markers, else at the sentence that names them ([`steps::align`]).
 pub fn script(
     title: &str,
     notes: &[String],
     pages: &[Vec<Reading>],
     page_words: &[usize],
+    page_steps: &[Vec<StepText>],
     config: &NarrationConfig,
     lang: &str,
-) -> Vec<Vec<String>> {
+) -> Vec<PageScript> {
     let cues = crate::labels::for_lang(lang);
+    let no_steps = Vec::new();
+    let steps_of = |p: usize| page_steps.get(p).unwrap_or(&no_steps);
     if !notes.is_empty() {
-        let sentences: Vec<String> = notes.iter().flat_map(|n| chunks(n)).collect();
-        return share(sentences, page_words, pages.len().max(1));
+        let (sentences, clicks) = steps::clicks(notes);
+        let shared = share(sentences, page_words, pages.len().max(1));
+        // Where each page's sentences start in the notes.
+        let firsts: Vec<usize> = shared
+            .iter()
+            .scan(0, |n, page| {
+                let first = *n;
+                *n += page.len();
+                Some(first)
+            })
+            .collect();
+        let mut step_number = 0;
+        return shared
+            .into_iter()
+            .enumerate()
+            .map(|(p, captions)| {
+                let first = firsts[p];
+                let texts: Vec<String> = steps_of(p).iter().map(|s| s.text.clone()).collect();
+                let steps = if clicks.is_empty() {
+                    steps::align(&captions, &texts)
+                } else {
+                    // The slide's n-th step comes with its n-th marker, on this page or
+                    // (shared to another page) at this page's start or end.
+                    texts
+                        .iter()
+                        .map(|_| {
+                            let click = clicks.get(step_number).copied();
+                            step_number += 1;
+                            click.map_or(captions.len(), |c| {
+                                c.saturating_sub(first).min(captions.len())
+                            })
+                        })
+                        .collect()
+                };
+                PageScript { captions, steps }
+            })
+            .collect();
     }
     pages
         .iter()
@@ -157,7 +220,10 @@ pub fn script(
             if i == 0 && !title.trim().is_empty() {
                 out.extend(chunks(title));
             }
+            // The caption each reading starts at.
+            let mut starts = Vec::with_capacity(readings.len());
             for reading in readings {
+                starts.push(out.len());
                 match reading {
                     Reading::Text(text) => out.extend(chunks(text)),
                     Reading::Code if config.cues => out.push(cues.code_cue.to_string()),
@@ -168,7 +234,14 @@ pub fn script(
                     _ => {}
                 }
             }
-            out
+            let steps = steps_of(i)
+                .iter()
+                .map(|s| starts.get(s.reading).copied().unwrap_or(out.len()))
+                .collect();
+            PageScript {
+                captions: out,
+                steps,
+            }
         })
         .collect()
 }
@@ -282,7 +355,7 @@ impl Narrator<'_> {
     /// `spoken(caption)` is called for each chunk synthesized now.
     pub fn slide(
         &self,
-        pages: &[Vec<String>],
+        pages: &[PageScript],
         lang: &str,
         spoken: &dyn Fn(&str),
     ) -> Result<SlideSpeech> {
@@ -293,21 +366,25 @@ impl Narrator<'_> {
             samples(self.config.tail_seconds),
         );
         let mut speech = SlideSpeech::default();
-        let last_page_with_speech = pages.iter().rposition(|p| !p.is_empty());
+        let last_page_with_speech = pages.iter().rposition(|p| !p.captions.is_empty());
         let mut started = false;
-        for (i, captions) in pages.iter().enumerate() {
+        for (i, script) in pages.iter().enumerate() {
             let mut page = PageSpeech::default();
             let mut at = 0;
-            for caption in captions {
+            // Where each caption starts (a silent one: where it would).
+            let mut starts = Vec::with_capacity(script.captions.len());
+            for caption in &script.captions {
                 let (pcm, now) = self.chunk(caption, lang)?;
                 if now {
                     speech.spoken += 1;
                     spoken(caption);
                 }
                 if pcm.samples.is_empty() {
+                    starts.push(at);
                     continue;
                 }
                 at += if started { pause } else { lead };
+                starts.push(at);
                 started = true;
                 let len = pcm.samples.len();
                 page.chunks.push(Chunk {
@@ -317,6 +394,12 @@ impl Narrator<'_> {
                 });
                 at += len;
             }
+            // A step after the last caption appears when the speech has ended.
+            page.steps = script
+                .steps
+                .iter()
+                .map(|&c| starts.get(c).copied().unwrap_or(at))
+                .collect();
             if Some(i) == last_page_with_speech {
                 at += tail;
             }

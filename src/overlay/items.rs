@@ -1,7 +1,7 @@
 //! Items: a slide's block tree flattened into the units the layout places one under another
 //! (a paragraph, a list item with its marker, a code block, an image, a table).
 
-use crate::content::{Block, Span};
+use crate::content::{Block, Span, Step};
 use crate::reading::Reading;
 
 /// A laid-out unit of the body: a paragraph, a code block, an image.
@@ -14,6 +14,8 @@ pub(super) struct Item {
     pub(super) marker: Option<String>,
     /// Inside a block quote: draw the bar.
     pub(super) quote: bool,
+    /// The step of the slide it appears at (0: with the slide).
+    pub(super) step: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -127,119 +129,158 @@ fn shares(columns: &[crate::content::Column]) -> Vec<f32> {
     raw.iter().map(|r| r / total.max(1.0)).collect()
 }
 
+/// The items of a slide's blocks, each with the step it appears at: the number of the
+/// slide's step boundaries (`steps`) at or before its block and list item.
+pub(super) fn flatten_slide(blocks: &[Block], steps: &[Step]) -> Vec<Item> {
+    let mut out = Vec::new();
+    for (b, block) in blocks.iter().enumerate() {
+        let after_point = b > 0 && matches!(blocks[b - 1], Block::Point { .. });
+        let start = out.len();
+        flatten_block(block, after_point, 0, false, &mut out);
+        let list_depth = out.get(start).map(|i| i.depth);
+        let mut list_item = 0;
+        for (n, item) in out[start..].iter_mut().enumerate() {
+            // A list's items start where an item at the list's own depth has a marker.
+            let next_item = matches!(block, Block::List { .. })
+                && n > 0
+                && item.marker.is_some()
+                && Some(item.depth) == list_depth;
+            if next_item {
+                list_item += 1;
+            }
+            item.step = steps
+                .iter()
+                .filter(|s| (s.block, s.item) <= (b, list_item))
+                .count();
+        }
+    }
+    out
+}
+
 pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {
     for (i, block) in blocks.iter().enumerate() {
         // A list after a point of prose is its detail: one step further in than the point.
         let after_point = i > 0 && matches!(blocks[i - 1], Block::Point { .. });
-        match block {
-            Block::Paragraph(spans) => out.push(Item {
-                kind: ItemKind::Text {
-                    spans: spans.clone(),
-                    scale: 1.0,
-                    said: None,
-                },
+        flatten_block(block, after_point, depth, quote, out);
+    }
+}
+
+fn flatten_block(block: &Block, after_point: bool, depth: u32, quote: bool, out: &mut Vec<Item>) {
+    match block {
+        Block::Paragraph(spans) => out.push(Item {
+            kind: ItemKind::Text {
+                spans: spans.clone(),
+                scale: 1.0,
+                said: None,
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::Heading(level, spans) => out.push(Item {
+            kind: ItemKind::Text {
+                spans: spans
+                    .iter()
+                    .map(|s| Span {
+                        bold: true,
+                        ..s.clone()
+                    })
+                    .collect(),
+                scale: if *level <= 3 { 1.15 } else { 1.0 },
+                said: None,
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::List { start, items } if after_point => list(*start, items, depth + 1, quote, out),
+        Block::List { start, items } => list(*start, items, depth, quote, out),
+        // A point reads like a list item: a bullet, one step in.
+        Block::Point { shown, said, .. } => out.push(Item {
+            kind: ItemKind::Text {
+                spans: shown.clone(),
+                scale: 1.0,
+                said: Some(said.iter().map(|s| s.text.as_str()).collect()),
+            },
+            depth: depth + 1,
+            marker: Some(["•", "◦", "▪"][(depth as usize) % 3].to_string()),
+            quote,
+            step: 0,
+        }),
+        Block::Code { text, lang } => out.push(Item {
+            kind: ItemKind::Code {
+                text: text.replace('\t', "    "),
+                lang: lang.clone(),
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::Quote(inner) => flatten(inner, depth + 1, true, out),
+        Block::Image { path, alt, width } => out.push(Item {
+            kind: ItemKind::Image {
+                path: path.clone(),
+                alt: alt.clone(),
+                width: *width,
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::Diagram { kind, source } => out.push(Item {
+            kind: ItemKind::Diagram {
+                kind: *kind,
+                source: source.clone(),
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::Math { tex, line } => out.push(Item {
+            kind: ItemKind::Math {
+                tex: tex.clone(),
+                line: *line,
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::Table { head, rows, align } => out.push(Item {
+            kind: ItemKind::Table {
+                head: head.clone(),
+                rows: rows.clone(),
+                align: align.clone(),
+            },
+            depth,
+            marker: None,
+            quote,
+            step: 0,
+        }),
+        Block::Columns(columns) => {
+            let kind = ItemKind::Columns(
+                shares(columns)
+                    .into_iter()
+                    .zip(columns)
+                    .map(|(share, column)| {
+                        let mut items = Vec::new();
+                        flatten(&column.blocks, 0, false, &mut items);
+                        (share, items)
+                    })
+                    .collect(),
+            );
+            out.push(Item {
+                kind,
                 depth,
                 marker: None,
                 quote,
-            }),
-            Block::Heading(level, spans) => out.push(Item {
-                kind: ItemKind::Text {
-                    spans: spans
-                        .iter()
-                        .map(|s| Span {
-                            bold: true,
-                            ..s.clone()
-                        })
-                        .collect(),
-                    scale: if *level <= 3 { 1.15 } else { 1.0 },
-                    said: None,
-                },
-                depth,
-                marker: None,
-                quote,
-            }),
-            Block::List { start, items } if after_point => {
-                list(*start, items, depth + 1, quote, out)
-            }
-            Block::List { start, items } => list(*start, items, depth, quote, out),
-            // A point reads like a list item: a bullet, one step in.
-            Block::Point { shown, said, .. } => out.push(Item {
-                kind: ItemKind::Text {
-                    spans: shown.clone(),
-                    scale: 1.0,
-                    said: Some(said.iter().map(|s| s.text.as_str()).collect()),
-                },
-                depth: depth + 1,
-                marker: Some(["•", "◦", "▪"][(depth as usize) % 3].to_string()),
-                quote,
-            }),
-            Block::Code { text, lang } => out.push(Item {
-                kind: ItemKind::Code {
-                    text: text.replace('\t', "    "),
-                    lang: lang.clone(),
-                },
-                depth,
-                marker: None,
-                quote,
-            }),
-            Block::Quote(inner) => flatten(inner, depth + 1, true, out),
-            Block::Image { path, alt, width } => out.push(Item {
-                kind: ItemKind::Image {
-                    path: path.clone(),
-                    alt: alt.clone(),
-                    width: *width,
-                },
-                depth,
-                marker: None,
-                quote,
-            }),
-            Block::Diagram { kind, source } => out.push(Item {
-                kind: ItemKind::Diagram {
-                    kind: *kind,
-                    source: source.clone(),
-                },
-                depth,
-                marker: None,
-                quote,
-            }),
-            Block::Math { tex, line } => out.push(Item {
-                kind: ItemKind::Math {
-                    tex: tex.clone(),
-                    line: *line,
-                },
-                depth,
-                marker: None,
-                quote,
-            }),
-            Block::Table { head, rows, align } => out.push(Item {
-                kind: ItemKind::Table {
-                    head: head.clone(),
-                    rows: rows.clone(),
-                    align: align.clone(),
-                },
-                depth,
-                marker: None,
-                quote,
-            }),
-            Block::Columns(columns) => {
-                let kind = ItemKind::Columns(
-                    shares(columns)
-                        .into_iter()
-                        .zip(columns)
-                        .map(|(share, column)| {
-                            let mut items = Vec::new();
-                            flatten(&column.blocks, 0, false, &mut items);
-                            (share, items)
-                        })
-                        .collect(),
-                );
-                out.push(Item {
-                    kind,
-                    depth,
-                    marker: None,
-                    quote,
-                });
-            }
+                step: 0,
+            });
         }
     }
 }
@@ -279,6 +320,7 @@ fn list(start: Option<u64>, items: &[Vec<Block>], depth: u32, quote: bool, out: 
                 depth: depth + 1,
                 marker: Some(marker),
                 quote,
+                step: 0,
             });
         }
     }

@@ -6,7 +6,7 @@
 use cosmic_text::{Align, Attrs, Buffer, Family, Metrics, Shaping, Wrap};
 use image::RgbaImage;
 
-use super::items::{flatten, Item, ItemKind};
+use super::items::{flatten_slide, Item, ItemKind};
 use super::placed::{stack_height, FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{AlignSpec, BodySpec, BoxSpec, Spec};
 use super::text::{measure, split_long};
@@ -210,8 +210,7 @@ impl Draw<'_> {
         meta: &Meta,
         slide: &Slide,
     ) -> Vec<Page> {
-        let mut items = Vec::new();
-        flatten(&slide.blocks, 0, false, &mut items);
+        let items = flatten_slide(&slide.blocks, &slide.steps);
         let items = split_long(items, self.max_words);
         let images = items
             .iter()

@@ -41,6 +41,19 @@ pub struct Page {
     pub readings: Vec<crate::reading::Reading>,
     /// Size of the body text on this page, pixels.
     pub body_size: f32,
+    /// The slide's steps that appear on this page after it is first shown, in order.
+    pub steps: Vec<PageStep>,
+}
+
+/// A step of a slide that appears while its page is on screen.
+#[derive(Debug, Clone)]
+pub struct PageStep {
+    /// The page as it is just before the step appears.
+    pub before: Page,
+    /// The first of the page's readings that belongs to the step.
+    pub reading: usize,
+    /// The step's text, as read (to find the sentence of the notes that brings it).
+    pub text: String,
 }
 
 /// A rectangle of text and what its panel must achieve.

@@ -8,7 +8,10 @@ use super::items::ItemKind;
 use super::layout::{byline, page_title};
 use super::placed::{FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
-use super::{color, Draw, Page, TextBox};
+use super::{color, Draw, Page, PageStep, TextBox};
+
+/// What a page's body covers, `(x0, y0, x1, y1)`, when it shows anything.
+type Extent = Option<(f32, f32, f32, f32)>;
 use crate::color::Rgb;
 use crate::content::{Direction, Meta, Slide, SlideKind, Span};
 
@@ -32,12 +35,55 @@ impl Draw<'_> {
             } else {
                 slide.title.split_whitespace().count()
             };
-        let readings = placed.iter().map(|p| p.item.reading()).collect();
+        let readings: Vec<crate::reading::Reading> =
+            placed.iter().map(|p| p.item.reading()).collect();
+        // Where a later step of the slide starts on this page: the item it starts at.
+        let starts: Vec<usize> = (1..placed.len())
+            .filter(|&i| placed[i].item.step > placed[i - 1].item.step)
+            .collect();
+        let texts: Vec<String> = starts
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                let end = starts.get(n + 1).copied().unwrap_or(readings.len());
+                readings[i..end]
+                    .iter()
+                    .filter_map(|r| match r {
+                        crate::reading::Reading::Text(t) => Some(t.as_str()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
         let mut boxes = self.draw_titles(&mut image, spec, meta, slide, continued);
         boxes.extend(self.draw_chrome(&mut image, spec, slide));
-        if let Some(extent) = self.draw_body(&mut image, &spec.body, placed, size) {
-            boxes.push(self.text_box(extent, spec.body.color, &spec.panel));
-        }
+        let (extent, earlier) = self.draw_body(&mut image, &spec.body, placed, size, &starts);
+        let body_box = |extent: Option<_>, draw: &Self| {
+            extent.map(|e| draw.text_box(e, spec.body.color, &spec.panel))
+        };
+        let steps = earlier
+            .into_iter()
+            .zip(starts.iter().zip(texts))
+            .map(|((before, extent), (&reading, text))| PageStep {
+                before: Page {
+                    image: before,
+                    boxes: boxes
+                        .iter()
+                        .copied()
+                        .chain(body_box(extent, self))
+                        .collect(),
+                    continued,
+                    words,
+                    readings: Vec::new(),
+                    body_size: size,
+                    steps: Vec::new(),
+                },
+                reading,
+                text,
+            })
+            .collect();
+        boxes.extend(body_box(extent, self));
         Page {
             image,
             boxes,
@@ -45,6 +91,7 @@ impl Draw<'_> {
             words,
             readings,
             body_size: size,
+            steps,
         }
     }
 
@@ -117,18 +164,25 @@ impl Draw<'_> {
 
     /// The body's items stacked from its top, each clipped to the body box; the extent of
     /// what was drawn (for the panel), if anything was.
+    /// `snapshots`: items before which the picture so far is kept too (with its extent), the
+    /// page as it is before each of its later steps appears.
     fn draw_body(
         &mut self,
         image: &mut RgbaImage,
         body: &BodySpec,
         placed: Vec<Placed>,
         size: f32,
-    ) -> Option<(f32, f32, f32, f32)> {
+        snapshots: &[usize],
+    ) -> (Extent, Vec<(RgbaImage, Extent)>) {
         let gap = body.gap * size;
         let mut y = body.y;
-        let mut extent: Option<(f32, f32, f32, f32)> = None;
+        let mut extent: Extent = None;
+        let mut kept = Vec::new();
         let clip = self.body_clip(body);
         for (i, p) in placed.into_iter().enumerate() {
+            if snapshots.contains(&i) {
+                kept.push((image.clone(), extent));
+            }
             if i > 0 {
                 y += gap;
             }
@@ -147,7 +201,7 @@ impl Draw<'_> {
             self.draw_item(image, p, (x0, x1), y, body, size);
             y += height;
         }
-        extent
+        (extent, kept)
     }
 
     /// Where an item's text runs across `x0..x1`, its marker included (for the panel).

@@ -59,10 +59,8 @@ impl Run<'_> {
                 out.pages
                     .iter()
                     .zip(&span.pages_ms)
-                    .map(|(page, &ms)| Still {
-                        slide: &page.encoded,
-                        duration_ms: ms,
-                    })
+                    .enumerate()
+                    .flat_map(|(p, (page, &ms))| page_stills(page, out.speech.pages.get(p), ms))
             })
             .collect();
         let narrator = narrator.filter(|_| slides.iter().any(|s| !s.speech.is_silent()));
@@ -137,6 +135,49 @@ impl Run<'_> {
         }
         (timeline, warnings)
     }
+}
+
+/// A page's pictures and how long each is on screen: the page before each of its steps
+/// appears, then the page itself, switching when the speech reaches a step (a silent page
+/// shares its time equally among its steps).
+fn page_stills<'a>(
+    page: &'a super::slides::PageOut,
+    speech: Option<&crate::narration::PageSpeech>,
+    ms: u32,
+) -> Vec<Still<'a>> {
+    let n = page.steps.len();
+    let spoken = speech.filter(|s| !s.chunks.is_empty() && s.steps.len() == n);
+    let starts: Vec<u32> = (0..n)
+        .map(|j| match spoken {
+            Some(speech) => {
+                let samples = speech.steps[j] as u64;
+                (samples * 1000 / u64::from(crate::narration::RATE)) as u32
+            }
+            None => (u64::from(ms) * (j as u64 + 1) / (n as u64 + 1)) as u32,
+        })
+        .scan(0u32, |last, t| {
+            *last = t.clamp(*last, ms);
+            Some(*last)
+        })
+        .collect();
+    let pictures = page.steps.iter().chain(std::iter::once(&page.encoded));
+    let bounds = std::iter::once(0).chain(starts.iter().copied());
+    let ends = starts.iter().copied().chain(std::iter::once(ms));
+    let stills: Vec<Still<'a>> = pictures
+        .zip(bounds.zip(ends))
+        .filter(|(_, (from, to))| to > from)
+        .map(|(slide, (from, to))| Still {
+            slide,
+            duration_ms: to - from,
+        })
+        .collect();
+    if stills.is_empty() {
+        return vec![Still {
+            slide: &page.encoded,
+            duration_ms: ms,
+        }];
+    }
+    stills
 }
 
 /// One chunk of speech in the lecture's track.

@@ -62,6 +62,20 @@ pub(super) struct PageRecord {
     /// What a reader reads on it (narration of slides without notes).
     #[serde(default)]
     pub(super) readings: Vec<crate::reading::Reading>,
+    /// The slide's steps that appear while it is on screen.
+    #[serde(default)]
+    pub(super) steps: Vec<StepRecord>,
+}
+
+/// A step of a slide that appears while one of its pages is on screen.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct StepRecord {
+    /// Digest of the frame shown just before it appears (its encoding is cached by it).
+    pub(super) frame: String,
+    /// The first of the page's readings that belongs to it.
+    pub(super) reading: usize,
+    /// Its text, as read.
+    pub(super) text: String,
 }
 
 /// The records of a course's lectures, in `<cache>/state/<slug>.json`.

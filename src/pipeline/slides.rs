@@ -13,13 +13,13 @@ use rayon::prelude::*;
 
 use super::files::{page_image, StageClock};
 use super::keys;
-use super::records::{LectureRecord, PageRecord, SlideRecord};
+use super::records::{LectureRecord, PageRecord, SlideRecord, StepRecord};
 use super::Run;
 use crate::background::{self, Source};
 use crate::content::{Lecture, Slide};
 use crate::frame;
 use crate::fsutil::write_atomic;
-use crate::narration::{self, Narrator, SlideSpeech};
+use crate::narration::{self, Narrator, SlideSpeech, StepText};
 use crate::overlay::{self, Renderer};
 use crate::reading::Reading;
 use crate::site;
@@ -29,6 +29,8 @@ use crate::video::{self, EncodedSlide};
 pub(super) struct PageOut {
     pub(super) encoded: EncodedSlide,
     pub(super) record: PageRecord,
+    /// The page just before each of its steps appears (see `record.steps`).
+    pub(super) steps: Vec<EncodedSlide>,
 }
 
 /// A slide's pictures and what it says.
@@ -68,10 +70,11 @@ impl<'s> Speech<'_, 's> {
         slide: &'s Slide,
         readings: Vec<Vec<Reading>>,
         words: Vec<usize>,
+        steps: Vec<Vec<StepText>>,
     ) {
         let (narrator, slot) = (self.narrator, &self.slots[slide.index]);
         self.voices.spawn(move |_| {
-            let _ = slot.set(run.speak(lecture, slide, &readings, &words, narrator));
+            let _ = slot.set(run.speak(lecture, slide, &readings, &words, &steps, narrator));
         });
     }
 }
@@ -154,8 +157,22 @@ impl Run<'_> {
                 .map(|p| p.readings.clone())
                 .collect();
             let words: Vec<usize> = out.record.pages.iter().map(|p| p.words).collect();
+            let steps = out
+                .record
+                .pages
+                .iter()
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .map(|s| StepText {
+                            reading: s.reading,
+                            text: s.text.clone(),
+                        })
+                        .collect()
+                })
+                .collect();
             if let Some(speech) = speech {
-                speech.start(self, lecture, slide, readings, words);
+                speech.start(self, lecture, slide, readings, words, steps);
             }
             return Ok(out);
         }
@@ -184,8 +201,21 @@ impl Run<'_> {
             .iter()
             .map(|p| (p.readings.clone(), p.words))
             .unzip::<_, _, Vec<_>, Vec<_>>();
+        let steps = rendered
+            .pages
+            .iter()
+            .map(|p| {
+                p.steps
+                    .iter()
+                    .map(|s| StepText {
+                        reading: s.reading,
+                        text: s.text.clone(),
+                    })
+                    .collect()
+            })
+            .collect();
         if let Some(speech) = speech {
-            speech.start(self, lecture, slide, readings, words);
+            speech.start(self, lecture, slide, readings, words, steps);
         }
         self.pictures(job, rendered, warnings, clock)
     }
@@ -197,6 +227,7 @@ impl Run<'_> {
         slide: &Slide,
         readings: &[Vec<Reading>],
         words: &[usize],
+        steps: &[Vec<StepText>],
         narrator: &Narrator<'_>,
     ) -> Result<SlideSpeech> {
         if slide.silent {
@@ -208,6 +239,7 @@ impl Run<'_> {
             &slide.notes,
             readings,
             words,
+            steps,
             narrator.config,
             lang,
         );
@@ -266,6 +298,22 @@ impl Run<'_> {
                 Some(encoded) => encoded,
                 None => self.encode(&frame, &frame_digest)?,
             };
+            // The page before each of its steps: composed and encoded like the page.
+            let mut steps = Vec::new();
+            let mut step_records = Vec::new();
+            for step in &page.steps {
+                let frame = frame::compose(&background, &step.before).frame;
+                let digest = crate::cache::fast_digest(frame.as_raw());
+                steps.push(match self.cached_encoding(&digest) {
+                    Some(encoded) => encoded,
+                    None => self.encode(&frame, &digest)?,
+                });
+                step_records.push(StepRecord {
+                    frame: digest,
+                    reading: step.reading,
+                    text: step.text.clone(),
+                });
+            }
             clock.lap("encode");
             if !unchanged {
                 write_atomic(&job.out_dir.join(&image), &site::slide_picture(&frame)?)?;
@@ -278,7 +326,9 @@ impl Run<'_> {
                     frame: frame_digest,
                     words: page.words,
                     readings: page.readings.clone(),
+                    steps: step_records,
                 },
+                steps,
             });
         }
         tracing::debug!("slide {} drawn: {}", slide.index + 1, clock.laps());
@@ -332,9 +382,15 @@ impl Run<'_> {
                     return None;
                 }
                 let encoded = self.cached_encoding(&page.frame)?;
+                let steps = page
+                    .steps
+                    .iter()
+                    .map(|s| self.cached_encoding(&s.frame))
+                    .collect::<Option<Vec<_>>>()?;
                 Some(PageOut {
                     encoded,
                     record: page.clone(),
+                    steps,
                 })
             })
             .collect::<Option<Vec<_>>>()?;

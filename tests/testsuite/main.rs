@@ -12,5 +12,6 @@ mod pipeline;
 mod remote;
 mod serve;
 mod site;
+mod steps;
 mod video;
 mod watch;
