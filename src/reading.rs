@@ -23,6 +23,9 @@ pub enum Reading {
     Table,
     /// A picture, with its alt text.
     Image(String),
+    /// The n-th point of prose of the slide: the paragraph it stands for is read (see
+    /// [`crate::points::said`]; the picture does not depend on that text).
+    Point(usize),
 }
 
 /// Splits text into caption chunks: sentences, long sentences at clauses, and what is still

@@ -145,8 +145,13 @@ pub fn parse(
     }
     let stripped = format!("{}{body}", &text[..front.body_start]);
     // Prose becomes points in notes and documents; a deck shows what its author wrote.
-    let points = !dialect::is_deck(dialect, &clues, &text[front.body_start..])
-        && meta.prose == crate::config::Prose::Points;
+    let is_deck = dialect::is_deck(dialect, &clues, &text[front.body_start..]);
+    let points = !is_deck && meta.prose == crate::config::Prose::Points;
+    // A Quarto deck's slides are its `##` headings (its `#` ones title sections), unless its
+    // format says otherwise.
+    if is_deck && dialect == dialect::Dialect::Quarto && meta.slide_level.is_none() {
+        meta.slide_level = Some(clues.slide_level.unwrap_or(2));
+    }
     let deck = markdown::Deck {
         cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
         // Marp's header, footer and page numbers, set for every slide in the front matter.

@@ -167,6 +167,7 @@ pub fn script(
     pages: &[Vec<Reading>],
     page_words: &[usize],
     page_steps: &[Vec<StepText>],
+    said: &[String],
     config: &NarrationConfig,
     lang: &str,
 ) -> Vec<PageScript> {
@@ -226,6 +227,7 @@ pub fn script(
                 starts.push(out.len());
                 match reading {
                     Reading::Text(text) => out.extend(chunks(text)),
+                    Reading::Point(n) => out.extend(chunks(said.get(*n).map_or("", |s| s))),
                     Reading::Code if config.cues => out.push(cues.code_cue.to_string()),
                     Reading::Table if config.cues => out.push(cues.table_cue.to_string()),
                     Reading::Image(alt) if config.cues && !alt.trim().is_empty() => {

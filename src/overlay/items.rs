@@ -23,8 +23,9 @@ pub(super) enum ItemKind {
     Text {
         spans: Vec<Span>,
         scale: f32,
-        /// What the voice reads for it, when that is not what it shows (a point of prose).
-        said: Option<String>,
+        /// A point of prose: its number among the slide's points (the voice reads the
+        /// paragraph it stands for, not what it shows).
+        said: Option<usize>,
     },
     Code {
         text: String,
@@ -58,9 +59,7 @@ impl Item {
     /// What a reader reads of this item.
     pub(super) fn reading(&self) -> Reading {
         match &self.kind {
-            ItemKind::Text {
-                said: Some(said), ..
-            } => Reading::Text(said.clone()),
+            ItemKind::Text { said: Some(n), .. } => Reading::Point(*n),
             ItemKind::Text { spans, .. } => {
                 Reading::Text(spans.iter().map(|s| s.text.as_str()).collect())
             }
@@ -154,6 +153,13 @@ pub(super) fn flatten_slide(blocks: &[Block], steps: &[Step]) -> Vec<Item> {
                 .count();
         }
     }
+    let mut points = 0;
+    for item in &mut out {
+        if let ItemKind::Text { said: Some(n), .. } = &mut item.kind {
+            *n = points;
+            points += 1;
+        }
+    }
     out
 }
 
@@ -198,11 +204,12 @@ fn flatten_block(block: &Block, after_point: bool, depth: u32, quote: bool, out:
         Block::List { start, items } if after_point => list(*start, items, depth + 1, quote, out),
         Block::List { start, items } => list(*start, items, depth, quote, out),
         // A point reads like a list item: a bullet, one step in.
-        Block::Point { shown, said, .. } => out.push(Item {
+        Block::Point { shown, .. } => out.push(Item {
             kind: ItemKind::Text {
                 spans: shown.clone(),
                 scale: 1.0,
-                said: Some(said.iter().map(|s| s.text.as_str()).collect()),
+                // Numbered by `flatten_slide`.
+                said: Some(0),
             },
             depth: depth + 1,
             marker: Some(["•", "◦", "▪"][(depth as usize) % 3].to_string()),

@@ -45,11 +45,13 @@ impl Draw<'_> {
             .iter()
             .enumerate()
             .map(|(n, &i)| {
-                let end = starts.get(n + 1).copied().unwrap_or(readings.len());
-                readings[i..end]
+                let end = starts.get(n + 1).copied().unwrap_or(placed.len());
+                placed[i..end]
                     .iter()
-                    .filter_map(|r| match r {
-                        crate::reading::Reading::Text(t) => Some(t.as_str()),
+                    .filter_map(|p| match &p.item.kind {
+                        super::items::ItemKind::Text { spans, .. } => {
+                            Some(spans.iter().map(|s| s.text.as_str()).collect::<String>())
+                        }
                         _ => None,
                     })
                     .collect::<Vec<_>>()

@@ -20,8 +20,8 @@ use crate::project::relative;
 use crate::video::EncoderSettings;
 
 /// Bump when a change to the code changes what a slide looks like, so old keys stop matching
-/// (8: code is highlighted with bat's grammar set).
-const RENDER_VERSION: u32 = 8;
+/// (9: a slide's steps are pictures of their own).
+const RENDER_VERSION: u32 = 9;
 
 /// Everything besides the slide itself that shapes a slide's picture, as one digest.
 pub(super) fn frame_inputs(
@@ -100,7 +100,6 @@ pub(super) fn slide(frame_inputs: &str, root: &Path, meta: &Meta, slide: &Slide)
         duration: None,
         silent: false,
         words: 0,
-        steps: Vec::new(),
         ..slide.clone()
     };
     key_of(
@@ -125,6 +124,14 @@ fn portable_blocks(blocks: &[Block], file: &dyn Fn(&Path) -> std::path::PathBuf)
                 width: *width,
             },
             Block::Quote(inner) => Block::Quote(portable_blocks(inner, file)),
+            // What a point stands for is read, never drawn.
+            Block::Point {
+                shown, authored, ..
+            } => Block::Point {
+                shown: shown.clone(),
+                said: Vec::new(),
+                authored: *authored,
+            },
             Block::Columns(columns) => Block::Columns(
                 columns
                     .iter()

@@ -240,6 +240,7 @@ impl Run<'_> {
             readings,
             words,
             steps,
+            &crate::points::said(&slide.blocks),
             narrator.config,
             lang,
         );

@@ -582,6 +582,27 @@ fn render(tokens: &[Token], capitalise: bool) -> Vec<Span> {
     spans
 }
 
+/// What the voice reads for each point of prose of `blocks`, in order ([`Reading::Point`]'s
+/// numbers).
+///
+/// [`Reading::Point`]: crate::reading::Reading::Point
+pub fn said(blocks: &[Block]) -> Vec<String> {
+    fn gather(blocks: &[Block], out: &mut Vec<String>) {
+        for block in blocks {
+            match block {
+                Block::Point { said, .. } => {
+                    out.push(said.iter().map(|s| s.text.as_str()).collect())
+                }
+                Block::List { items, .. } => items.iter().for_each(|i| gather(i, out)),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    gather(blocks, &mut out);
+    out
+}
+
 /// The points of one slide, as `lecturegen points` lists them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SlidePoints {

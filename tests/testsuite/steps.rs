@@ -180,3 +180,34 @@ fn notes_without_markers_bring_each_step_with_the_sentence_that_names_it() {
         .to_vec();
     assert_eq!(align(&sentences, &steps), [3, 4, 4]);
 }
+
+#[test]
+fn editing_a_sentence_respeaks_it_and_draws_nothing() {
+    let course = tone_course();
+    let note = |second: &str| {
+        format!(
+            "---\ntitle: Edit\n---\n\n# One\n\nAlpha opens the section with a paragraph long \
+             enough to be cut into a shorter point. {second}\n\nBeta follows with a paragraph \
+             that is also long enough to be cut into a point.\n"
+        )
+    };
+    course.file("content/a.md", &note("It has a second sentence."));
+    let (first, report) = course.build();
+    assert_eq!(first.failed, 0, "{:?}", report.errors());
+    course.file("content/a.md", &note("Its second sentence was edited."));
+    let (second, _) = course.build();
+    assert_eq!(second.rendered, 0, "the points did not change: {second:?}");
+    assert_eq!(second.spoken, 1, "one sentence is spoken again: {second:?}");
+    let captions = course.read("output/a/captions.vtt");
+    assert!(
+        captions.contains("Its second sentence was edited."),
+        "{captions}"
+    );
+    // An edit to what a point shows redraws its slide.
+    course.file(
+        "content/a.md",
+        &note("Its second sentence was edited.").replace("Beta follows", "Beta comes next"),
+    );
+    let (third, _) = course.build();
+    assert_eq!(third.rendered, 1, "{third:?}");
+}

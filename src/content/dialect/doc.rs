@@ -10,7 +10,7 @@ pub(super) struct Doc {
     pub lines: Vec<String>,
     /// Offset of each original line in the body (warnings are placed by it).
     starts: Vec<usize>,
-    /// Per line: inside a fenced code block, its fence lines included.
+    /// Per line: inside a fenced code block (its fence lines included) or an indented one.
     code: Vec<bool>,
     /// Warnings: `(offset in the body, message)`, one per kind of construct.
     warnings: Vec<(usize, String)>,
@@ -34,7 +34,7 @@ impl Doc {
             warnings: Vec::new(),
             warned: BTreeSet::new(),
         };
-        doc.code = fenced(&doc.lines);
+        doc.code = code_lines(&doc.lines);
         doc
     }
 
@@ -42,7 +42,7 @@ impl Doc {
         self.lines.len()
     }
 
-    /// Whether line `i` is inside a fenced code block (its fences included).
+    /// Whether line `i` is inside a code block (a fenced one's fences included).
     pub(super) fn in_code(&self, i: usize) -> bool {
         self.code.get(i).copied().unwrap_or(false)
     }
@@ -84,12 +84,12 @@ impl Doc {
         let start = self.starts[i];
         self.lines.splice(i..=i, new);
         self.starts.splice(i..=i, std::iter::repeat_n(start, count));
-        self.code = fenced(&self.lines);
+        self.code = code_lines(&self.lines);
     }
 
     /// Recomputes where code blocks are (after a dialect rewrote fences).
     pub(super) fn refresh(&mut self) {
-        self.code = fenced(&self.lines);
+        self.code = code_lines(&self.lines);
     }
 
     /// The fenced code blocks, in order (blocks inside a block are its text): where each
@@ -239,6 +239,37 @@ pub(super) fn fence_close(line: &str, c: char, n: usize) -> bool {
 }
 
 /// Per line: inside a fenced code block, fences included (a block left open runs to the end).
+/// Per line: inside a fenced code block (its fences included) or an indented one (a deck
+/// showing its own markup), as CommonMark reads them.
+fn code_lines(lines: &[String]) -> Vec<bool> {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+    let mut code = fenced(lines);
+    let body = lines.join("\n");
+    let mut starts = Vec::with_capacity(lines.len());
+    let mut at = 0;
+    for line in lines {
+        starts.push(at);
+        at += line.len() + 1;
+    }
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+    let mut open = None;
+    for (event, range) in Parser::new(&body).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => open = Some(range.start),
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(start) = open.take() {
+                    let last = line_of(range.end.saturating_sub(1).max(start));
+                    for flag in code.iter_mut().take(last + 1).skip(line_of(start)) {
+                        *flag = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    code
+}
+
 fn fenced(lines: &[String]) -> Vec<bool> {
     let mut out = vec![false; lines.len()];
     let mut open: Option<(char, usize, usize)> = None;

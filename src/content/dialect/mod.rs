@@ -65,6 +65,8 @@ pub(super) struct Clues {
     pub remark_layout: bool,
     /// Keys only Slidev's headmatter has.
     pub slidev_keys: bool,
+    /// Quarto's `slide-level: N` (in its format's options).
+    pub slide_level: Option<u8>,
 }
 
 /// Keys of Slidev's headmatter that no other tool's front matter has.
@@ -107,6 +109,14 @@ impl Clues {
                 || (has("format") && raw.contains("revealjs")),
             remark_layout: get("layout").is_some_and(|v| v.ends_with("_slides")),
             slidev_keys: SLIDEV_KEYS.iter().any(|k| has(k)) || (has("theme") && has("layout")),
+            slide_level: raw.lines().find_map(|line| {
+                let value = line.trim().strip_prefix("slide-level:")?;
+                value
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|l| (1..=6).contains(l))
+            }),
         }
     }
 }

@@ -460,3 +460,43 @@ fn inline_code_keeps_the_syntax_it_shows() {
     );
     assert!(text.contains("; this goes."), "{text}");
 }
+
+#[test]
+fn a_quarto_deck_makes_slides_of_its_second_level_and_shows_indented_markup_as_code() {
+    let course = Course::new();
+    let deck =
+        "---\ntitle: Deck\nformat: revealjs\n---\n\n# Section one\n\nA word on the section.\n\n\
+                ## First slide\n\n- a point\n\n## Tabsets\n\n    ::: {.panel-tabset}\n\n    \
+                ## Element 1\n\n    ## Element 2\n\n    :::\n\n## Last slide\n\n. . .\n\nthe end\n";
+    let lecture = parse_file(&course, "deck.qmd", deck);
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    // `#` titles a section (with what follows it), each `##` is a slide (Quarto's default
+    // slide level for reveal.js is 2).
+    assert_eq!(
+        titles,
+        [
+            "Deck",
+            "Section one",
+            "First slide",
+            "Tabsets",
+            "Last slide"
+        ]
+    );
+    // Markup shown in an indented code block is code, not a tabset to read.
+    assert!(
+        matches!(&lecture.slides[3].blocks[..], [Block::Code { text, .. }] if text.contains("## Element 2")),
+        "{:?}",
+        lecture.slides[3].blocks
+    );
+    assert!(lecture.warnings.is_empty(), "{:?}", lecture.warnings);
+    // `slide-level` in the format's options is followed.
+    let level_one = parse_file(
+        &course,
+        "one.qmd",
+        &deck.replace(
+            "format: revealjs",
+            "format:\n  revealjs:\n    slide-level: 1",
+        ),
+    );
+    assert_eq!(level_one.slides.len(), 2, "{:?}", level_one.slides);
+}
