@@ -158,19 +158,35 @@ pub struct StepText {
     pub text: String,
 }
 
+/// What a slide gives its script.
+#[derive(Debug, Clone, Copy)]
+pub struct ToSay<'a> {
+    /// Its title (read first when there are no notes).
+    pub title: &'a str,
+    /// Its speaker notes.
+    pub notes: &'a [String],
+    /// What each of its pages shows to read.
+    pub pages: &'a [Vec<Reading>],
+    /// Words on each page (notes are shared out by them).
+    pub page_words: &'a [usize],
+    /// The steps that appear on each page.
+    pub page_steps: &'a [Vec<StepText>],
+    /// What the voice reads for each point of prose ([`Reading::Point`]).
+    pub said: &'a [String],
+}
+
 /// The caption chunks of each page of a slide (see the module documentation), and where each
 /// page's steps appear: without notes, with their own text; with notes, at their `[click]`
 /// markers, else at the sentence that names them ([`steps::align`]).
-pub fn script(
-    title: &str,
-    notes: &[String],
-    pages: &[Vec<Reading>],
-    page_words: &[usize],
-    page_steps: &[Vec<StepText>],
-    said: &[String],
-    config: &NarrationConfig,
-    lang: &str,
-) -> Vec<PageScript> {
+pub fn script(slide: &ToSay<'_>, config: &NarrationConfig, lang: &str) -> Vec<PageScript> {
+    let ToSay {
+        title,
+        notes,
+        pages,
+        page_words,
+        page_steps,
+        said,
+    } = *slide;
     let cues = crate::labels::for_lang(lang);
     let no_steps = Vec::new();
     let steps_of = |p: usize| page_steps.get(p).unwrap_or(&no_steps);

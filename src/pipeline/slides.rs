@@ -234,16 +234,16 @@ impl Run<'_> {
             return Ok(SlideSpeech::default());
         }
         let lang = speech_lang(lecture);
-        let pages = narration::script(
-            &slide.title,
-            &slide.notes,
-            readings,
-            words,
-            steps,
-            &crate::points::said(&slide.blocks),
-            narrator.config,
-            lang,
-        );
+        let said = crate::points::said(&slide.blocks);
+        let to_say = narration::ToSay {
+            title: &slide.title,
+            notes: &slide.notes,
+            pages: readings,
+            page_words: words,
+            page_steps: steps,
+            said: &said,
+        };
+        let pages = narration::script(&to_say, narrator.config, lang);
         let speech = narrator.slide(&pages, lang, &|caption| {
             self.reporter.sentence_spoken(slide.index, caption)
         })?;
