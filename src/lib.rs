@@ -10,8 +10,8 @@
 //! 1. [`content::load`]: markdown + front matter -> [`content::Lecture`] with its slides
 //!    ([`content::discover`] finds the lectures of a content folder; other front ends hand the
 //!    build their own list).
-//!    Paragraphs of prose become [`points`]: a short point shown while the paragraph is
-//!    read ([`points::remote`] lets a text model write them, before the overlay).
+//!    Paragraphs of prose become [`content::points`]: a short point shown while the
+//!    paragraph is read ([`points`] lets a text model write them, before the overlay).
 //! 2. [`overlay::render`]: a slide -> one or more transparent text pages ([`overlay::Page`]),
 //!    laid out through the `slide.toml` tera template and shaped with cosmic-text.
 //! 3. [`background::generate`]: a [`background::BackgroundRequest`] -> an RGB picture, from a

@@ -24,7 +24,7 @@ pub enum Reading {
     /// A picture, with its alt text.
     Image(String),
     /// The n-th point of prose of the slide: the paragraph it stands for is read (see
-    /// [`crate::points::said`]; the picture does not depend on that text).
+    /// [`crate::content::points::said`]; the picture does not depend on that text).
     Point(usize),
 }
 

@@ -105,7 +105,7 @@ pub fn points(args: &BuildArgs, json: bool) -> Result<ExitCode> {
     struct LecturePoints {
         lecture: String,
         file: String,
-        slides: Vec<lecturegen::points::SlidePoints>,
+        slides: Vec<lecturegen::content::points::SlidePoints>,
         #[serde(skip)]
         warnings: Vec<String>,
     }
@@ -119,7 +119,7 @@ pub fn points(args: &BuildArgs, json: bool) -> Result<ExitCode> {
                 warnings: lecture.warnings.clone(),
                 lecture: source.slug.clone(),
                 file: source.display.clone(),
-                slides: lecturegen::points::list(&lecture.slides),
+                slides: lecturegen::content::points::list(&lecture.slides),
             }),
             Err(e) => {
                 eprintln!("{e}");

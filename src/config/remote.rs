@@ -153,7 +153,7 @@ pub struct RemotePointsConfig {
     pub url: Urls,
     /// Model id, as the server names it.
     pub model: String,
-    /// What the model is told before each paragraph (default: see `points::remote::PROMPT`).
+    /// What the model is told before each paragraph (default: see `points::PROMPT`).
     pub prompt: String,
     /// Longest answer, in tokens. Default: 40.
     pub max_tokens: u32,

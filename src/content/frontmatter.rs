@@ -202,6 +202,20 @@ pub(super) fn scalars(front: &Front, text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A key's value read as a `T` (none when empty); what `T` cannot read is an error at `offset`.
+fn parsed<T: std::str::FromStr<Err = String>>(
+    value: &str,
+    offset: usize,
+) -> Result<Option<T>, Failure> {
+    match value {
+        "" => Ok(None),
+        value => value
+            .parse()
+            .map(Some)
+            .map_err(|e| (offset, format!("front matter: {e}"))),
+    }
+}
+
 /// serde_yaml appends "at line X column Y" to its messages; we print our own position.
 fn yaml_message(e: &serde_yaml::Error) -> String {
     let text = e.to_string();
@@ -449,19 +463,8 @@ pub(super) fn parse(
             ))
         }
     };
-    let voice = match text_of("voice")?.as_str() {
-        "" => None,
-        name => Some(
-            name.parse()
-                .map_err(|e: String| (key_offset("voice"), format!("front matter: {e}")))?,
-        ),
-    };
-    let prose = match text_of("prose")?.as_str() {
-        "" => options.prose,
-        value => value
-            .parse()
-            .map_err(|e: String| (key_offset("prose"), format!("front matter: {e}")))?,
-    };
+    let voice = parsed(&text_of("voice")?, key_offset("voice"))?;
+    let prose = parsed(&text_of("prose")?, key_offset("prose"))?.unwrap_or(options.prose);
     let meta = Meta {
         title: text_of("title")?,
         subtitle: text_of("subtitle")?,

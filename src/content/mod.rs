@@ -10,6 +10,7 @@ mod discover;
 mod frontmatter;
 mod markdown;
 mod model;
+pub mod points;
 mod syntax;
 
 use std::path::PathBuf;
@@ -113,23 +114,8 @@ pub fn parse(
         .canonicalize()
         .unwrap_or_else(|_| options.course_root.clone());
     let note_dir = source.file.parent().map(PathBuf::from).unwrap_or_default();
-    // mdBook includes and Slidev imports: files inside the course, relative to the note.
     let includes = std::cell::RefCell::new(Vec::new());
-    let include = |rel: &str| -> Result<String, String> {
-        // A path from `/` is from the course's root (Quarto's project root).
-        let path = match rel.strip_prefix('/') {
-            Some(from_root) => course_root.join(from_root),
-            None => note_dir.join(rel),
-        };
-        let path = path
-            .canonicalize()
-            .map_err(|_| format!("{} not found", path.display()))?;
-        if !path.starts_with(&course_root) {
-            return Err(format!("{} is outside the course folder", path.display()));
-        }
-        includes.borrow_mut().push(path.clone());
-        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-    };
+    let include = |rel: &str| include_file(rel, &course_root, &note_dir, &includes);
     let rewritten = dialect::rewrite(dialect, body, &include);
     for (offset, message) in rewritten.warnings {
         let (line, column) = line_col(text, front.body_start + offset);
@@ -144,27 +130,14 @@ pub fn parse(
         warnings.push(format!("{}:{line}:{column}: {message}", source.display));
     }
     let stripped = format!("{}{body}", &text[..front.body_start]);
-    // Prose becomes points in notes and documents; a deck shows what its author wrote.
-    let is_deck = dialect::is_deck(dialect, &clues, &text[front.body_start..]);
-    let points = !is_deck && meta.prose == crate::config::Prose::Points;
-    // A Quarto deck's slides are its `##` headings (its `#` ones title sections), unless its
-    // format says otherwise.
-    if is_deck && dialect == dialect::Dialect::Quarto && meta.slide_level.is_none() {
-        meta.slide_level = Some(clues.slide_level.unwrap_or(2));
-    }
-    let deck = markdown::Deck {
-        cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
-        // Marp's header, footer and page numbers, set for every slide in the front matter.
-        chrome: match dialect {
-            dialect::Dialect::Marp => scalars
-                .iter()
-                .filter(|(k, _)| matches!(k.as_str(), "header" | "footer" | "paginate"))
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
-        },
-        points,
-    };
+    let deck = deck_of(
+        dialect,
+        &clues,
+        &scalars,
+        &text[front.body_start..],
+        &mut meta,
+    );
+    let points = deck.points;
     let parsed = markdown::slides(
         &stripped,
         front.body_start,
@@ -176,9 +149,9 @@ pub fn parse(
     warnings.extend(parsed.warnings);
     let mut slides = parsed.slides;
     if points {
-        crate::points::make(&mut slides);
+        points::make(&mut slides);
     } else {
-        crate::points::unmake(&mut slides);
+        points::unmake(&mut slides);
     }
     if dialect == dialect::Dialect::Remark {
         let lists = frontmatter::lists(&front, text);
@@ -194,6 +167,60 @@ pub fn parse(
         warnings,
         dialect,
     })
+}
+
+/// The text of a file a note includes (mdBook's includes, Quarto's, Slidev's imports): `rel`
+/// is relative to the note's folder, or from `/` to the course's root (Quarto's project root);
+/// it must lie inside the course. Each file read is added to `includes`.
+fn include_file(
+    rel: &str,
+    course_root: &std::path::Path,
+    note_dir: &std::path::Path,
+    includes: &std::cell::RefCell<Vec<PathBuf>>,
+) -> Result<String, String> {
+    let path = match rel.strip_prefix('/') {
+        Some(from_root) => course_root.join(from_root),
+        None => note_dir.join(rel),
+    };
+    let path = path
+        .canonicalize()
+        .map_err(|_| format!("{} not found", path.display()))?;
+    if !path.starts_with(course_root) {
+        return Err(format!("{} is outside the course folder", path.display()));
+    }
+    includes.borrow_mut().push(path.clone());
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// What the dialect tells the markdown stage about the notes (`body`, with front matter
+/// `scalars`): whether they open with a cover, the chrome set for every slide, and whether their
+/// prose becomes points (notes and documents; a deck shows what its author wrote). A Quarto
+/// deck's slides are its `##` headings (its `#` ones title sections), unless its format says
+/// otherwise: `meta` gets that slide level.
+fn deck_of(
+    dialect: dialect::Dialect,
+    clues: &dialect::Clues,
+    scalars: &[(String, String)],
+    body: &str,
+    meta: &mut Meta,
+) -> markdown::Deck {
+    let is_deck = dialect::is_deck(dialect, clues, body);
+    if is_deck && dialect == dialect::Dialect::Quarto && meta.slide_level.is_none() {
+        meta.slide_level = Some(clues.slide_level.unwrap_or(2));
+    }
+    markdown::Deck {
+        cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
+        // Marp's header, footer and page numbers, set for every slide in the front matter.
+        chrome: match dialect {
+            dialect::Dialect::Marp => scalars
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "header" | "footer" | "paginate"))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        },
+        points: !is_deck && meta.prose == crate::config::Prose::Points,
+    }
 }
 
 /// The slides the Galaxy Training Network's slide layouts make from the front matter: its

@@ -174,7 +174,7 @@ pub struct Workspace {
     voices: Voices,
     publisher: Box<dyn Publisher>,
     /// The text model that writes points (`[points.remote]`), when one is set.
-    points: Option<crate::points::remote::Writer>,
+    points: Option<crate::points::Writer>,
 }
 
 impl Workspace {
@@ -188,7 +188,7 @@ impl Workspace {
             background::backend(project.config.build.backend, &project.config, &project.root)?;
         let cache = Cache::new(&cache_dir);
         let voices = Voices::load(&project.root, cache.dir().join("tmp"))?;
-        let points = crate::points::remote::Writer::new(&project.config.points.remote)?;
+        let points = crate::points::Writer::new(&project.config.points.remote)?;
         let mut workspace = Self {
             points,
             encoder: encoder_settings(&project),

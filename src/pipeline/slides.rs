@@ -234,7 +234,7 @@ impl Run<'_> {
             return Ok(SlideSpeech::default());
         }
         let lang = speech_lang(lecture);
-        let said = crate::points::said(&slide.blocks);
+        let said = crate::content::points::said(&slide.blocks);
         let to_say = narration::ToSay {
             title: &slide.title,
             notes: &slide.notes,

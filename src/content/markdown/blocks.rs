@@ -9,7 +9,8 @@ use pulldown_cmark::{CodeBlockKind, Event, LinkType, Tag, TagEnd};
 use super::assets::{Assets, Resolved};
 use super::directives::{self, Comment};
 use super::html;
-use super::{count_words, heading_number, note_start, plain_text, Located, Raw};
+use super::walk::{image_alt, is_inline, Walker};
+use super::{count_words, heading_number, note_start, plain_text, Raw};
 use crate::content::{
     Asset, Block, Chrome, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split, Step,
 };
@@ -111,10 +112,7 @@ impl<'t> Builder<'t> {
                 }
                 continue;
             }
-            let mut walker = Walker {
-                events: &top.events,
-                pos: 0,
-            };
+            let mut walker = Walker::new(&top.events);
             let made = self.blocks(&mut walker, &mut state, None)?;
             if state.step_items {
                 if let Some(Block::List { items, .. }) = made.first() {
@@ -727,85 +725,6 @@ impl<'t> Builder<'t> {
 
     fn emit(&mut self, state: &mut SlideParts, event: Event<'_>) {
         state.html.push(event.into_static());
-    }
-}
-
-fn is_inline(event: &Event<'_>) -> bool {
-    match event {
-        Event::Text(_)
-        | Event::Code(_)
-        | Event::InlineMath(_)
-        | Event::DisplayMath(_)
-        | Event::InlineHtml(_)
-        | Event::SoftBreak
-        | Event::HardBreak
-        | Event::FootnoteReference(_)
-        | Event::TaskListMarker(_) => true,
-        Event::Start(tag) => matches!(
-            tag,
-            Tag::Emphasis
-                | Tag::Strong
-                | Tag::Strikethrough
-                | Tag::Link { .. }
-                | Tag::Image { .. }
-                | Tag::Superscript
-                | Tag::Subscript
-        ),
-        Event::End(end) => matches!(
-            end,
-            TagEnd::Emphasis
-                | TagEnd::Strong
-                | TagEnd::Strikethrough
-                | TagEnd::Link
-                | TagEnd::Image
-                | TagEnd::Superscript
-                | TagEnd::Subscript
-        ),
-        _ => false,
-    }
-}
-
-/// Reads an image's alt text up to and including its `End`.
-fn image_alt(w: &mut Walker<'_, '_>) -> String {
-    let mut alt = String::new();
-    let mut depth = 1;
-    while let Some((event, _)) = w.next_event() {
-        match event {
-            Event::Start(_) => depth += 1,
-            Event::End(_) => {
-                depth -= 1;
-                if depth == 0 {
-                    break;
-                }
-            }
-            Event::Text(t) | Event::Code(t) => alt.push_str(t),
-            _ => {}
-        }
-    }
-    alt.trim().to_string()
-}
-
-struct Walker<'e, 'a> {
-    events: &'e [Located<'a>],
-    pos: usize,
-}
-
-impl<'e, 'a> Walker<'e, 'a> {
-    fn peek(&self) -> Option<&'e Located<'a>> {
-        self.events.get(self.pos)
-    }
-
-    fn next_event(&mut self) -> Option<&'e Located<'a>> {
-        let e = self.events.get(self.pos);
-        self.pos += 1;
-        e
-    }
-
-    /// Consumes `end` if it is next (the builders stop just before it).
-    fn expect_end(&mut self, end: TagEnd) {
-        if matches!(self.peek(), Some((Event::End(e), _)) if *e == end) {
-            self.pos += 1;
-        }
     }
 }
 

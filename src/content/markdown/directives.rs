@@ -235,7 +235,7 @@ fn directive(key: &str, value: &str) -> Option<Comment> {
         "points" => {
             let points: Vec<_> = value
                 .split('|')
-                .map(crate::points::inline_spans)
+                .map(crate::content::points::inline_spans)
                 .filter(|spans| !spans.is_empty())
                 .collect();
             if points.is_empty() {

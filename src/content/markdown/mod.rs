@@ -7,13 +7,15 @@
 //!   notes at once;
 //! - `directives.rs`: per-slide directives in HTML comments (`background`, `duration`, ...);
 //! - `html.rs`: pictures in raw HTML (`<img>`), figures like markdown's;
-//! - `assets.rs`: the pictures and files the notes show, resolved inside the course.
+//! - `assets.rs`: the pictures and files the notes show, resolved inside the course;
+//! - `walk.rs`: a cursor over a slide's events.
 
 mod assets;
 mod blocks;
 mod cut;
 mod directives;
 mod html;
+mod walk;
 
 use std::ops::Range;
 

@@ -1,7 +1,7 @@
 //! Prose shown as points: a short point per paragraph on the slide, the paragraph spoken.
 
+use lecturegen::content::points::{point, MAX_UNITS};
 use lecturegen::content::{Block, Lecture, Span, Step};
-use lecturegen::points::{point, MAX_UNITS};
 
 use crate::support::{parse, parse_full, titles};
 

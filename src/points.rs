@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{inline_spans, MAX_UNITS};
 use crate::cache::{key_of, Cache};
 use crate::config::RemotePointsConfig;
+use crate::content::points::{inline_spans, MAX_UNITS};
 use crate::content::{Block, Lecture, Span};
 use crate::remote::{Client, Settings};
 

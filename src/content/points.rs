@@ -9,9 +9,7 @@
 //! of a script written without spaces counts half a word), never inside a word or a code span.
 //! Each point is a step of its slide.
 
-pub mod remote;
-
-use crate::content::{Block, Slide, SlideKind, Span, Step};
+use super::{Block, Slide, SlideKind, Span, Step};
 
 /// Words a point holds at most.
 pub const MAX_UNITS: f32 = 12.0;
@@ -21,7 +19,7 @@ const PROSE_ITEM_UNITS: f32 = 2.0 * MAX_UNITS;
 
 /// Gives each paragraph of prose on the slides whose text is read aloud (no speaker notes,
 /// not silent) a point; on the others, the author's points give way to their paragraphs.
-pub(crate) fn make(slides: &mut [Slide]) {
+pub(super) fn make(slides: &mut [Slide]) {
     for slide in slides.iter_mut() {
         if slide.kind == SlideKind::Title || slide.silent || !slide.notes.is_empty() {
             unmake(std::slice::from_mut(slide));
@@ -91,7 +89,7 @@ fn prose_item(item: &mut [Block]) -> bool {
 
 /// Points back into their paragraphs (the text shown as written): an author's points on a
 /// slide that shows its text, or in a lecture read in full.
-pub(crate) fn unmake(slides: &mut [Slide]) {
+pub(super) fn unmake(slides: &mut [Slide]) {
     fn blocks(list: &mut Vec<Block>) {
         let old = std::mem::take(list);
         for block in old {
