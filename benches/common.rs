@@ -73,6 +73,33 @@ pub fn poll_until(started: Instant, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Under a running `watch` (its stderr on `rx`), each round's save timed until the lecture's
+/// `video` is rewritten and `changed(round)` holds (milliseconds); watch's first status line
+/// is printed.
+pub fn timed_saves(
+    rx: &std::sync::mpsc::Receiver<String>,
+    video: &Path,
+    rounds: std::ops::Range<usize>,
+    save: impl Fn(usize),
+    changed: impl Fn(usize) -> bool,
+) -> Vec<f64> {
+    let modified = || std::fs::metadata(video).and_then(|m| m.modified()).ok();
+    let mut times = Vec::new();
+    for round in rounds.clone() {
+        let before = modified();
+        let started = Instant::now();
+        save(round);
+        poll_until(started, || changed(round) && modified() != before);
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let status = wait_line(rx, "");
+        if round == rounds.start {
+            println!("  watch's own status line: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    times
+}
+
 /// Runs `lecturegen build -q --root ROOT EXTRA`; milliseconds, process start included.
 pub fn build_ms(root: &Path, extra: &[&str]) -> f64 {
     let started = Instant::now();
@@ -133,6 +160,7 @@ impl Stages {
             width: 1920,
             height: 1080,
             max_words: self.config.layout.max_words_per_page,
+            spotlight: self.config.layout.spotlight,
         }
     }
 

@@ -12,9 +12,8 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use common::{build_ms, median, poll_until, start, wait_line};
+use common::{build_ms, median, start, timed_saves, wait_line};
 
 const SLIDES: usize = 40;
 const ROUNDS: usize = 10;
@@ -62,28 +61,16 @@ fn watch_edits(dir: &Path, steps: bool) -> f64 {
     let out = dir.join("output/deck");
     let (watcher, rx) = start(dir, &["watch"]);
     wait_line(&rx, "watching ");
-    let mut times = Vec::new();
-    for round in 1..=ROUNDS {
-        let marker = format!("edit number {round}.");
-        let before = std::fs::metadata(out.join("lecture.mp4"))
-            .and_then(|m| m.modified())
-            .ok();
-        let started = Instant::now();
-        std::fs::write(dir.join("content/deck.md"), deck(steps, round)).expect("edit");
-        poll_until(started, || {
+    let times = timed_saves(
+        &rx,
+        &out.join("lecture.mp4"),
+        1..ROUNDS + 1,
+        |round| std::fs::write(dir.join("content/deck.md"), deck(steps, round)).expect("edit"),
+        |round| {
             let captions = std::fs::read_to_string(out.join("captions.vtt")).unwrap_or_default();
-            let video = std::fs::metadata(out.join("lecture.mp4"))
-                .and_then(|m| m.modified())
-                .ok();
-            captions.contains(&marker) && video != before
-        });
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
-        let status = wait_line(&rx, "");
-        if round == 1 {
-            println!("  watch's own status line: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            captions.contains(&format!("edit number {round}."))
+        },
+    );
     drop(watcher);
     median(times)
 }

@@ -14,7 +14,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{build_ms, copy, median, poll_until, start, wait_line};
+use common::{build_ms, copy, median, start, timed_saves, wait_line};
 use lecturegen_testkit::cdp;
 
 const SLIDES: usize = 20;
@@ -74,28 +74,18 @@ fn main() {
     // Save -> new MP4 + HTML under `watch`.
     let (watcher, rx) = start(&work, &["watch"]);
     wait_line(&rx, "watching ");
-    let mut times = Vec::new();
-    for round in 0..ROUNDS {
-        let marker = format!("edit number {round}");
-        let before = std::fs::metadata(out.join("lecture.mp4"))
-            .and_then(|m| m.modified())
-            .ok();
-        let started = Instant::now();
-        std::fs::write(work.join("content/lecture.md"), notes(round, EDITED)).expect("edit");
-        poll_until(started, || {
+    let times = timed_saves(
+        &rx,
+        &out.join("lecture.mp4"),
+        0..ROUNDS,
+        |round| {
+            std::fs::write(work.join("content/lecture.md"), notes(round, EDITED)).expect("edit")
+        },
+        |round| {
             let html = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
-            let video = std::fs::metadata(out.join("lecture.mp4"))
-                .and_then(|m| m.modified())
-                .ok();
-            html.contains(&marker) && video != before
-        });
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
-        let status = wait_line(&rx, "");
-        if round == 0 {
-            println!("  watch's own status line: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            html.contains(&format!("edit number {round}"))
+        },
+    );
     drop(watcher);
     let edit = median(times.clone());
     println!(

@@ -17,6 +17,9 @@ pub struct LayoutConfig {
     /// reads the paragraph, the default) or `"full"` (the text itself on the slide). Notes
     /// written for a slide tool (Marp, remark...) always show what their author wrote.
     pub prose: Prose,
+    /// In the video, the points already spoken are dimmed and the one being spoken keeps its
+    /// full colour (the page's picture shows them all alike). Default: false.
+    pub spotlight: bool,
 }
 
 impl Default for LayoutConfig {
@@ -24,6 +27,7 @@ impl Default for LayoutConfig {
         Self {
             max_words_per_page: 70,
             prose: Prose::Points,
+            spotlight: false,
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct Page {
     pub body_size: f32,
     /// The slide's steps that appear on this page after it is first shown, in order.
     pub steps: Vec<PageStep>,
+    /// With the spotlight on a page of several steps: the page as the video shows it once its
+    /// last step appeared (the steps before it dimmed); `image` stays the page's picture.
+    pub spotlight: Option<Box<Page>>,
 }
 
 /// A step of a slide that appears while its page is on screen.
@@ -98,6 +101,9 @@ pub struct Renderer<'a> {
     pub height: u32,
     /// Words on one page at most: longer prose continues on the next page, cut at a sentence.
     pub max_words: usize,
+    /// Steps already shown are dimmed in the pictures before the next step
+    /// ([`Page::spotlight`]).
+    pub spotlight: bool,
 }
 
 /// Lays out and draws one slide.
@@ -131,6 +137,7 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
             side,
             max_words: renderer.max_words.max(1),
             image_share: spec.body.image_max_height,
+            spotlight: renderer.spotlight,
         };
         ctx.warnings.extend(split_warning);
         let pages = ctx.slide(&spec, continued_spec.as_ref(), meta, slide);
@@ -199,6 +206,8 @@ pub(super) struct Draw<'a> {
     pub(super) max_words: usize,
     /// Share of the body height an image takes (all of it when the image is alone).
     pub(super) image_share: f32,
+    /// Dim the steps already shown (see [`Renderer::spotlight`]).
+    pub(super) spotlight: bool,
 }
 
 pub(super) fn color(c: Rgb) -> Color {

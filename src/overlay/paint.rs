@@ -10,6 +10,22 @@ use super::placed::{FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
 use super::{color, Draw, Page, PageStep, TextBox};
 
+/// How much of its opacity a step already shown keeps under the spotlight.
+const DIMMED: f32 = 0.4;
+
+/// The pixels of `band` made [`DIMMED`] (straight alpha: only the alpha changes).
+fn dim(picture: &mut RgbaImage, band: ClipRect) {
+    let (w, h) = picture.dimensions();
+    let (x0, x1) = (band.x0.max(0.0) as u32, (band.x1.max(0.0) as u32).min(w));
+    let (y0, y1) = (band.y0.max(0.0) as u32, (band.y1.max(0.0) as u32).min(h));
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let p = picture.get_pixel_mut(x, y);
+            p[3] = (f32::from(p[3]) * DIMMED).round() as u8;
+        }
+    }
+}
+
 /// What a page's body covers, `(x0, y0, x1, y1)`, when it shows anything.
 type Extent = Option<(f32, f32, f32, f32)>;
 use crate::color::Rgb;
@@ -58,34 +74,57 @@ impl Draw<'_> {
                     .join(" ")
             })
             .collect();
+        let item_steps: Vec<usize> = placed.iter().map(|p| p.item.step).collect();
         let mut boxes = self.draw_titles(&mut image, spec, meta, slide, continued);
         boxes.extend(self.draw_chrome(&mut image, spec, slide));
-        let (extent, earlier) = self.draw_body(&mut image, &spec.body, placed, size, &starts);
+        let (extent, mut earlier, bands) =
+            self.draw_body(&mut image, &spec.body, placed, size, &starts);
+        // The spotlight: in each picture, the steps before the one last shown are dimmed.
+        let spot = |picture: &mut RgbaImage, shown: usize| {
+            let current = item_steps[shown - 1];
+            for (k, band) in bands.iter().enumerate().take(shown) {
+                if item_steps[k] < current {
+                    dim(picture, *band);
+                }
+            }
+        };
+        if self.spotlight {
+            for ((picture, _), &shown) in earlier.iter_mut().zip(&starts) {
+                spot(picture, shown);
+            }
+        }
         let body_box = |extent: Option<_>, draw: &Self| {
             extent.map(|e| draw.text_box(e, spec.body.color, &spec.panel))
+        };
+        // A picture of the page in one of its states (for the video only).
+        let state = |image: RgbaImage, boxes: Vec<TextBox>| Page {
+            image,
+            boxes,
+            continued,
+            words,
+            readings: Vec::new(),
+            body_size: size,
+            steps: Vec::new(),
+            spotlight: None,
         };
         let steps = earlier
             .into_iter()
             .zip(starts.iter().zip(texts))
-            .map(|((before, extent), (&reading, text))| PageStep {
-                before: Page {
-                    image: before,
-                    boxes: boxes
-                        .iter()
-                        .copied()
-                        .chain(body_box(extent, self))
-                        .collect(),
-                    continued,
-                    words,
-                    readings: Vec::new(),
-                    body_size: size,
-                    steps: Vec::new(),
-                },
-                reading,
-                text,
+            .map(|((before, extent), (&reading, text))| {
+                let with_body = boxes.iter().copied().chain(body_box(extent, self));
+                PageStep {
+                    before: state(before, with_body.collect()),
+                    reading,
+                    text,
+                }
             })
             .collect();
         boxes.extend(body_box(extent, self));
+        let spotlight = (self.spotlight && !starts.is_empty()).then(|| {
+            let mut picture = image.clone();
+            spot(&mut picture, item_steps.len());
+            Box::new(state(picture, boxes.clone()))
+        });
         Page {
             image,
             boxes,
@@ -94,6 +133,7 @@ impl Draw<'_> {
             readings,
             body_size: size,
             steps,
+            spotlight,
         }
     }
 
@@ -175,11 +215,12 @@ impl Draw<'_> {
         placed: Vec<Placed>,
         size: f32,
         snapshots: &[usize],
-    ) -> (Extent, Vec<(RgbaImage, Extent)>) {
+    ) -> (Extent, Vec<(RgbaImage, Extent)>, Vec<ClipRect>) {
         let gap = body.gap * size;
         let mut y = body.y;
         let mut extent: Extent = None;
         let mut kept = Vec::new();
+        let mut bands = Vec::new();
         let clip = self.body_clip(body);
         for (i, p) in placed.into_iter().enumerate() {
             if snapshots.contains(&i) {
@@ -200,10 +241,15 @@ impl Draw<'_> {
                 Some((a, b, c, _)) => (a.min(ex0), b, c.max(ex1), bottom),
             });
             let height = p.height;
+            bands.push(ClipRect {
+                y0: y.max(clip.y0),
+                y1: bottom,
+                ..clip
+            });
             self.draw_item(image, p, (x0, x1), y, body, size);
             y += height;
         }
-        (extent, kept)
+        (extent, kept, bands)
     }
 
     /// Where an item's text runs across `x0..x1`, its marker included (for the panel).
@@ -495,6 +541,7 @@ impl Draw<'_> {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
 pub(super) struct ClipRect {
     pub(super) x0: f32,
     pub(super) y0: f32,

@@ -160,7 +160,8 @@ fn page_stills<'a>(
             Some(*last)
         })
         .collect();
-    let pictures = page.steps.iter().chain(std::iter::once(&page.encoded));
+    let last = page.spotlight.as_ref().unwrap_or(&page.encoded);
+    let pictures = page.steps.iter().chain(std::iter::once(last));
     let bounds = std::iter::once(0).chain(starts.iter().copied());
     let ends = starts.iter().copied().chain(std::iter::once(ms));
     let stills: Vec<Still<'a>> = pictures

@@ -30,6 +30,7 @@ pub(super) fn frame_inputs(
     theme: &ThemeConfig,
     (width, height): (u32, u32),
     max_words: usize,
+    spotlight: bool,
     backend: &str,
 ) -> Result<String> {
     #[derive(Serialize)]
@@ -38,6 +39,8 @@ pub(super) fn frame_inputs(
         templates: &'a str,
         /// `[layout] max_words_per_page`: where a slide's pages are cut.
         max_words: usize,
+        /// `[layout] spotlight`: how the pictures of steps look.
+        spotlight: bool,
         fonts: Vec<String>,
         theme: &'a ThemeConfig,
         width: u32,
@@ -64,6 +67,7 @@ pub(super) fn frame_inputs(
             program: env!("CARGO_PKG_VERSION"),
             templates: slide_templates,
             max_words,
+            spotlight,
             fonts: faces,
             theme,
             width,

@@ -241,6 +241,7 @@ impl Workspace {
             &self.project.config.theme,
             (self.encoder.width, self.encoder.height),
             self.project.config.layout.max_words_per_page,
+            self.project.config.layout.spotlight,
             &self.backend.id(),
         )
     }

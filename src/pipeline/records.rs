@@ -65,6 +65,9 @@ pub(super) struct PageRecord {
     /// The slide's steps that appear while it is on screen.
     #[serde(default)]
     pub(super) steps: Vec<StepRecord>,
+    /// Digest of the frame the video shows last under the spotlight, when it differs.
+    #[serde(default)]
+    pub(super) spotlight: Option<String>,
 }
 
 /// A step of a slide that appears while one of its pages is on screen.

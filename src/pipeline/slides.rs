@@ -31,6 +31,8 @@ pub(super) struct PageOut {
     pub(super) record: PageRecord,
     /// The page just before each of its steps appears (see `record.steps`).
     pub(super) steps: Vec<EncodedSlide>,
+    /// The page as the video shows it last, under the spotlight (see `record.spotlight`).
+    pub(super) spotlight: Option<EncodedSlide>,
 }
 
 /// A slide's pictures and what it says.
@@ -157,20 +159,7 @@ impl Run<'_> {
                 .map(|p| p.readings.clone())
                 .collect();
             let words: Vec<usize> = out.record.pages.iter().map(|p| p.words).collect();
-            let steps = out
-                .record
-                .pages
-                .iter()
-                .map(|p| {
-                    p.steps
-                        .iter()
-                        .map(|s| StepText {
-                            reading: s.reading,
-                            text: s.text.clone(),
-                        })
-                        .collect()
-                })
-                .collect();
+            let steps = step_texts(out.record.pages.iter().map(|p| p.steps.as_slice()));
             if let Some(speech) = speech {
                 speech.start(self, lecture, slide, readings, words, steps);
             }
@@ -184,6 +173,7 @@ impl Run<'_> {
             width: self.ws.encoder.width,
             height: self.ws.encoder.height,
             max_words: config.layout.max_words_per_page,
+            spotlight: config.layout.spotlight,
         };
         let mut clock = StageClock::start();
         let rendered = overlay::render(&renderer, &lecture.meta, slide)?;
@@ -201,19 +191,7 @@ impl Run<'_> {
             .iter()
             .map(|p| (p.readings.clone(), p.words))
             .unzip::<_, _, Vec<_>, Vec<_>>();
-        let steps = rendered
-            .pages
-            .iter()
-            .map(|p| {
-                p.steps
-                    .iter()
-                    .map(|s| StepText {
-                        reading: s.reading,
-                        text: s.text.clone(),
-                    })
-                    .collect()
-            })
-            .collect();
+        let steps = step_texts(rendered.pages.iter().map(|p| p.steps.as_slice()));
         if let Some(speech) = speech {
             speech.start(self, lecture, slide, readings, words, steps);
         }
@@ -299,22 +277,23 @@ impl Run<'_> {
                 Some(encoded) => encoded,
                 None => self.encode(&frame, &frame_digest)?,
             };
-            // The page before each of its steps: composed and encoded like the page.
+            // The page before each of its steps, and under the spotlight once they are all
+            // shown: composed and encoded like the page.
             let mut steps = Vec::new();
             let mut step_records = Vec::new();
             for step in &page.steps {
-                let frame = frame::compose(&background, &step.before).frame;
-                let digest = crate::cache::fast_digest(frame.as_raw());
-                steps.push(match self.cached_encoding(&digest) {
-                    Some(encoded) => encoded,
-                    None => self.encode(&frame, &digest)?,
-                });
+                let (encoded, digest) = self.picture_of(&background, &step.before)?;
+                steps.push(encoded);
                 step_records.push(StepRecord {
                     frame: digest,
                     reading: step.reading,
                     text: step.text.clone(),
                 });
             }
+            let spotlight = match &page.spotlight {
+                Some(last) => Some(self.picture_of(&background, last)?),
+                None => None,
+            };
             clock.lap("encode");
             if !unchanged {
                 write_atomic(&job.out_dir.join(&image), &site::slide_picture(&frame)?)?;
@@ -328,8 +307,10 @@ impl Run<'_> {
                     words: page.words,
                     readings: page.readings.clone(),
                     steps: step_records,
+                    spotlight: spotlight.as_ref().map(|(_, digest)| digest.clone()),
                 },
                 steps,
+                spotlight: spotlight.map(|(encoded, _)| encoded),
             });
         }
         tracing::debug!("slide {} drawn: {}", slide.index + 1, clock.laps());
@@ -388,10 +369,15 @@ impl Run<'_> {
                     .iter()
                     .map(|s| self.cached_encoding(&s.frame))
                     .collect::<Option<Vec<_>>>()?;
+                let spotlight = match &page.spotlight {
+                    Some(frame) => Some(self.cached_encoding(frame)?),
+                    None => None,
+                };
                 Some(PageOut {
                     encoded,
                     record: page.clone(),
                     steps,
+                    spotlight,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -401,6 +387,22 @@ impl Run<'_> {
             rendered: false,
             speech: SlideSpeech::default(),
         })
+    }
+
+    /// A page composed over the background and encoded (from the cache when it has it), and
+    /// its frame's digest.
+    fn picture_of(
+        &self,
+        background: &RgbImage,
+        page: &overlay::Page,
+    ) -> Result<(EncodedSlide, String)> {
+        let frame = frame::compose(background, page).frame;
+        let digest = crate::cache::fast_digest(frame.as_raw());
+        let encoded = match self.cached_encoding(&digest) {
+            Some(encoded) => encoded,
+            None => self.encode(&frame, &digest)?,
+        };
+        Ok((encoded, digest))
     }
 
     fn cached_encoding(&self, frame_digest: &str) -> Option<EncodedSlide> {
@@ -422,6 +424,34 @@ impl Run<'_> {
         );
         self.counts.encoded.fetch_add(1, Ordering::Relaxed);
         Ok(slide)
+    }
+}
+
+/// What each page's steps tell the script: where each starts and what it says.
+fn step_texts<'a, S: 'a>(pages: impl Iterator<Item = &'a [S]>) -> Vec<Vec<StepText>>
+where
+    &'a S: Into<StepText>,
+{
+    pages
+        .map(|steps| steps.iter().map(Into::into).collect())
+        .collect()
+}
+
+impl From<&StepRecord> for StepText {
+    fn from(step: &StepRecord) -> Self {
+        Self {
+            reading: step.reading,
+            text: step.text.clone(),
+        }
+    }
+}
+
+impl From<&overlay::PageStep> for StepText {
+    fn from(step: &overlay::PageStep) -> Self {
+        Self {
+            reading: step.reading,
+            text: step.text.clone(),
+        }
     }
 }
 

@@ -211,3 +211,59 @@ fn editing_a_sentence_respeaks_it_and_draws_nothing() {
     let (third, _) = course.build();
     assert_eq!(third.rendered, 1, "{third:?}");
 }
+
+#[test]
+fn the_spotlight_dims_the_points_already_spoken() {
+    let course = tone_course();
+    let config = course.read("lecturegen.toml");
+    course.file(
+        "lecturegen.toml",
+        &format!("{config}\n[layout]\nspotlight = true\n"),
+    );
+    course.file(
+        "content/a.md",
+        "---\ntitle: Spot\n---\n\n# Three points\n\nAlpha opens the section with a paragraph long \
+         enough to be cut into a shorter point.\n\nBeta follows with a paragraph that is also \
+         long enough to be cut into a point.\n\nGamma ends the section with the last \
+         paragraph, long enough to be cut into a point as well.\n",
+    );
+    let (summary, report) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", report.errors());
+    let chapters = cues(&course.read("output/a/chapters.vtt"));
+    let pictures = pictures(&std::fs::read(course.path("output/a/lecture.mp4")).unwrap());
+    let states = slide_pictures(&pictures, chapters[1].0, chapters[1].1);
+    assert_eq!(states.len(), 3);
+    // The first point's rows: bright while it is spoken, dimmed once the second is.
+    let page = image::open(course.path("output/a/slides/002.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let h = states[0].height();
+    let brightest = |picture: &RgbImage, rows: &[u32]| -> u8 {
+        let w = picture.width();
+        rows.iter()
+            .flat_map(|&y| (w / 10..w * 9 / 10).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                let p = picture.get_pixel(x.min(w - 1), y);
+                p[0].max(p[1]).max(p[2])
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    // Below the title, the rows the first state draws text on: the first point's.
+    let rows: Vec<u32> = (h / 6..h / 2)
+        .filter(|&y| brightest(states[0], &[y]) > 200)
+        .collect();
+    assert!(!rows.is_empty(), "the first point is drawn");
+    let lit = brightest(states[0], &rows);
+    let dimmed = brightest(states[1], &rows);
+    assert!(
+        u32::from(dimmed) + 40 < u32::from(lit),
+        "first point: {lit} lit, {dimmed} after the second"
+    );
+    // The page's picture shows every point alike; the video's last picture keeps the first
+    // point dim while the last is spoken.
+    let page_rows: Vec<u32> = rows.iter().map(|&y| y * page.height() / h).collect();
+    assert!(brightest(&page, &page_rows) > 200);
+    let end = at(&pictures, chapters[1].1 - 0.1);
+    assert!(u32::from(brightest(end, &rows)) + 40 < u32::from(lit));
+}

@@ -58,6 +58,7 @@ impl Kit {
             width,
             height,
             max_words: 70,
+            spotlight: false,
         }
     }
 }
