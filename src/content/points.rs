@@ -410,8 +410,7 @@ fn boundary(tokens: &[Token], i: usize) -> bool {
         && !enclosed(tokens, i)
         && (ends_with(&tokens[i - 1], CLAUSE_END)
             || tokens[i].text.starts_with(['(', '—', '–', '-'])
-            || CLAUSE_WORDS.contains(&bare(&tokens[i]).as_str())
-            || tokens[i - 1].units == 0.5 && ends_with(&tokens[i - 1], CLAUSE_END))
+            || CLAUSE_WORDS.contains(&bare(&tokens[i]).as_str()))
 }
 
 /// The clause around `focus`, grown while it fits; cut between words when one clause is too
@@ -430,7 +429,9 @@ fn cut_at(tokens: &[Token], focus: usize) -> Vec<Span> {
         {
             let lead_in =
                 units(&tokens[..comma]) <= 2.0 || SUBORDINATE.contains(&bare(&tokens[0]).as_str());
-            if lead_in && units(&tokens[comma..]) >= 4.0 {
+            // Unless the author's emphasis is in that first clause.
+            let emphasis_before = focus > 0 && focus < comma;
+            if lead_in && !emphasis_before && units(&tokens[comma..]) >= 4.0 {
                 start = comma;
             }
         }

@@ -25,6 +25,7 @@ const PROPERTIES: &[&str] = &[
 ];
 
 pub(super) fn rewrite(doc: &mut Doc) {
+    templates(doc);
     slides(doc);
     classes(doc);
     html::unwrap(doc, &[]);
@@ -43,6 +44,86 @@ pub(super) fn opens_block(line: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A slide of the deck as lines: where it starts (after its `---`), where its content starts
+/// (after its property lines), where its notes start (`???`) and where it ends.
+struct SlideLines {
+    content: usize,
+    notes: usize,
+    name: Option<String>,
+    template: Option<(usize, String)>,
+}
+
+/// The slides of the deck, in order.
+fn slide_lines(doc: &Doc) -> Vec<SlideLines> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..=doc.len() {
+        let end = i == doc.len() || (!doc.in_code(i) && doc.line(i).trim() == "---");
+        if !end {
+            continue;
+        }
+        let mut slide = SlideLines {
+            content: start,
+            notes: i,
+            name: None,
+            template: None,
+        };
+        for j in start..i {
+            let t = doc.line(j).trim();
+            let property = t
+                .split_once(':')
+                .filter(|(k, _)| PROPERTIES.contains(&k.trim()) && !doc.in_code(j));
+            match property {
+                Some((key, value)) => {
+                    let value = value.trim().to_string();
+                    match key.trim() {
+                        "name" => slide.name = Some(value),
+                        "template" => slide.template = Some((j, value)),
+                        _ => {}
+                    }
+                    slide.content = j + 1;
+                }
+                None if t.is_empty() => slide.content = j + 1,
+                None => break,
+            }
+        }
+        slide.notes = (slide.content..i)
+            .find(|&j| !doc.in_code(j) && doc.line(j).trim() == "???")
+            .unwrap_or(i);
+        out.push(slide);
+        start = i + 1;
+    }
+    out
+}
+
+/// remark's `template: name`: the named slide's content (without its properties and notes)
+/// goes before the slide's own, as remark shows it. Later line numbers move.
+fn templates(doc: &mut Doc) {
+    let slides = slide_lines(doc);
+    // From the last slide back, so that what is inserted moves no slide still to do.
+    for slide in slides.iter().rev() {
+        let Some((line, name)) = &slide.template else {
+            continue;
+        };
+        let Some(named) = slides.iter().find(|s| s.name.as_ref() == Some(name)) else {
+            doc.warn(
+                *line,
+                "template",
+                format!(
+                    "remark `template: {name}` names no slide: the slide shows its own content"
+                ),
+            );
+            continue;
+        };
+        let mut text: Vec<String> = doc.lines[named.content..named.notes].to_vec();
+        if slide.content >= doc.len() {
+            continue;
+        }
+        text.push(doc.lines[slide.content].clone());
+        doc.splice(slide.content, &text.join("\n"));
+    }
 }
 
 /// Slide separators, `--` steps and the property lines at the top of each slide.
@@ -104,14 +185,8 @@ fn slides(doc: &mut Doc) {
                 }
             }
             "layout" if value == "false" => doc.set(i, "<!-- footer: \"\" -->"),
-            "template" => {
-                doc.warn(
-                    i,
-                    "template",
-                    "remark `template:` is not applied: the slide shows its own content only",
-                );
-                doc.set(i, "");
-            }
+            // Applied by `templates`.
+            "template" => doc.set(i, ""),
             "background-image" => {
                 let url = value
                     .trim_start_matches("url(")

@@ -500,3 +500,43 @@ fn a_quarto_deck_makes_slides_of_its_second_level_and_shows_indented_markup_as_c
     );
     assert_eq!(level_one.slides.len(), 2, "{:?}", level_one.slides);
 }
+
+#[test]
+fn a_remark_template_puts_the_named_slides_content_first() {
+    let course = Course::new();
+    let deck = "---\ntitle: Deck\n---\n\nname: agenda\nclass: center\n\n# Agenda\n\n- the common \
+                point\n\n???\n\nNotes of the template are its own.\n\n---\ntemplate: agenda\n\n- \
+                this slide's own point\n\n--\n\n- and a step\n\n---\ntemplate: missing\n\n\
+                # Alone\n\nits text\n";
+    let lecture = parse_file(
+        &course,
+        "deck.html",
+        &format!("---\nlayout: tutorial_slides{}", &deck[3..]),
+    );
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Deck", "Agenda", "Agenda", "Alone"],
+        "{:?}",
+        lecture.slides
+    );
+    let text = lecture.slides[2].text();
+    assert!(
+        text.contains("the common point") && text.contains("this slide's own point"),
+        "{text}"
+    );
+    assert!(text.find("common").unwrap() < text.find("own point").unwrap());
+    assert!(
+        lecture.slides[2].notes.is_empty(),
+        "the template's notes stay its own"
+    );
+    assert_eq!(lecture.slides[2].steps.len(), 1);
+    assert!(
+        lecture
+            .warnings
+            .iter()
+            .any(|w| w.contains("`template: missing` names no slide")),
+        "{:?}",
+        lecture.warnings
+    );
+}
