@@ -11,6 +11,7 @@ Usage: [LECTUREGEN_BIN=path] scripts/check-prose.py NOTE.md|FOLDER ...
   not .md or .qmd is read as .md). Needs espeak-ng and a build (cargo build --release; LECTUREGEN_BIN runs another).
 """
 
+import html
 import json
 import os
 import pathlib
@@ -59,7 +60,9 @@ def prose(markdown):
     body = re.sub(r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}", "", body, flags=re.S)
     body = re.sub(r"\{%.*?%\}", "", body, flags=re.S)
     body = re.sub(r"<!--.*?-->", "", body, flags=re.S)
-    # Quarto's fenced divs and shortcodes; a heading ends the block it is in.
+    # Quarto's fenced divs and shortcodes (a callout's first heading is its title, not a
+    # section); a heading ends the block it is in.
+    body = re.sub(r"^(:::+ *\{?\.?callout[^\n]*\n(?:[ \t]*\n)*)#+ ", r"\1", body, flags=re.M)
     body = re.sub(r"^:::.*$", "", body, flags=re.M)
     body = re.sub(r"\{\{<.*?>\}\}", "", body)
     body = re.sub(r"^(#+ .*)$", r"\n\1\n", body, flags=re.M)
@@ -89,7 +92,7 @@ def cues(vtt):
         lines = block.strip().splitlines()
         for i, line in enumerate(lines):
             if "-->" in line:
-                out.append(" ".join(lines[i + 1:]))
+                out.append(html.unescape(" ".join(lines[i + 1:])))
                 break
     return out
 
