@@ -95,6 +95,10 @@ pub struct Slide {
     pub blocks: Vec<Block>,
     /// Speaker notes, one string per paragraph. Never drawn.
     pub notes: Vec<String>,
+    /// Every note came from an HTML comment (not `Note:` or `???`): in a page of prose, a
+    /// remark the author hid rather than a script.
+    #[serde(skip)]
+    pub notes_in_comments: bool,
     /// The slide's body as HTML for the site transcript (escaped unless raw HTML is allowed).
     pub html: String,
     /// `<!-- background: "..." -->`: the slide's own background prompt.

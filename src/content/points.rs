@@ -18,9 +18,18 @@ pub const MAX_UNITS: f32 = 12.0;
 const PROSE_ITEM_UNITS: f32 = 2.0 * MAX_UNITS;
 
 /// Gives each paragraph of prose on the slides whose text is read aloud (no speaker notes,
-/// not silent) a point; on the others, the author's points give way to their paragraphs.
+/// not silent) a point; on the others, the author's points give way to their paragraphs. In
+/// prose, a comment is a remark the author hid from the page, not a script: a slide of prose
+/// whose only notes are comments is read aloud.
 pub(super) fn make(slides: &mut [Slide]) {
     for slide in slides.iter_mut() {
+        let prose = slide
+            .blocks
+            .iter()
+            .any(|b| matches!(b, Block::Paragraph(_)));
+        if slide.notes_in_comments && prose {
+            slide.notes.clear();
+        }
         if slide.kind == SlideKind::Title || slide.silent || !slide.notes.is_empty() {
             unmake(std::slice::from_mut(slide));
             continue;

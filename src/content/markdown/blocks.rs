@@ -53,6 +53,8 @@ struct SlideParts {
     chrome: Vec<directives::ChromeDirective>,
     /// `<!-- points: ... -->`: the author's points for the paragraph before, and where.
     points: Option<(Vec<Vec<Span>>, usize)>,
+    /// Notes that came from HTML comments.
+    comment_notes: usize,
 }
 
 impl<'t> Builder<'t> {
@@ -171,6 +173,7 @@ impl<'t> Builder<'t> {
             title: raw.title,
             line: line_col(self.text, raw.start).0,
             blocks,
+            notes_in_comments: !state.notes.is_empty() && state.comment_notes == state.notes.len(),
             notes: state.notes,
             html,
             background: state.background,
@@ -718,7 +721,10 @@ impl<'t> Builder<'t> {
             Comment::Points(points) => state.points = Some((points, offset)),
             Comment::Chrome(directive) => state.chrome.push(directive),
             Comment::Ignored(why) => self.warn(offset, why),
-            Comment::Note(note) => state.notes.push(note),
+            Comment::Note(note) => {
+                state.notes.push(note);
+                state.comment_notes += 1;
+            }
             Comment::Nothing => {}
         }
     }

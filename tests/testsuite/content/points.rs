@@ -438,3 +438,29 @@ fn a_quarto_page_is_a_document_its_callouts_titled_and_its_includes_read() {
     );
     assert!(points(&deck).iter().all(Vec::is_empty), "{deck:?}");
 }
+
+#[test]
+fn a_comment_in_prose_is_a_remark_not_the_script() {
+    let text = "# T\n\n## Scripts\n\nShell scripts are the next step in complexity, with \
+                variables, control flow and their own syntax, made for shell tasks.\n\n<!-- \
+                Lastly, pipes are a core feature of scripting. -->\n\n## Listed\n\n- a point\n\n\
+                <!-- This comment is what the voice reads here. -->\n";
+    let lecture = parse(text);
+    // The paragraph is read (as a point), the hidden remark is not.
+    assert!(
+        lecture.slides[1].notes.is_empty(),
+        "{:?}",
+        lecture.slides[1].notes
+    );
+    assert_eq!(points(&lecture)[1].len(), 1);
+    // Without prose, a comment is still the slide's notes; and so it is in `prose: full`.
+    assert_eq!(
+        lecture.slides[2].notes,
+        ["This comment is what the voice reads here."]
+    );
+    let full = parse_full(text);
+    assert_eq!(
+        full.slides[1].notes,
+        ["Lastly, pipes are a core feature of scripting."]
+    );
+}
