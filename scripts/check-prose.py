@@ -77,7 +77,13 @@ def prose(markdown):
             continue
         if re.match(r"^([-*+]|\d+[.)]|\||<|!\[|>|    )", block):
             continue
-        paragraphs.append(" ".join(strip_inline(block).split()))
+        # A list may follow its lead-in line without a blank line: the paragraph ends there.
+        lines = []
+        for line in block.splitlines():
+            if re.match(r"^\s*([-*+]|\d+[.)]) ", line):
+                break
+            lines.append(line)
+        paragraphs.append(" ".join(strip_inline("\n".join(lines)).split()))
     return paragraphs, headings
 
 
