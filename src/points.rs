@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::cache::{key_of, Cache};
 use crate::config::RemotePointsConfig;
-use crate::content::points::{inline_spans, MAX_UNITS};
-use crate::content::{Block, Lecture, Span};
+use crate::content::points::{inline_spans, points_mut, MAX_UNITS};
+use crate::content::{spans_text, Block, Lecture, Span};
 use crate::remote::{Client, Settings};
 
 /// What the model is told when `[points.remote] prompt` is empty.
@@ -71,25 +71,33 @@ impl Writer {
     /// stay); a point whose request fails keeps the one made from the text. The first failure
     /// of the build becomes one of the lecture's warnings.
     pub fn rewrite(&self, lecture: &mut Lecture, cache: &Cache) {
-        let mut paragraphs = Vec::new();
-        for slide in &lecture.slides {
-            each_point(&slide.blocks, &mut |said| paragraphs.push(text_of(said)));
-        }
-        if paragraphs.is_empty() {
+        // The points made from the text, each with its paragraph (an author's stay).
+        let mut made: Vec<(String, &mut Vec<Span>)> = lecture
+            .slides
+            .iter_mut()
+            .flat_map(|slide| points_mut(&mut slide.blocks))
+            .filter_map(|point| match point {
+                Block::Point {
+                    shown,
+                    said,
+                    authored: false,
+                } => Some((spans_text(said), shown)),
+                _ => None,
+            })
+            .collect();
+        if made.is_empty() {
             return;
         }
-        let answers: Vec<Result<String>> = paragraphs
+        let answers: Vec<Result<String>> = made
             .par_iter()
-            .map(|paragraph| self.point(paragraph, cache))
+            .map(|(paragraph, _)| self.point(paragraph, cache))
             .collect();
         let mut failed = Vec::new();
-        let mut answers = answers.into_iter();
-        for slide in &mut lecture.slides {
-            each_point_mut(&mut slide.blocks, &mut |shown| match answers.next() {
-                Some(Ok(point)) => *shown = inline_spans(&point),
-                Some(Err(e)) => failed.push(e),
-                None => {}
-            });
+        for ((_, shown), answer) in made.iter_mut().zip(answers) {
+            match answer {
+                Ok(point) => **shown = inline_spans(&point),
+                Err(e) => failed.push(e),
+            }
         }
         if let Some(e) = failed.first() {
             if !self.told.swap(true, Ordering::Relaxed) {
@@ -183,40 +191,4 @@ pub fn checked(answer: &str) -> Result<String> {
         bail!("the model's point has {words} words, more than {MAX_WORDS}");
     }
     Ok(line.to_string())
-}
-
-/// The text of spans.
-fn text_of(spans: &[Span]) -> String {
-    spans.iter().map(|s| s.text.as_str()).collect()
-}
-
-/// Calls `f` with the paragraph of every point made from the text, in order.
-fn each_point(blocks: &[Block], f: &mut dyn FnMut(&[Span])) {
-    for block in blocks {
-        match block {
-            Block::Point {
-                said,
-                authored: false,
-                ..
-            } => f(said),
-            Block::List { items, .. } => items.iter().for_each(|i| each_point(i, f)),
-            _ => {}
-        }
-    }
-}
-
-/// Calls `f` with the shown text of every point made from the text, in the same order as
-/// [`each_point`].
-fn each_point_mut(blocks: &mut [Block], f: &mut dyn FnMut(&mut Vec<Span>)) {
-    for block in blocks {
-        match block {
-            Block::Point {
-                shown,
-                authored: false,
-                ..
-            } => f(shown),
-            Block::List { items, .. } => items.iter_mut().for_each(|i| each_point_mut(i, f)),
-            _ => {}
-        }
-    }
 }

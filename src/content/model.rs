@@ -232,7 +232,8 @@ impl Slide {
     }
 }
 
-fn spans_text(spans: &[Span]) -> String {
+/// The text of a run of spans.
+pub fn spans_text(spans: &[Span]) -> String {
     spans.iter().map(|s| s.text.as_str()).collect()
 }
 

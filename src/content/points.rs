@@ -9,7 +9,7 @@
 //! of a script written without spaces counts half a word), never inside a word or a code span.
 //! Each point is a step of its slide.
 
-use super::{Block, Slide, SlideKind, Span, Step};
+use super::{spans_text, Block, Slide, SlideKind, Span, Step};
 
 /// Words a point holds at most.
 pub const MAX_UNITS: f32 = 12.0;
@@ -590,6 +590,23 @@ fn render(tokens: &[Token], capitalise: bool) -> Vec<Span> {
     spans
 }
 
+/// The points of `blocks` in the order the overlay numbers them: at the top and in list items.
+pub(crate) fn points_mut(blocks: &mut [Block]) -> Vec<&mut Block> {
+    let mut out = Vec::new();
+    for block in blocks {
+        match block {
+            Block::Point { .. } => out.push(block),
+            Block::List { items, .. } => {
+                for item in items {
+                    out.extend(points_mut(item));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// What the voice reads for each point of prose of `blocks`, in order ([`Reading::Point`]'s
 /// numbers).
 ///
@@ -598,9 +615,7 @@ pub fn said(blocks: &[Block]) -> Vec<String> {
     fn gather(blocks: &[Block], out: &mut Vec<String>) {
         for block in blocks {
             match block {
-                Block::Point { said, .. } => {
-                    out.push(said.iter().map(|s| s.text.as_str()).collect())
-                }
+                Block::Point { said, .. } => out.push(spans_text(said)),
                 Block::List { items, .. } => items.iter().for_each(|i| gather(i, out)),
                 _ => {}
             }
@@ -662,7 +677,7 @@ pub fn list(slides: &[Slide]) -> Vec<SlidePoints> {
                         .map(|s| s.text.split_whitespace().count())
                         .sum(),
                     said_words: said.iter().map(|s| s.text.split_whitespace().count()).sum(),
-                    paragraph: said.iter().map(|s| s.text.as_str()).collect(),
+                    paragraph: spans_text(said),
                     authored: *authored,
                 }),
                 Block::List { items, .. } => items.iter().for_each(|i| gather(i, out)),

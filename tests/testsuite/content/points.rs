@@ -13,7 +13,7 @@ fn plain(text: &str) -> Vec<Span> {
 }
 
 fn joined(spans: &[Span]) -> String {
-    spans.iter().map(|s| s.text.as_str()).collect()
+    lecturegen::content::spans_text(spans)
 }
 
 fn words(text: &str) -> usize {
