@@ -55,6 +55,14 @@ pub fn describe(summary: &lecturegen::pipeline::Summary, output: &std::path::Pat
             "; narration: {} spoken",
             super::sentences(summary.spoken)
         ));
+        if !summary.voices.is_empty() {
+            let voices: Vec<String> = summary
+                .voices
+                .iter()
+                .map(|(lang, voice)| format!("{lang} by {voice}"))
+                .collect();
+            line.push_str(&format!(" ({})", voices.join(", ")));
+        }
     }
     line
 }

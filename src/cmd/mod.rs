@@ -6,6 +6,7 @@ mod host;
 mod models;
 mod new;
 mod progress;
+mod voices;
 mod watch;
 
 use std::path::PathBuf;
@@ -84,6 +85,12 @@ enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// List the voices found, which one `auto` picks per language, and how to get more.
+    Voices {
+        /// Course folder (its lecturegen.toml may name a Piper voice).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
     /// List the background backends, what each needs and whether its weights are found.
     Models {
         /// Course folder (its lecturegen.toml may name a weights folder).
@@ -126,7 +133,8 @@ pub struct BuildArgs {
     /// Background backend (overrides `build.backend`).
     #[arg(long, value_parser = backend_name)]
     backend: Option<BackendName>,
-    /// Voice that reads the notes (overrides `narration.voice`): espeak, command, remote, none.
+    /// Voice that reads the notes (overrides `narration.voice`): auto, festival, piper, kokoro,
+    /// espeak, command, remote, none.
     #[arg(long, value_parser = voice_name)]
     voice: Option<VoiceName>,
     /// Another folder of fonts (TTF, OTF, TTC) for scripts the bundled fonts lack; repeatable.
@@ -195,6 +203,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => watch::serve(&args),
         Command::Models { root } => models::run(&root),
+        Command::Voices { root } => voices::run(&root),
         Command::Prompts { build, json } => bulk::prompts(&build, json),
         Command::Points { build, json } => bulk::points(&build, json),
         Command::Cache {

@@ -116,6 +116,9 @@ pub struct Meta {
     /// `voice:` this lecture's voice, instead of the course's.
     #[serde(skip)]
     pub voice: Option<crate::config::VoiceName>,
+    /// The line of `voice:` in the file (0 without one), for messages.
+    #[serde(skip)]
+    pub voice_line: usize,
     /// `prose:` how this lecture's paragraphs are shown (else `[layout] prose`).
     pub prose: crate::config::Prose,
 }
@@ -464,6 +467,14 @@ pub(super) fn parse(
         }
     };
     let voice = parsed(&text_of("voice")?, key_offset("voice"))?;
+    let voice_line = if voice.is_some() {
+        text[..key_offset("voice").min(text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    } else {
+        0
+    };
     let prose = parsed(&text_of("prose")?, key_offset("prose"))?.unwrap_or(options.prose);
     let meta = Meta {
         title: text_of("title")?,
@@ -477,6 +488,7 @@ pub(super) fn parse(
         slide_level,
         narration,
         voice,
+        voice_line,
         prose,
     };
     Ok((meta, unknown))

@@ -14,13 +14,18 @@
 
 mod command;
 mod espeak;
+mod festival;
+mod kokoro;
 pub mod lexicon;
+pub mod onnx;
+pub mod phonemes;
+mod piper;
 pub mod remote;
 mod run;
 pub mod steps;
 pub mod wav;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -28,7 +33,10 @@ use serde::Serialize;
 
 pub use command::CommandVoice;
 pub use espeak::Espeak;
+pub use festival::Festival;
+pub use kokoro::Kokoro;
 pub use lexicon::Lexicon;
+pub use piper::Piper;
 pub use remote::RemoteVoice;
 pub use wav::{Pcm, RATE};
 
@@ -42,6 +50,14 @@ pub trait Voice: Send + Sync {
     fn id(&self) -> String;
     /// The engine's name, for messages.
     fn engine(&self) -> &str;
+    /// The engine and voice, for the build's summary ("festival cmu_us_slt_arctic_hts").
+    fn name(&self) -> String {
+        self.engine().to_string()
+    }
+    /// Whether it speaks `lang` (a BCP 47 tag). Default: any language.
+    fn speaks(&self, _lang: &str) -> bool {
+        true
+    }
     /// `text` spoken in `lang` (a BCP 47 tag).
     fn speak(&self, text: &str, lang: &str) -> Result<Pcm>;
 }
@@ -56,12 +72,32 @@ pub enum Speaker {
     Ready(Box<dyn Voice>),
 }
 
-/// Sets up the voice `name` from the configuration; `scratch` is a folder for temporary
-/// files of command voices.
-pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> Speaker {
+/// Whether a voice for `languages` speaks `lang`: the same primary language ("en" speaks
+/// "en-GB"; "en-US" speaks "en").
+pub fn speaks_one_of(languages: &[String], lang: &str) -> bool {
+    let primary = |tag: &str| {
+        tag.split(['-', '_'])
+            .next()
+            .unwrap_or(tag)
+            .to_ascii_lowercase()
+    };
+    let lang = primary(lang);
+    languages.iter().any(|l| primary(l) == lang)
+}
+
+/// Sets up the voice `name` from the configuration of a course at `root`; `scratch` is a
+/// folder for the engines' temporary files. `Auto` is not a voice: it picks one of these per
+/// language (see the pipeline's voices).
+pub fn speaker(
+    name: VoiceName,
+    config: &NarrationConfig,
+    root: &Path,
+    scratch: PathBuf,
+) -> Speaker {
     let timeout = Duration::from_secs_f32(config.timeout_seconds.max(1.0));
+    let ready = |voice: Box<dyn Voice>| Speaker::Ready(voice);
     match name {
-        VoiceName::None => Speaker::Off,
+        VoiceName::None | VoiceName::Auto => Speaker::Off,
         VoiceName::Espeak => match Espeak::find(
             &config.espeak.program,
             config.words_per_minute,
@@ -69,7 +105,7 @@ pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> S
             &config.espeak.variant,
             timeout,
         ) {
-            Some(voice) => Speaker::Ready(Box::new(voice)),
+            Some(voice) => ready(Box::new(voice)),
             None => Speaker::Missing(format!(
                 "the espeak voice needs espeak-ng ({}), which is not installed: videos are \
                  silent. Install it (Debian/Ubuntu: `apt-get install espeak-ng`, macOS: `brew \
@@ -78,12 +114,46 @@ pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> S
                 config.espeak.program
             )),
         },
+        VoiceName::Festival => {
+            match Festival::find(&config.festival, config.words_per_minute, timeout, scratch) {
+                Ok(voice) => ready(Box::new(voice)),
+                Err(e) => Speaker::Missing(format!("the festival voice cannot be used: {e:#}")),
+            }
+        }
+        VoiceName::Piper | VoiceName::Kokoro => {
+            let runtime = config.onnxruntime.as_ref().map(|p| root.join(p));
+            let espeak = &config.espeak.program;
+            let (wpm, runtime) = (config.words_per_minute, runtime.as_deref());
+            let loaded = phonemizer(espeak).and_then(|()| -> Result<Box<dyn Voice>> {
+                if name == VoiceName::Piper {
+                    let mut piper = config.piper.clone();
+                    piper.model = piper.model.map(|m| root.join(m));
+                    Ok(Box::new(Piper::load(
+                        &piper, runtime, espeak, wpm, timeout,
+                    )?))
+                } else {
+                    let mut kokoro = config.kokoro.clone();
+                    kokoro.model = kokoro.model.map(|m| root.join(m));
+                    kokoro.voices = kokoro.voices.map(|m| root.join(m));
+                    kokoro.vocab = kokoro.vocab.map(|m| root.join(m));
+                    Ok(Box::new(Kokoro::load(
+                        &kokoro, runtime, espeak, wpm, timeout,
+                    )?))
+                }
+            });
+            match loaded {
+                Ok(voice) => Speaker::Ready(voice),
+                Err(e) => {
+                    Speaker::Missing(format!("the {} voice cannot be used: {e:#}", name.as_str()))
+                }
+            }
+        }
         VoiceName::Remote => match RemoteVoice::new(&config.remote) {
-            Ok(voice) => Speaker::Ready(Box::new(voice)),
+            Ok(voice) => ready(Box::new(voice)),
             Err(e) => Speaker::Missing(format!("the remote voice cannot be used: {e:#}")),
         },
         VoiceName::Command => match CommandVoice::find(&config.command, timeout, scratch) {
-            Some(voice) => Speaker::Ready(Box::new(voice)),
+            Some(voice) => ready(Box::new(voice)),
             None => Speaker::Missing(format!(
                 "the command voice `{}` cannot be run (not found): videos are silent; set \
                  [narration] command = [\"program\", \"{{text}}\", \"{{wav}}\"]",
@@ -91,6 +161,21 @@ pub fn speaker(name: VoiceName, config: &NarrationConfig, scratch: PathBuf) -> S
             )),
         },
     }
+}
+
+/// Whether espeak-ng, which makes the neural voices' phonemes, can be run.
+fn phonemizer(program: &str) -> Result<()> {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map(drop)
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "its phonemes come from espeak-ng ({program}), which is not installed \
+                 (Debian/Ubuntu: `apt-get install espeak-ng`)"
+            )
+        })
 }
 
 /// One chunk of speech: a caption, where it starts and how long it lasts. Its audio stays in

@@ -132,6 +132,13 @@ pub fn from_s16le(bytes: &[u8], rate: u32) -> Pcm {
     }
 }
 
+/// Mono samples in [-1, 1] at `rate` (a neural voice's output), at [`RATE`].
+pub fn from_f32(samples: &[f32], rate: u32) -> Pcm {
+    Pcm {
+        samples: resample(samples, rate),
+    }
+}
+
 /// Linear-interpolation resampling to [`RATE`] (speech engines mostly write 16 to 48 kHz).
 fn resample(samples: &[f32], rate: u32) -> Vec<f32> {
     if rate == RATE || rate == 0 || samples.is_empty() {

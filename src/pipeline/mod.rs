@@ -28,7 +28,7 @@ mod records;
 mod slides;
 mod voices;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -106,6 +106,9 @@ pub struct Summary {
     pub spoken: usize,
     /// Lectures built with a speech track.
     pub narrated: usize,
+    /// The voice that speaks each language of the lectures, by language tag ("en" ->
+    /// "festival cmu_us_slt_arctic_hts").
+    pub voices: BTreeMap<String, String>,
     /// Warnings reported.
     pub warnings: usize,
     /// What each lecture published (its last good build for one that failed now).
@@ -337,8 +340,8 @@ impl Workspace {
             prefetch_failed,
             prefetched,
             counts: Counts::default(),
-            missing_voice: std::sync::Once::new(),
             said: Default::default(),
+            voices: Default::default(),
         };
         let mut summary = Summary {
             lectures: sources.len(),
@@ -387,6 +390,7 @@ impl Workspace {
         crate::media::save_digests(self.cache.dir());
         summary.entries = entries;
         run.counts.add_to(&mut summary);
+        summary.voices = run.voices.into_inner().unwrap_or_default();
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -462,10 +466,10 @@ struct Run<'a> {
     /// Backgrounds made up front (counted as made, not as cached, when their slide takes them).
     prefetched: std::collections::HashSet<String>,
     counts: Counts,
-    /// A missing speech engine is said once per build, not once per lecture.
-    missing_voice: std::sync::Once,
     /// Warnings said in this build.
     said: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The voice of each language spoken in this build.
+    voices: std::sync::Mutex<BTreeMap<String, String>>,
 }
 
 impl Run<'_> {
@@ -505,8 +509,11 @@ impl Run<'_> {
         let voice = ws
             .voices
             .of(&lecture, &ws.project.config.narration, &|message| {
-                self.missing_voice.call_once(|| self.warn(message));
-            });
+                self.warn(message)
+            })?;
+        if let (Some(voice), Ok(mut voices)) = (voice, self.voices.lock()) {
+            voices.insert(lecture.meta.lang.clone(), voice.name());
+        }
         let key = keys::lecture(
             &ws.lecture_inputs,
             &ws.project.root,

@@ -14,4 +14,5 @@ mod serve;
 mod site;
 mod steps;
 mod video;
+mod voices;
 mod watch;

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::support::{Course, TEST_CONFIG};
 
 /// `TEST_CONFIG` with the voice and more of `[narration]`.
-fn config(narration: &str) -> String {
+pub fn config(narration: &str) -> String {
     TEST_CONFIG.replace(
         "[narration]\nvoice = \"none\"",
         &format!("[narration]\n{narration}"),
@@ -52,7 +52,7 @@ pub fn cues(vtt: &str) -> Vec<(f64, f64, String)> {
 /// Track count, and (video seconds, audio seconds) as a player presents them: the audio's
 /// media minus the encoder delay that its edit list skips (the `mp4` crate does not read edit
 /// lists, so the edit is read here).
-fn tracks(mp4: &[u8]) -> (usize, f64, f64) {
+pub fn tracks(mp4: &[u8]) -> (usize, f64, f64) {
     let reader = mp4::Mp4Reader::read_header(Cursor::new(mp4), mp4.len() as u64).unwrap();
     let mut video = 0.0;
     let mut audio = 0.0;
@@ -97,7 +97,7 @@ fn edit_list(mp4: &[u8]) -> (f64, f64) {
 }
 
 /// Decodes the AAC track of an MP4 (syom reads MP4 too); returns the samples.
-fn decoded_audio(mp4: &[u8]) -> Vec<f32> {
+pub fn decoded_audio(mp4: &[u8]) -> Vec<f32> {
     let decoded = syom::decode_with(mp4, &syom::DecodeOptions::unbounded()).unwrap();
     decoded.channels.into_iter().next().unwrap()
 }
