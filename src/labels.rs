@@ -18,6 +18,8 @@ pub struct Labels {
     pub speaker_notes: &'static str,
     /// Fallback link for browsers that cannot play the video.
     pub download: &'static str,
+    /// The link to the lecture's PDF handout.
+    pub handout: &'static str,
     /// Slides, as in "12 slides".
     pub slides: &'static str,
     /// Appended to the title of follow-on pages of a slide too long for one.
@@ -38,6 +40,7 @@ const EN: Labels = Labels {
     slide_picture: "slide picture",
     speaker_notes: "Speaker notes",
     download: "Download the video",
+    handout: "Handout (PDF)",
     slides: "slides",
     continued: "(cont.)",
     code_cue: "Here is some code.",
@@ -60,6 +63,7 @@ pub fn for_lang(lang: &str) -> Labels {
             slide_picture: "صورة الشريحة",
             speaker_notes: "ملاحظات المحاضر",
             download: "تنزيل الفيديو",
+            handout: "مطبوعة المحاضرة (PDF)",
             slides: "شرائح",
             continued: "(تابع)",
             code_cue: "هذا مثال من الشيفرة.",
@@ -73,6 +77,7 @@ pub fn for_lang(lang: &str) -> Labels {
             slide_picture: "תמונת השקף",
             speaker_notes: "הערות המרצה",
             download: "הורדת הסרטון",
+            handout: "דף ההרצאה (PDF)",
             slides: "שקפים",
             continued: "(המשך)",
             code_cue: "הנה קוד.",
@@ -86,6 +91,7 @@ pub fn for_lang(lang: &str) -> Labels {
             slide_picture: "image de la diapositive",
             speaker_notes: "Notes de l'orateur",
             download: "Télécharger la vidéo",
+            handout: "Polycopié (PDF)",
             slides: "diapositives",
             continued: "(suite)",
             code_cue: "Voici du code.",
@@ -99,6 +105,7 @@ pub fn for_lang(lang: &str) -> Labels {
             slide_picture: "Folienbild",
             speaker_notes: "Vortragsnotizen",
             download: "Video herunterladen",
+            handout: "Handout (PDF)",
             slides: "Folien",
             continued: "(Forts.)",
             code_cue: "Hier ist etwas Code.",
@@ -112,6 +119,7 @@ pub fn for_lang(lang: &str) -> Labels {
             slide_picture: "imagen de la diapositiva",
             speaker_notes: "Notas del ponente",
             download: "Descargar el vídeo",
+            handout: "Apuntes (PDF)",
             slides: "diapositivas",
             continued: "(cont.)",
             code_cue: "Aquí hay un ejemplo de código.",

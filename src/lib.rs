@@ -50,6 +50,7 @@ pub mod diagram;
 pub mod fonts;
 pub mod frame;
 pub mod fsutil;
+pub mod handout;
 pub mod highlight;
 pub mod host;
 pub mod labels;

@@ -19,7 +19,7 @@ mod site;
 pub use dialect::NotesDialect;
 pub use layout::{LayoutConfig, PointsConfig, Prose};
 pub use remote::{Dialect, ImageApi, RemoteConfig, RemotePointsConfig, RemoteVoiceConfig, Urls};
-pub use site::{Generator, SiteConfig};
+pub use site::{Generator, Paper, SiteConfig};
 
 /// The name of the course configuration file.
 pub const FILE_NAME: &str = "lecturegen.toml";

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// `[site]`: lecturegen's own course site, or a site another generator builds.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SiteConfig {
     /// "lecturegen" (the default: its own course site in `output_dir`), or the generator of
@@ -16,6 +16,47 @@ pub struct SiteConfig {
     pub media_dir: Option<PathBuf>,
     /// Host sites: where `lectures.json` goes. Default: the generator's data folder.
     pub data_dir: Option<PathBuf>,
+    /// A PDF handout beside each lecture's video. Default: true.
+    pub handouts: bool,
+    /// The handouts' paper: "a4" (the default) or "letter", landscape.
+    pub paper: Paper,
+    /// Where the site is served (`https://example.org/course/`): handouts link each slide's
+    /// moment there. Default: none, links relative to the handout.
+    pub base_url: Option<String>,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            generator: Generator::default(),
+            media_dir: None,
+            data_dir: None,
+            handouts: true,
+            paper: Paper::default(),
+            base_url: None,
+        }
+    }
+}
+
+/// The paper of handouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Paper {
+    /// ISO A4, 297 x 210 mm.
+    #[default]
+    A4,
+    /// US Letter, 11 x 8.5 in.
+    Letter,
+}
+
+impl Paper {
+    /// Width and height in points, landscape.
+    pub fn landscape_points(self) -> (f32, f32) {
+        match self {
+            Self::A4 => (841.89, 595.28),
+            Self::Letter => (792.0, 612.0),
+        }
+    }
 }
 
 impl SiteConfig {

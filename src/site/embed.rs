@@ -37,6 +37,9 @@ pub struct MediaFiles {
     pub width: u32,
     /// Frame height.
     pub height: u32,
+    /// The PDF handout, versioned (none when handouts are off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handout: Option<String>,
 }
 
 /// One chapter's span, as the manifest and the player list it.
@@ -126,6 +129,7 @@ impl Published {
                 poster: url(&entry.media.poster),
                 chapters_vtt: url(&entry.media.chapters_vtt),
                 captions_vtt: entry.media.captions_vtt.as_deref().map(url),
+                handout: entry.media.handout.as_deref().map(url),
                 ..entry.media
             },
             chapters: entry

@@ -126,6 +126,8 @@ pub struct Media {
     pub height: u32,
     /// Length, seconds.
     pub duration: f64,
+    /// The PDF handout, versioned (none when `[site] handouts = false`).
+    pub handout: Option<String>,
 }
 
 /// A slide's first picture as the page links it: file name and a version from its digest, so

@@ -57,6 +57,15 @@ pub trait Publisher: Send + Sync {
     }
     /// The lecture file written last: once it is there, so is everything before it.
     fn last_file(&self) -> &'static str;
+    /// The address a handout links a moment of the lecture at (`#t=SECONDS` is appended):
+    /// by default the video itself (browsers play an MP4 from `#t=`), beside the handout or
+    /// under `base_url` and the media folder's URL.
+    fn moment_url(&self, slug: &str, base_url: Option<&str>) -> String {
+        match base_url {
+            Some(base) => format!("{}/{slug}/lecture.mp4", base.trim_end_matches('/')),
+            None => "lecture.mp4".into(),
+        }
+    }
     /// Whether the lecture folder `dir` holds a complete build: its video and
     /// [`last_file`](Self::last_file).
     fn is_built(&self, dir: &Path) -> bool {
@@ -158,14 +167,23 @@ impl Run<'_> {
             .map(|p| site::versioned(&p.file, &p.digest))
             .unwrap_or_default();
         let seconds = assembled.timeline.seconds();
+        let cues = &assembled.cues;
+        let config = &ws.project.config;
+        // The handout before the page that links it.
+        let handout = if config.site.handouts {
+            self.handout(lecture, slides, &assembled, out_dir)
+        } else {
+            let _ = std::fs::remove_file(out_dir.join(HANDOUT));
+            None
+        };
         let media = Media {
             video: site::versioned("lecture.mp4", &assembled.digest),
             poster,
             width: ws.encoder.width,
             height: ws.encoder.height,
             duration: seconds,
+            handout,
         };
-        let cues = &assembled.cues;
         let chapters = site::chapters(lecture, &assembled.timeline, &first_pages, cues);
         let published = Published {
             lecture,
@@ -173,7 +191,6 @@ impl Run<'_> {
             media: &media,
             cues,
         };
-        let config = &ws.project.config;
         lecture_files(
             ws.publisher.as_ref(),
             &ws.templates,
@@ -190,6 +207,7 @@ impl Run<'_> {
             captions_vtt: (!cues.is_empty()).then(|| in_folder(site::CAPTIONS)),
             width: media.width,
             height: media.height,
+            handout: media.handout.as_deref().map(in_folder),
         };
         let page = crate::project::relative(&source.file, &ws.project.content_dir());
         let entry = IndexEntry::of(lecture, page, &chapters, files, seconds);
@@ -221,6 +239,92 @@ impl Run<'_> {
             narrated: assembled.narrated,
         })
     }
+}
+
+/// The handout's file name in a lecture's folder.
+pub const HANDOUT: &str = "handout.pdf";
+
+impl Run<'_> {
+    /// Writes the lecture's handout (one page per picture, what is said over it) into
+    /// `out_dir`; its versioned name, or `None` (said as a warning) when it cannot be made:
+    /// a handout never costs a lecture its video.
+    fn handout(
+        &self,
+        lecture: &Lecture,
+        slides: &[SlideOut],
+        assembled: &Assembled,
+        out_dir: &Path,
+    ) -> Option<String> {
+        let ws = self.ws;
+        let site = &ws.project.config.site;
+        let url = ws
+            .publisher
+            .moment_url(&lecture.source.slug, site.base_url.as_deref());
+        let mut pages = Vec::new();
+        for ((slide, out), span) in lecture
+            .slides
+            .iter()
+            .zip(slides)
+            .zip(&assembled.timeline.slides)
+        {
+            let mut start_ms = span.start_ms;
+            let alt = slide.written_text();
+            for (n, page) in out.record.pages.iter().enumerate() {
+                let length = span.pages_ms.get(n).copied().unwrap_or(0);
+                let (from, to) = (
+                    start_ms as f64 / 1000.0,
+                    (start_ms + u64::from(length)) as f64 / 1000.0,
+                );
+                let said = assembled
+                    .cues
+                    .iter()
+                    .filter(|c| c.start >= from - 1e-6 && c.start < to - 1e-6)
+                    .map(|c| c.text.clone())
+                    .collect();
+                let title = match (slide.title.trim(), n) {
+                    ("", _) => lecture.meta.title.clone(),
+                    (t, 0) => t.to_string(),
+                    (t, _) => format!(
+                        "{t} {}",
+                        crate::labels::for_lang(&lecture.meta.lang).continued
+                    ),
+                };
+                pages.push(crate::handout::HandoutPage {
+                    title,
+                    picture: out_dir.join(&page.image),
+                    alt: alt.clone(),
+                    start: from,
+                    link: format!("{url}#t={}", trim_seconds(from)),
+                    said,
+                    opens_slide: n == 0,
+                });
+                start_ms += u64::from(length);
+            }
+        }
+        let handout = crate::handout::Handout {
+            title: lecture.meta.title.clone(),
+            lang: lecture.meta.lang.clone(),
+            rtl: lecture.meta.dir == crate::content::Direction::Rtl,
+            pages,
+        };
+        let made = crate::handout::pdf(&handout, site.paper, &ws.fonts).and_then(|bytes| {
+            write_if_changed(&out_dir.join(HANDOUT), &bytes)?;
+            Ok(site::versioned(HANDOUT, &crate::cache::digest(&bytes)))
+        });
+        match made {
+            Ok(name) => Some(name),
+            Err(e) => {
+                self.warn(&format!("{}: no handout: {e:#}", lecture.source.display));
+                None
+            }
+        }
+    }
+}
+
+/// Seconds as a media fragment writes them: `12.5`, `42`.
+fn trim_seconds(seconds: f64) -> String {
+    let text = format!("{seconds:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
 }
 
 /// Writes a lecture's files into `out_dir`: its media first (the pictures the notes show, the

@@ -20,6 +20,14 @@ impl Publisher for OwnSite {
         "index.html"
     }
 
+    /// The lecture's page plays from `#t=` on load.
+    fn moment_url(&self, slug: &str, base_url: Option<&str>) -> String {
+        match base_url {
+            Some(base) => format!("{}/{slug}/", base.trim_end_matches('/')),
+            None => "index.html".into(),
+        }
+    }
+
     fn lecture_page(
         &self,
         templates: &Templates,

@@ -115,7 +115,12 @@ fn mdbook_round_trip_changes_only_the_marker_line_in_both_shapes() {
                 "no absolute URL, no CDN: {player}"
             );
         }
-        for file in ["lecture.mp4", "chapters.vtt", "slides/001.jpg"] {
+        for file in [
+            "lecture.mp4",
+            "chapters.vtt",
+            "slides/001.jpg",
+            "handout.pdf",
+        ] {
             let path = course.path(&format!("src/lectures/diffusion-sampling/{file}"));
             assert!(path.is_file(), "{}", path.display());
         }
@@ -133,6 +138,15 @@ fn mdbook_round_trip_changes_only_the_marker_line_in_both_shapes() {
             .starts_with("lectures/diffusion-sampling/lecture.mp4?v="));
         assert_eq!(lecture["chapters"].as_array().unwrap().len(), 4);
         assert!(lecture["duration"].as_f64().unwrap() > 4.0);
+        // The handout, in the manifest and next to the player's download link.
+        assert!(lecture["handout"]
+            .as_str()
+            .unwrap()
+            .starts_with("lectures/diffusion-sampling/handout.pdf?v="));
+        assert!(lecture["player"]
+            .as_str()
+            .unwrap()
+            .contains("handout.pdf?v="));
         let text = lecture["slides"].to_string();
         assert!(text.contains("x - t * noise"), "{text}");
         assert!(!text.contains("{{#"), "{text}");
