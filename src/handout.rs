@@ -36,8 +36,11 @@ use crate::config::Paper;
 use crate::fonts::{Fonts, MONO, SANS};
 
 /// A lecture's handout, as the publishing stage gives it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Handout {
+    /// The folder its pictures' paths are relative to (the lecture's output folder).
+    #[serde(skip)]
+    pub folder: PathBuf,
     /// The lecture's title.
     pub title: String,
     /// Its language (BCP 47), empty when unknown.
@@ -49,11 +52,11 @@ pub struct Handout {
 }
 
 /// One slide picture of a handout.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HandoutPage {
     /// The slide's title ("(continued)" pages carry it too).
     pub title: String,
-    /// The picture (a JPEG), all its steps shown.
+    /// The picture (a JPEG), all its steps shown, relative to the handout's `folder`.
     pub picture: PathBuf,
     /// The picture's text, for readers who cannot see it.
     pub alt: String,
@@ -74,8 +77,38 @@ const MIN_PICTURE: f32 = 190.0;
 /// Sizes the words are tried at, largest first, points.
 const SIZES: [f32; 5] = [11.0, 10.0, 9.0, 8.0, 7.0];
 
-/// The handout's PDF.
+/// A lecture's handout as a PDF.
 pub fn pdf(handout: &Handout, paper: Paper, fonts: &Fonts) -> Result<Vec<u8>> {
+    write(
+        &handout.title,
+        &handout.lang,
+        std::slice::from_ref(handout),
+        paper,
+        fonts,
+    )
+}
+
+/// The course's handout: every lecture's pages in order, each lecture a level-1 heading and
+/// an outline entry whose children are its slides (a table of contents in any reader).
+pub fn course_pdf(
+    title: &str,
+    lang: &str,
+    lectures: &[Handout],
+    paper: Paper,
+    fonts: &Fonts,
+) -> Result<Vec<u8>> {
+    write(title, lang, lectures, paper, fonts)
+}
+
+/// The PDF of `lectures` under the document title `title` in language `lang`: a lecture of
+/// another language than the document's says so on its headings and paragraphs.
+fn write(
+    title: &str,
+    lang: &str,
+    lectures: &[Handout],
+    paper: Paper,
+    fonts: &Fonts,
+) -> Result<Vec<u8>> {
     let configuration: Configuration = ConfigurationBuilder::new()
         .set_validator(Validator::Ua(Accessibility::UA1))
         .finish()
@@ -86,145 +119,189 @@ pub fn pdf(handout: &Handout, paper: Paper, fonts: &Fonts) -> Result<Vec<u8>> {
         ..SerializeSettings::default()
     };
     let mut document = Document::new_with(settings);
-    let (width, height) = paper.landscape_points();
-    let mut tree =
-        TagTree::new().with_lang((!handout.lang.is_empty()).then(|| handout.lang.clone()));
-    let mut faces = FaceCache::default();
+    let mut tree = TagTree::new().with_lang((!lang.is_empty()).then(|| lang.to_string()));
     let mut outline = Outline::new();
-    let mut first = true;
-    for (index, page) in handout.pages.iter().enumerate() {
-        if page.opens_slide || index == 0 {
-            outline.push_child(OutlineNode::new(
-                page.title.clone(),
-                XyzDestination::new(index, Point::from_xy(0.0, 0.0)),
-            ));
-        }
-        let bytes = std::fs::read(&page.picture)
-            .with_context(|| format!("reading {}", page.picture.display()))?;
-        let image = Image::from_jpeg(Data::from(bytes), true)
-            .map_err(|e| anyhow!("{}: {e}", page.picture.display()))?;
-        let (pw, ph) = image.size();
-        let aspect = ph.max(1) as f32 / pw.max(1) as f32;
-        let text_width = width - 2.0 * MARGIN;
-        let heading_size = 15.0;
-        let said = page.said.join(" ");
-        let time = clock(page.start);
-        // The largest words that leave the picture its room; the picture takes what is left.
-        let mut layout = None;
-        for size in SIZES {
-            let words = fonts.with(|system, _| lines(system, &said, size, text_width, false));
-            let heading =
-                fonts.with(|system, _| lines(system, &page.title, heading_size, text_width, true));
-            let used = heading.height + 10.0 + size * 1.6 + words.height + 10.0;
-            let room = height - 2.0 * MARGIN - used;
-            if room >= MIN_PICTURE || size == SIZES[SIZES.len() - 1] {
-                layout = Some((size, heading, words, room.max(80.0)));
-                break;
+    let mut writer = Writer {
+        paper,
+        fonts,
+        faces: FaceCache::default(),
+        pages: 0,
+    };
+    let single = lectures.len() == 1;
+    for handout in lectures {
+        let own_lang =
+            (handout.lang != lang && !handout.lang.is_empty()).then(|| handout.lang.clone());
+        let first_page = writer.pages;
+        let mut slides = Vec::new();
+        writer.lecture(&mut document, handout, own_lang, &mut tree, &mut slides)?;
+        if single {
+            for node in slides {
+                outline.push_child(node);
             }
-        }
-        let Some((size, heading, words, room)) = layout else {
-            continue;
-        };
-        let picture_width = text_width.min(room / aspect);
-        let picture_height = picture_width * aspect;
-
-        let mut pdf_page = document.start_page_with(
-            PageSettings::from_wh(width, height).ok_or_else(|| anyhow!("bad paper size"))?,
-        );
-        let mut surface = pdf_page.surface();
-        let mut y = MARGIN;
-        // The lecture's title heads the first page (a level-1 heading); each page's slide
-        // title is a level-2 heading.
-        if first {
-            first = false;
-            let title =
-                fonts.with(|system, _| lines(system, &handout.title, 9.0, text_width, false));
-            let ids = draw(
-                &mut surface,
-                &title,
-                MARGIN,
-                y,
-                &mut faces,
-                fonts,
-                gray(110),
-            );
-            tree.push(group(heading_tag(1, &handout.title), ids));
-            y += title.height + 4.0;
-        }
-        let ids = draw(
-            &mut surface,
-            &heading,
-            MARGIN,
-            y,
-            &mut faces,
-            fonts,
-            gray(20),
-        );
-        tree.push(group(heading_tag(2, &page.title), ids));
-        y += heading.height + 10.0;
-
-        // The picture, centred, its text as the figure's alternative.
-        let x = MARGIN + (text_width - picture_width) / 2.0;
-        let id = surface.start_tagged(ContentTag::Other);
-        surface.push_transform(&Transform::from_translate(x, y));
-        if let Some(size) = Size::from_wh(picture_width, picture_height) {
-            surface.draw_image(image, size);
-        }
-        surface.pop();
-        surface.end_tagged();
-        let alt = if page.alt.trim().is_empty() {
-            page.title.clone()
         } else {
-            page.alt.clone()
-        };
-        tree.push(group(Tag::Figure(Some(alt)).into(), vec![id]));
-        y += picture_height + 10.0;
-
-        // When it starts, linked to that moment; then what is said.
-        let stamp = fonts.with(|system, _| lines(system, &time, size, text_width, true));
-        // On the side the lecture's lines start.
-        let stamp_x = if handout.rtl {
-            MARGIN + text_width - stamp.width
-        } else {
-            MARGIN
-        };
-        let blue = rgb::Color::new(30, 90, 170);
-        let stamp_ids = draw(&mut surface, &stamp, stamp_x, y, &mut faces, fonts, blue);
-        let link_rect = Rect::from_xywh(stamp_x, y, stamp.width.max(1.0), stamp.height.max(1.0));
-        y += size * 1.6;
-        let said_ids = draw(&mut surface, &words, MARGIN, y, &mut faces, fonts, gray(20));
-        surface.finish();
-        if let Some(rect) = link_rect {
-            let annotation = Annotation::new_link(
-                LinkAnnotation::new(
-                    rect,
-                    Target::Action(Action::Link(LinkAction::new(page.link.clone()))),
-                ),
-                Some(format!("Play from {time}")),
+            let mut node = OutlineNode::new(
+                handout.title.clone(),
+                XyzDestination::new(first_page, Point::from_xy(0.0, 0.0)),
             );
-            let annotation_id = pdf_page.add_tagged_annotation(annotation);
-            let mut link = TagGroup::new(Tag::Link);
-            for id in stamp_ids {
-                link.push(id);
+            for child in slides {
+                node.push_child(child);
             }
-            link.push(annotation_id);
-            tree.push(link);
+            outline.push_child(node);
         }
-        if !said_ids.is_empty() {
-            tree.push(group(Tag::P.into(), said_ids));
-        }
-        pdf_page.finish();
     }
-    let mut metadata = Metadata::new().title(handout.title.clone());
-    if !handout.lang.is_empty() {
-        metadata = metadata.language(handout.lang.clone());
+    let mut metadata = Metadata::new().title(title.to_string());
+    if !lang.is_empty() {
+        metadata = metadata.language(lang.to_string());
     }
     document.set_metadata(metadata);
     document.set_outline(outline);
     document.set_tag_tree(tree);
     document
         .finish()
-        .map_err(|e| anyhow!("writing the handout of \"{}\": {e:?}", handout.title))
+        .map_err(|e| anyhow!("writing the handout \"{title}\": {e:?}"))
+}
+
+/// Writes lectures' pages into a document.
+struct Writer<'a> {
+    paper: Paper,
+    fonts: &'a Fonts,
+    faces: FaceCache,
+    /// Pages written so far.
+    pages: usize,
+}
+
+impl Writer<'_> {
+    /// Writes `handout`'s pages, tagging them in `tree` (in `lang` when it differs from the
+    /// document's) and listing its slides' outline entries in `slides`.
+    fn lecture(
+        &mut self,
+        document: &mut Document,
+        handout: &Handout,
+        lang: Option<String>,
+        tree: &mut TagTree,
+        slides: &mut Vec<OutlineNode>,
+    ) -> Result<()> {
+        let fonts = self.fonts;
+        let faces = &mut self.faces;
+        let (width, height) = self.paper.landscape_points();
+        let tagged = |tag: krilla::tagging::TagKind| -> krilla::tagging::TagKind {
+            let mut tag = tag;
+            tag.as_any_mut().set_lang(lang.clone());
+            tag
+        };
+        let mut first = true;
+        for (index, page) in handout.pages.iter().enumerate() {
+            if page.opens_slide || index == 0 {
+                slides.push(OutlineNode::new(
+                    page.title.clone(),
+                    XyzDestination::new(self.pages, Point::from_xy(0.0, 0.0)),
+                ));
+            }
+            self.pages += 1;
+            let path = handout.folder.join(&page.picture);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let image = Image::from_jpeg(Data::from(bytes), true)
+                .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let (pw, ph) = image.size();
+            let aspect = ph.max(1) as f32 / pw.max(1) as f32;
+            let text_width = width - 2.0 * MARGIN;
+            let heading_size = 15.0;
+            let said = page.said.join(" ");
+            let time = clock(page.start);
+            // The largest words that leave the picture its room; the picture takes what is left.
+            let mut layout = None;
+            for size in SIZES {
+                let words = fonts.with(|system, _| lines(system, &said, size, text_width, false));
+                let heading = fonts
+                    .with(|system, _| lines(system, &page.title, heading_size, text_width, true));
+                let used = heading.height + 10.0 + size * 1.6 + words.height + 10.0;
+                let room = height - 2.0 * MARGIN - used;
+                if room >= MIN_PICTURE || size == SIZES[SIZES.len() - 1] {
+                    layout = Some((size, heading, words, room.max(80.0)));
+                    break;
+                }
+            }
+            let Some((size, heading, words, room)) = layout else {
+                continue;
+            };
+            let picture_width = text_width.min(room / aspect);
+            let picture_height = picture_width * aspect;
+
+            let mut pdf_page = document.start_page_with(
+                PageSettings::from_wh(width, height).ok_or_else(|| anyhow!("bad paper size"))?,
+            );
+            let mut surface = pdf_page.surface();
+            let mut y = MARGIN;
+            // The lecture's title heads the first page (a level-1 heading); each page's slide
+            // title is a level-2 heading.
+            if first {
+                first = false;
+                let title =
+                    fonts.with(|system, _| lines(system, &handout.title, 9.0, text_width, false));
+                let ids = draw(&mut surface, &title, MARGIN, y, faces, fonts, gray(110));
+                tree.push(group(tagged(heading_tag(1, &handout.title)), ids));
+                y += title.height + 4.0;
+            }
+            let ids = draw(&mut surface, &heading, MARGIN, y, faces, fonts, gray(20));
+            tree.push(group(tagged(heading_tag(2, &page.title)), ids));
+            y += heading.height + 10.0;
+
+            // The picture, centred, its text as the figure's alternative.
+            let x = MARGIN + (text_width - picture_width) / 2.0;
+            let id = surface.start_tagged(ContentTag::Other);
+            surface.push_transform(&Transform::from_translate(x, y));
+            if let Some(size) = Size::from_wh(picture_width, picture_height) {
+                surface.draw_image(image, size);
+            }
+            surface.pop();
+            surface.end_tagged();
+            let alt = if page.alt.trim().is_empty() {
+                page.title.clone()
+            } else {
+                page.alt.clone()
+            };
+            tree.push(group(tagged(Tag::Figure(Some(alt)).into()), vec![id]));
+            y += picture_height + 10.0;
+
+            // When it starts, linked to that moment; then what is said.
+            let stamp = fonts.with(|system, _| lines(system, &time, size, text_width, true));
+            // On the side the lecture's lines start.
+            let stamp_x = if handout.rtl {
+                MARGIN + text_width - stamp.width
+            } else {
+                MARGIN
+            };
+            let blue = rgb::Color::new(30, 90, 170);
+            let stamp_ids = draw(&mut surface, &stamp, stamp_x, y, faces, fonts, blue);
+            let link_rect =
+                Rect::from_xywh(stamp_x, y, stamp.width.max(1.0), stamp.height.max(1.0));
+            y += size * 1.6;
+            let said_ids = draw(&mut surface, &words, MARGIN, y, faces, fonts, gray(20));
+            surface.finish();
+            if let Some(rect) = link_rect {
+                let annotation = Annotation::new_link(
+                    LinkAnnotation::new(
+                        rect,
+                        Target::Action(Action::Link(LinkAction::new(page.link.clone()))),
+                    ),
+                    Some(format!("Play from {time}")),
+                );
+                let annotation_id = pdf_page.add_tagged_annotation(annotation);
+                let mut link = TagGroup::new(Tag::Link);
+                for id in stamp_ids {
+                    link.push(id);
+                }
+                link.push(annotation_id);
+                tree.push(link);
+            }
+            if !said_ids.is_empty() {
+                tree.push(group(tagged(Tag::P.into()), said_ids));
+            }
+            pdf_page.finish();
+        }
+        Ok(())
+    }
 }
 
 fn heading_tag(level: u16, title: &str) -> krilla::tagging::TagKind {

@@ -386,7 +386,9 @@ impl Workspace {
                 self.records.remove(&slug, &output)?;
             }
         }
-        self.publisher.course(&self.templates, project, &entries)?;
+        let handout = run.course_handout(&entries);
+        self.publisher
+            .course(&self.templates, project, &entries, handout.as_deref())?;
         crate::media::save_digests(self.cache.dir());
         summary.entries = entries;
         run.counts.add_to(&mut summary);

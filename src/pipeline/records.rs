@@ -24,6 +24,9 @@ pub(super) struct LectureRecord {
     /// build that made them said: kept so a build where nothing changed makes nothing.
     #[serde(default)]
     pub(super) made: Option<Made>,
+    /// Its handout's content (pictures relative to the lecture's folder), for the course's.
+    #[serde(default)]
+    pub(super) handout: Option<crate::handout::Handout>,
 }
 
 /// A lecture's published files, as the next build needs to know them without reading them.

@@ -150,11 +150,19 @@ impl Published {
 
 /// The manifest: `{generator, media_url, lectures: {id: lecture}}`, each lecture with its
 /// player.
-pub fn manifest(templates: &Templates, entries: &[IndexEntry], media_url: &str) -> Result<Vec<u8>> {
+pub fn manifest(
+    templates: &Templates,
+    entries: &[IndexEntry],
+    media_url: &str,
+    handout: Option<&str>,
+) -> Result<Vec<u8>> {
     #[derive(Serialize)]
     struct Manifest<'a> {
         generator: &'a str,
         media_url: &'a str,
+        /// The course handout's URL (relative to the site's root).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        handout: Option<String>,
         lectures: BTreeMap<&'a str, Published>,
     }
     let mut lectures = BTreeMap::new();
@@ -166,6 +174,7 @@ pub fn manifest(templates: &Templates, entries: &[IndexEntry], media_url: &str) 
     let manifest = Manifest {
         generator: concat!("lecturegen ", env!("CARGO_PKG_VERSION")),
         media_url,
+        handout: handout.map(|h| format!("{media_url}{h}")),
         lectures,
     };
     let mut bytes = serde_json::to_vec_pretty(&manifest)?;

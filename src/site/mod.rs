@@ -265,8 +265,10 @@ pub fn render_index(
     templates: &Templates,
     config: &Config,
     lectures: &[IndexEntry],
+    handout: Option<&str>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let mut context = tera::Context::new();
+    context.insert("handout", &handout);
     context.insert("course", &config.course);
     context.insert("lectures", lectures);
     context.insert("labels", &crate::labels::for_lang(&config.course.lang));

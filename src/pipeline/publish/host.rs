@@ -72,6 +72,7 @@ impl Publisher for HostSite {
         templates: &Templates,
         project: &Project,
         entries: &[IndexEntry],
+        handout: Option<&str>,
     ) -> Result<()> {
         let mut player = Vec::new();
         for (template, name) in site::PLAYER_FILES {
@@ -79,7 +80,7 @@ impl Publisher for HostSite {
             player.push((name, text.into_bytes()));
         }
         write_all(&project.output_dir(), player)?;
-        let manifest = site::manifest(templates, entries, &self.media_url)?;
+        let manifest = site::manifest(templates, entries, &self.media_url, handout)?;
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
         write_if_changed(&self.data_dir.join(site::MANIFEST), &manifest)?;

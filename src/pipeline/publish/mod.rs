@@ -82,12 +82,14 @@ pub trait Publisher: Send + Sync {
         Ok(None)
     }
     /// Writes what the course has besides its lectures (an index, or a manifest and the
-    /// player's files) from what each lecture published.
+    /// player's files) from what each lecture published; `handout` is the course handout's
+    /// versioned name in the output folder, when there is one.
     fn course(
         &self,
         templates: &Templates,
         project: &Project,
         entries: &[IndexEntry],
+        handout: Option<&str>,
     ) -> Result<()>;
 }
 
@@ -170,11 +172,11 @@ impl Run<'_> {
         let cues = &assembled.cues;
         let config = &ws.project.config;
         // The handout before the page that links it.
-        let handout = if config.site.handouts {
-            self.handout(lecture, slides, &assembled, out_dir)
+        let (handout, handout_record) = if config.site.handouts {
+            self.handout(lecture, slides, &assembled, out_dir).unzip()
         } else {
             let _ = std::fs::remove_file(out_dir.join(HANDOUT));
-            None
+            (None, None)
         };
         let media = Media {
             video: site::versioned("lecture.mp4", &assembled.digest),
@@ -218,6 +220,7 @@ impl Run<'_> {
         deps.sort();
         deps.dedup();
         record.deps = deps.clone();
+        record.handout = handout_record;
         record.made = Some(Made {
             key,
             pages: assembled.pages,
@@ -254,7 +257,7 @@ impl Run<'_> {
         slides: &[SlideOut],
         assembled: &Assembled,
         out_dir: &Path,
-    ) -> Option<String> {
+    ) -> Option<(String, crate::handout::Handout)> {
         let ws = self.ws;
         let site = &ws.project.config.site;
         let url = ws
@@ -291,7 +294,7 @@ impl Run<'_> {
                 };
                 pages.push(crate::handout::HandoutPage {
                     title,
-                    picture: out_dir.join(&page.image),
+                    picture: PathBuf::from(&page.image),
                     alt: alt.clone(),
                     start: from,
                     link: format!("{url}#t={}", trim_seconds(from)),
@@ -302,6 +305,7 @@ impl Run<'_> {
             }
         }
         let handout = crate::handout::Handout {
+            folder: out_dir.to_path_buf(),
             title: lecture.meta.title.clone(),
             lang: lecture.meta.lang.clone(),
             rtl: lecture.meta.dir == crate::content::Direction::Rtl,
@@ -312,9 +316,89 @@ impl Run<'_> {
             Ok(site::versioned(HANDOUT, &crate::cache::digest(&bytes)))
         });
         match made {
-            Ok(name) => Some(name),
+            Ok(name) => Some((name, handout)),
             Err(e) => {
                 self.warn(&format!("{}: no handout: {e:#}", lecture.source.display));
+                None
+            }
+        }
+    }
+}
+
+/// The course handout's file name in the output folder.
+pub const COURSE_HANDOUT: &str = "course.pdf";
+
+impl Run<'_> {
+    /// The course handout: every lecture's handout in the course's order, one document with
+    /// an outline of lectures and their slides. Made again only when a lecture's handout, a
+    /// picture, the paper or the course's title changed (a key beside the cache); its
+    /// versioned name, or `None` (said as a warning) when it cannot be made.
+    pub(super) fn course_handout(&self, entries: &[IndexEntry]) -> Option<String> {
+        let ws = self.ws;
+        let project = &ws.project;
+        let site = &project.config.site;
+        let output = project.output_dir();
+        let path = output.join(COURSE_HANDOUT);
+        let lectures: Vec<crate::handout::Handout> = if site.handouts {
+            entries
+                .iter()
+                .filter_map(|entry| {
+                    let mut handout = ws.records.load(&entry.slug).handout?;
+                    handout.folder = output.join(&entry.slug);
+                    Some(handout)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if lectures.is_empty() {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        let pictures: Vec<String> = lectures
+            .iter()
+            .flat_map(|h| {
+                h.pages
+                    .iter()
+                    .map(|p| crate::media::digest(&h.folder.join(&p.picture)).unwrap_or_default())
+            })
+            .collect();
+        let course = &project.config.course;
+        let key = crate::cache::key_of(
+            "course-handout",
+            1,
+            &(
+                &lectures,
+                &pictures,
+                site.paper,
+                &course.title,
+                &course.lang,
+            ),
+        );
+        let key_file = ws.cache.dir().join("course-handout.key");
+        let made = std::fs::read_to_string(&key_file).unwrap_or_default();
+        if let Some((old_key, version)) = made.split_once('\n') {
+            if old_key == key && path.is_file() {
+                return Some(site::versioned(COURSE_HANDOUT, version.trim()));
+            }
+        }
+        let written = crate::handout::course_pdf(
+            &course.title,
+            &course.lang,
+            &lectures,
+            site.paper,
+            &ws.fonts,
+        )
+        .and_then(|bytes| {
+            write_if_changed(&path, &bytes)?;
+            let version = crate::cache::digest(&bytes);
+            crate::fsutil::write_if_changed(&key_file, format!("{key}\n{version}").as_bytes())?;
+            Ok(site::versioned(COURSE_HANDOUT, &version))
+        });
+        match written {
+            Ok(name) => Some(name),
+            Err(e) => {
+                self.warn(&format!("no course handout: {e:#}"));
                 None
             }
         }

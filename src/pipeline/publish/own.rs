@@ -51,8 +51,9 @@ impl Publisher for OwnSite {
         templates: &Templates,
         project: &Project,
         entries: &[IndexEntry],
+        handout: Option<&str>,
     ) -> Result<()> {
-        let files = site::render_index(templates, &project.config, entries)?;
+        let files = site::render_index(templates, &project.config, entries, handout)?;
         write_all(&project.output_dir(), files)
     }
 }

@@ -152,3 +152,62 @@ fn handouts_can_be_turned_off() {
     assert!(!course.path("output/a/handout.pdf").exists());
     assert!(!course.read("output/a/index.html").contains("handout.pdf"));
 }
+
+#[test]
+fn the_course_handout_holds_every_lecture_and_is_made_again_only_when_one_changes() {
+    if !readers() {
+        return;
+    }
+    let course = tone_course();
+    course.file("content/a.md", LECTURE);
+    course.file(
+        "content/b.md",
+        "---\ntitle: Second lecture\n---\n\n# Only slide\n\nNote: The second lecture speaks.\n",
+    );
+    let (summary, report) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", report.errors());
+    let pdf = course.path("output/course.pdf");
+    let info = run("pdfinfo", &[], &pdf);
+    assert!(
+        info.contains(&format!("Pages:           {}\n", summary.pages)),
+        "{info}"
+    );
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    // The outline: each lecture, its slides under it.
+    let json = run("qpdf", &["--json"], &pdf);
+    for title in [
+        "Handed out",
+        "First slide",
+        "Second slide",
+        "Second lecture",
+        "Only slide",
+    ] {
+        assert!(
+            json.contains(&format!(r#""/Title": "u:{title}""#)),
+            "{title}"
+        );
+    }
+    assert_in_order(
+        &text_of(&pdf),
+        &[
+            "This is the first sentence.".into(),
+            "The second lecture speaks.".into(),
+        ],
+    );
+    assert!(course
+        .read("output/index.html")
+        .contains(r#"<a href="course.pdf?v="#));
+    // Nothing changed: not written again. One lecture changed: written again.
+    let modified = || std::fs::metadata(&pdf).unwrap().modified().unwrap();
+    let first = modified();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    course.build();
+    assert_eq!(modified(), first);
+    course.file(
+        "content/b.md",
+        "---\ntitle: Second lecture\n---\n\n# Only slide\n\nNote: The second lecture says more.\n",
+    );
+    course.build();
+    assert_ne!(modified(), first);
+    assert!(text_of(&pdf).contains("The second lecture says more."));
+}
