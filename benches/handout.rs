@@ -108,6 +108,8 @@ fn handout_of(dir: &Path) -> Handout {
         })
         .collect();
     Handout {
+        // The pictures' paths are whole.
+        folder: std::path::PathBuf::new(),
         title: "A lecture".into(),
         lang: "en".into(),
         rtl: false,

@@ -348,6 +348,8 @@ fn real_host(fixture: &str, generator_name: &str, build: &[&str], site: &str, pa
         "src=\"/course/lectures/notes-diffusion/lecture.mp4?v=",
         "poster=\"/course/lectures/notes-diffusion/slides/001.jpg?v=",
         "src=\"/course/lectures/lecturegen.js\"",
+        // The handout, next to the download link.
+        "href=\"/course/lectures/notes-diffusion/handout.pdf?v=",
     ] {
         assert!(html.contains(needle), "{needle}: {html}");
     }
@@ -356,6 +358,8 @@ fn real_host(fixture: &str, generator_name: &str, build: &[&str], site: &str, pa
         "slides/001.jpg",
         "chapters.vtt",
         "captions.vtt",
+        "handout.pdf",
+        "../course.pdf",
     ] {
         let path = course.path(&format!("{site}/lectures/notes-diffusion/{file}"));
         assert!(path.is_file(), "{}", path.display());

@@ -211,3 +211,16 @@ fn the_course_handout_holds_every_lecture_and_is_made_again_only_when_one_change
     assert_ne!(modified(), first);
     assert!(text_of(&pdf).contains("The second lecture says more."));
 }
+
+#[test]
+fn the_fixture_course_gets_a_handout_per_lecture_and_a_course_handout() {
+    let course = Course::fixture("site");
+    let (summary, report) = course.build();
+    assert_eq!(summary.failed, 0, "{:?}", report.errors());
+    assert!(report.warnings().iter().all(|w| !w.contains("handout")));
+    for entry in &summary.entries {
+        let pdf = course.path(&format!("output/{}/handout.pdf", entry.slug));
+        assert!(pdf.is_file(), "{}", pdf.display());
+    }
+    assert!(course.path("output/course.pdf").is_file());
+}
