@@ -206,25 +206,15 @@ impl Writer<'_> {
             let (pw, ph) = image.size();
             let aspect = ph.max(1) as f32 / pw.max(1) as f32;
             let text_width = width - 2.0 * MARGIN;
-            let heading_size = 15.0;
             let said = page.said.join(" ");
             let time = clock(page.start);
-            // The largest words that leave the picture its room; the picture takes what is left.
-            let mut layout = None;
-            for size in SIZES {
-                let words = fonts.with(|system, _| lines(system, &said, size, text_width, false));
-                let heading = fonts
-                    .with(|system, _| lines(system, &page.title, heading_size, text_width, true));
-                let used = heading.height + 10.0 + size * 1.6 + words.height + 10.0;
-                let room = height - 2.0 * MARGIN - used;
-                if room >= MIN_PICTURE || size == SIZES[SIZES.len() - 1] {
-                    layout = Some((size, heading, words, room.max(80.0)));
-                    break;
-                }
-            }
-            let Some((size, heading, words, room)) = layout else {
-                continue;
+            let top = if first {
+                fonts.with(|system, _| lines(system, &handout.title, 9.0, text_width, false))
+            } else {
+                Lines::default()
             };
+            let space = height - 2.0 * MARGIN - top.height;
+            let (size, heading, words, room) = fit(fonts, &page.title, &said, text_width, space);
             let picture_width = text_width.min(room / aspect);
             let picture_height = picture_width * aspect;
 
@@ -237,11 +227,9 @@ impl Writer<'_> {
             // title is a level-2 heading.
             if first {
                 first = false;
-                let title =
-                    fonts.with(|system, _| lines(system, &handout.title, 9.0, text_width, false));
-                let ids = draw(&mut surface, &title, MARGIN, y, faces, fonts, gray(110));
+                let ids = draw(&mut surface, &top, MARGIN, y, faces, fonts, gray(110));
                 tree.push(group(tagged(heading_tag(1, &handout.title)), ids));
-                y += title.height + 4.0;
+                y += top.height + 4.0;
             }
             let ids = draw(&mut surface, &heading, MARGIN, y, faces, fonts, gray(20));
             tree.push(group(tagged(heading_tag(2, &page.title)), ids));
@@ -304,6 +292,24 @@ impl Writer<'_> {
     }
 }
 
+/// A page's heading and words at the largest size (of [`SIZES`]) that leaves the picture at
+/// least [`MIN_PICTURE`] of `space`, with the picture's room: (size, heading, words, room).
+fn fit(fonts: &Fonts, title: &str, said: &str, width: f32, space: f32) -> (f32, Lines, Lines, f32) {
+    let heading = fonts.with(|system, _| lines(system, title, 15.0, width, true));
+    let mut last = None;
+    for size in SIZES {
+        let words = fonts.with(|system, _| lines(system, said, size, width, false));
+        let room = space - (heading.height + 10.0 + size * 1.6 + words.height + 10.0);
+        if room >= MIN_PICTURE {
+            return (size, heading, words, room);
+        }
+        last = Some((size, words, room));
+    }
+    // Even the smallest words leave less: the picture shrinks (never below 80 points).
+    let (size, words, room) = last.unwrap_or((SIZES[0], Lines::default(), space));
+    (size, heading, words, room.max(80.0))
+}
+
 fn heading_tag(level: u16, title: &str) -> krilla::tagging::TagKind {
     Tag::Hn(
         NonZeroU16::new(level).unwrap_or(NonZeroU16::MIN),
@@ -331,6 +337,7 @@ fn clock(seconds: f64) -> String {
 }
 
 /// Text laid out in lines: each line's glyph runs, by font.
+#[derive(Default)]
 struct Lines {
     runs: Vec<GlyphRun>,
     width: f32,

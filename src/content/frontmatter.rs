@@ -467,14 +467,7 @@ pub(super) fn parse(
         }
     };
     let voice = parsed(&text_of("voice")?, key_offset("voice"))?;
-    let voice_line = if voice.is_some() {
-        text[..key_offset("voice").min(text.len())]
-            .matches('\n')
-            .count()
-            + 1
-    } else {
-        0
-    };
+    let voice_line = voice.map_or(0, |_| crate::diag::line_col(text, key_offset("voice")).0);
     let prose = parsed(&text_of("prose")?, key_offset("prose"))?.unwrap_or(options.prose);
     let meta = Meta {
         title: text_of("title")?,
