@@ -100,6 +100,7 @@ fn handout_of(dir: &Path) -> Handout {
         .map(|(n, picture)| HandoutPage {
             title: format!("Slide {n}"),
             picture: picture.clone(),
+            frame: String::new(),
             alt: format!("The text of slide {n}"),
             start: n as f64 * 10.0,
             link: format!("index.html#t={}", n * 10),

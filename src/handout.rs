@@ -58,6 +58,10 @@ pub struct HandoutPage {
     pub title: String,
     /// The picture (a JPEG), all its steps shown, relative to the handout's `folder`.
     pub picture: PathBuf,
+    /// A digest of the picture's frame: a new picture under the same name changes the
+    /// handout's content.
+    #[serde(default)]
+    pub frame: String,
     /// The picture's text, for readers who cannot see it.
     pub alt: String,
     /// When it appears in the video, seconds.

@@ -295,6 +295,7 @@ impl Run<'_> {
                 pages.push(crate::handout::HandoutPage {
                     title,
                     picture: PathBuf::from(&page.image),
+                    frame: page.frame.clone(),
                     alt: alt.clone(),
                     start: from,
                     link: format!("{url}#t={}", trim_seconds(from)),
