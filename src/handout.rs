@@ -83,7 +83,7 @@ const SIZES: [f32; 5] = [11.0, 10.0, 9.0, 8.0, 7.0];
 
 /// A lecture's handout as a PDF.
 pub fn pdf(handout: &Handout, paper: Paper, fonts: &Fonts) -> Result<Vec<u8>> {
-    write(
+    course_pdf(
         &handout.title,
         &handout.lang,
         std::slice::from_ref(handout),
@@ -93,20 +93,10 @@ pub fn pdf(handout: &Handout, paper: Paper, fonts: &Fonts) -> Result<Vec<u8>> {
 }
 
 /// The course's handout: every lecture's pages in order, each lecture a level-1 heading and
-/// an outline entry whose children are its slides (a table of contents in any reader).
+/// an outline entry whose children are its slides (a table of contents in any reader). The
+/// document's title is `title` and its language `lang`: a lecture of another language says so
+/// on its headings and paragraphs.
 pub fn course_pdf(
-    title: &str,
-    lang: &str,
-    lectures: &[Handout],
-    paper: Paper,
-    fonts: &Fonts,
-) -> Result<Vec<u8>> {
-    write(title, lang, lectures, paper, fonts)
-}
-
-/// The PDF of `lectures` under the document title `title` in language `lang`: a lecture of
-/// another language than the document's says so on its headings and paragraphs.
-fn write(
     title: &str,
     lang: &str,
     lectures: &[Handout],
