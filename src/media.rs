@@ -64,6 +64,27 @@ pub fn cover_file(path: &Path, width: u32, height: u32) -> Result<RgbImage> {
     cover(&read(path)?, width, height)
 }
 
+/// The pictures at `paths` side by side (one above another when `vertical`), each covering
+/// its equal share of `width` x `height`, as Marp lays out several backgrounds.
+pub fn cover_files(paths: &[PathBuf], vertical: bool, width: u32, height: u32) -> Result<RgbImage> {
+    let n = u32::try_from(paths.len().max(1)).unwrap_or(u32::MAX);
+    let mut out = RgbImage::new(width, height);
+    let length = if vertical { height } else { width };
+    for (i, path) in (0..n).zip(paths) {
+        // Tile i spans [length * i / n, length * (i + 1) / n): the shares fill the frame.
+        let (start, end) = (length * i / n, length * (i + 1) / n);
+        let (w, h, x, y) = if vertical {
+            (width, end - start, 0, start)
+        } else {
+            (end - start, height, start, 0)
+        };
+        let tile = cover_file(path, w.max(1), h.max(1))
+            .with_context(|| format!("background picture {}", path.display()))?;
+        image::imageops::replace(&mut out, &tile, i64::from(x), i64::from(y));
+    }
+    Ok(out)
+}
+
 /// Whether `path` names an SVG picture.
 pub fn is_svg(path: &Path) -> bool {
     path.extension()

@@ -100,7 +100,7 @@ pub fn run(args: &Args) -> Result<()> {
             seed,
             width,
             height,
-            image: None,
+            backdrop: None,
         }),
         None => training_picture(prompt, seed, (width, height)),
     };

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::cache::{key_of, Cache};
 use crate::config::{BackendName, Config, DeviceName};
-use crate::content::{Meta, Slide};
+use crate::content::{Backdrop, Meta, Slide};
 
 pub mod builtin;
 mod gradient;
@@ -36,8 +36,8 @@ pub struct BackgroundRequest {
     pub width: u32,
     /// Output height in pixels.
     pub height: u32,
-    /// A picture to use instead of generating one (Marp `![bg](...)`).
-    pub image: Option<PathBuf>,
+    /// Pictures to use instead of generating one (Marp `![bg](...)`).
+    pub backdrop: Option<Backdrop>,
 }
 
 /// Makes pictures from requests.
@@ -177,7 +177,7 @@ pub fn request(meta: &Meta, slide: &Slide, width: u32, height: u32) -> Backgroun
         seed,
         width,
         height,
-        image: slide.background_image.clone(),
+        backdrop: slide.backdrop.clone(),
     }
 }
 
@@ -208,11 +208,19 @@ pub fn key(backend: &dyn Backend, request: &BackgroundRequest) -> Result<String>
         backend: Option<String>,
         image: Option<String>,
     }
-    let image_digest = request
-        .image
-        .as_deref()
-        .map(crate::media::digest)
-        .transpose()?;
+    // One picture: its digest; several: theirs joined, and how they are stacked.
+    let image_digest = match &request.backdrop {
+        Some(backdrop) => {
+            let digests: Vec<String> = backdrop
+                .images
+                .iter()
+                .map(|p| crate::media::digest(p))
+                .collect::<Result<_>>()?;
+            let stacked = if backdrop.vertical { " vertical" } else { "" };
+            Some(format!("{}{stacked}", digests.join("+")))
+        }
+        None => None,
+    };
     Ok(key_of(
         "background",
         1,
@@ -249,14 +257,18 @@ pub fn generate(
     cache: &Cache,
     steps: &dyn Fn(usize, usize),
 ) -> Result<(RgbImage, Source)> {
-    let kept = request.image.is_some() || backend.worth_caching();
+    let kept = request.backdrop.is_some() || backend.worth_caching();
     let key = key(backend, request)?;
     if let Some(image) = kept.then(|| cached(cache, &key, request)).flatten() {
         return Ok((image, Source::Cached));
     }
-    let image = match &request.image {
-        Some(path) => crate::media::cover_file(path, request.width, request.height)
-            .with_context(|| format!("background image {}", path.display()))?,
+    let image = match &request.backdrop {
+        Some(backdrop) => crate::media::cover_files(
+            &backdrop.images,
+            backdrop.vertical,
+            request.width,
+            request.height,
+        )?,
         None => backend.generate_steps(request, steps)?,
     };
     if image.dimensions() != (request.width, request.height) {

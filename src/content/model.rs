@@ -103,9 +103,9 @@ pub struct Slide {
     pub html: String,
     /// `<!-- background: "..." -->`: the slide's own background prompt.
     pub background: Option<String>,
-    /// Marp `![bg](image.png)`: a picture to use as the background.
-    pub background_image: Option<PathBuf>,
-    /// Marp `![bg left](image.png)` / `![bg right:40%](...)`: a picture filling one side of
+    /// Marp `![bg](image.png)`: the pictures to use as the background (several side by side).
+    pub backdrop: Option<Backdrop>,
+    /// Marp `![bg left](image.png)` / `![bg right:40%](...)`: pictures filling one side of
     /// the slide, the text on the other.
     pub split: Option<Split>,
     /// `<!-- duration: 8s -->`, in seconds.
@@ -135,7 +135,8 @@ pub struct Slide {
 pub struct Step {
     /// The block of [`Slide::blocks`] the step starts at.
     pub block: usize,
-    /// In a list, the item it starts at (0: the block's start).
+    /// In a list, the item it starts at (0: the block's start); in columns, the unit: the
+    /// columns' blocks in order, each list item a unit of its own.
     pub item: usize,
 }
 
@@ -169,11 +170,22 @@ impl Chrome {
     }
 }
 
-/// A picture on one side of a slide (Marp's split backgrounds).
+/// A slide's background pictures (Marp's `![bg](a.png) ![bg](b.png)`): one, or several side by
+/// side (one above the other with `vertical`), each covering its equal share.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Backdrop {
+    /// The pictures, in the order written.
+    pub images: Vec<PathBuf>,
+    /// Stacked top to bottom rather than left to right.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub vertical: bool,
+}
+
+/// Pictures on one side of a slide (Marp's split backgrounds).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Split {
-    /// The picture.
-    pub image: PathBuf,
+    /// The pictures.
+    pub backdrop: Backdrop,
     /// It fills the left side (else the right).
     pub left: bool,
     /// Share of the slide width it takes, 0.1 to 0.9 (Marp's default: half).
@@ -196,8 +208,11 @@ impl Slide {
         }
         let mut out = Vec::new();
         images(&self.blocks, &mut out);
-        out.extend(self.background_image.iter().cloned());
-        out.extend(self.split.iter().map(|s| s.image.clone()));
+        let backdrops = self
+            .backdrop
+            .iter()
+            .chain(self.split.iter().map(|s| &s.backdrop));
+        out.extend(backdrops.flat_map(|b| b.images.iter().cloned()));
         out
     }
 

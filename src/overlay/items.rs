@@ -134,24 +134,31 @@ pub(super) fn flatten_slide(blocks: &[Block], steps: &[Step]) -> Vec<Item> {
     let mut out = Vec::new();
     for (b, block) in blocks.iter().enumerate() {
         let after_point = b > 0 && matches!(blocks[b - 1], Block::Point { .. });
-        let start = out.len();
-        flatten_block(block, after_point, 0, false, &mut out);
-        let list_depth = out.get(start).map(|i| i.depth);
-        let mut list_item = 0;
-        for (n, item) in out[start..].iter_mut().enumerate() {
-            // A list's items start where an item at the list's own depth has a marker.
-            let next_item = matches!(block, Block::List { .. })
-                && n > 0
-                && item.marker.is_some()
-                && Some(item.depth) == list_depth;
-            if next_item {
-                list_item += 1;
-            }
-            item.step = steps
-                .iter()
-                .filter(|s| (s.block, s.item) <= (b, list_item))
-                .count();
-        }
+        let Block::Columns(columns) = block else {
+            flatten_stepped(block, after_point, (b, 0), steps, &mut out);
+            continue;
+        };
+        // Each column's items appear with their own unit's step (see `Step::item`).
+        let mut unit = 0;
+        let laid = shares(columns)
+            .into_iter()
+            .zip(columns)
+            .map(|(share, column)| {
+                let mut items = Vec::new();
+                for (i, inner) in column.blocks.iter().enumerate() {
+                    let after_point = i > 0 && matches!(column.blocks[i - 1], Block::Point { .. });
+                    unit += flatten_stepped(inner, after_point, (b, unit), steps, &mut items);
+                }
+                (share, items)
+            })
+            .collect();
+        out.push(Item {
+            kind: ItemKind::Columns(laid),
+            depth: 0,
+            marker: None,
+            quote: false,
+            step: step_at(steps, (b, 0)),
+        });
     }
     let mut points = 0;
     for item in &mut out {
@@ -161,6 +168,41 @@ pub(super) fn flatten_slide(blocks: &[Block], steps: &[Step]) -> Vec<Item> {
         }
     }
     out
+}
+
+/// How many of `steps` start at or before `(block, unit)`: the step shown there.
+fn step_at(steps: &[Step], at: (usize, usize)) -> usize {
+    steps.iter().filter(|s| (s.block, s.item) <= at).count()
+}
+
+/// Flattens `block`, whose first unit is `(b, unit)`, into `out`, each item with its step (a
+/// list's items one unit each); the number of units it holds.
+fn flatten_stepped(
+    block: &Block,
+    after_point: bool,
+    (b, unit): (usize, usize),
+    steps: &[Step],
+    out: &mut Vec<Item>,
+) -> usize {
+    let start = out.len();
+    flatten_block(block, after_point, 0, false, out);
+    let list_depth = out.get(start).map(|i| i.depth);
+    let mut list_item = 0;
+    for (n, item) in out[start..].iter_mut().enumerate() {
+        // A list's items start where an item at the list's own depth has a marker.
+        let next_item = matches!(block, Block::List { .. })
+            && n > 0
+            && item.marker.is_some()
+            && Some(item.depth) == list_depth;
+        if next_item {
+            list_item += 1;
+        }
+        item.step = step_at(steps, (b, unit + list_item));
+    }
+    match block {
+        Block::List { items, .. } => items.len().max(1),
+        _ => 1,
+    }
 }
 
 pub(super) fn flatten(blocks: &[Block], depth: u32, quote: bool, out: &mut Vec<Item>) {

@@ -4,7 +4,7 @@
 use cosmic_text::{Align, Buffer};
 use image::RgbaImage;
 
-use super::items::ItemKind;
+use super::items::{Item, ItemKind};
 use super::layout::{byline, page_title};
 use super::placed::{FittedBox, InlineFormula, Placed, TableLayout};
 use super::spec::{BodySpec, BoxSpec, PanelSpec, Spec, VAlignSpec};
@@ -24,6 +24,14 @@ fn dim(picture: &mut RgbaImage, band: ClipRect) {
             p[3] = (f32::from(p[3]) * DIMMED).round() as u8;
         }
     }
+}
+
+/// Columns whose items appear at different steps: drawn item by item.
+fn stepped_columns(p: &Placed) -> bool {
+    p.columns
+        .iter()
+        .flat_map(|(_, _, items)| items)
+        .any(|c| c.item.step != p.item.step)
 }
 
 /// What a page's body covers, `(x0, y0, x1, y1)`, when it shows anything.
@@ -51,21 +59,33 @@ impl Draw<'_> {
             } else {
                 slide.title.split_whitespace().count()
             };
-        let readings: Vec<crate::reading::Reading> =
-            placed.iter().map(|p| p.item.reading()).collect();
-        // Where a later step of the slide starts on this page: the item it starts at.
-        let starts: Vec<usize> = (1..placed.len())
-            .filter(|&i| placed[i].item.step > placed[i - 1].item.step)
+        // What appears step by step: the items, and the items inside columns that hold steps.
+        let units: Vec<&Item> = placed
+            .iter()
+            .flat_map(|p| match stepped_columns(p) {
+                true => p
+                    .columns
+                    .iter()
+                    .flat_map(|(_, _, c)| c)
+                    .map(|c| &c.item)
+                    .collect(),
+                false => vec![&p.item],
+            })
+            .collect();
+        let readings: Vec<crate::reading::Reading> = units.iter().map(|i| i.reading()).collect();
+        // Where a later step of the slide starts on this page: the unit it starts at.
+        let starts: Vec<usize> = (1..units.len())
+            .filter(|&i| units[i].step > units[i - 1].step)
             .collect();
         let texts: Vec<String> = starts
             .iter()
             .enumerate()
             .map(|(n, &i)| {
-                let end = starts.get(n + 1).copied().unwrap_or(placed.len());
-                placed[i..end]
+                let end = starts.get(n + 1).copied().unwrap_or(units.len());
+                units[i..end]
                     .iter()
-                    .filter_map(|p| match &p.item.kind {
-                        super::items::ItemKind::Text { spans, .. } => {
+                    .filter_map(|item| match &item.kind {
+                        ItemKind::Text { spans, .. } => {
                             Some(spans.iter().map(|s| s.text.as_str()).collect::<String>())
                         }
                         _ => None,
@@ -74,7 +94,7 @@ impl Draw<'_> {
                     .join(" ")
             })
             .collect();
-        let item_steps: Vec<usize> = placed.iter().map(|p| p.item.step).collect();
+        let item_steps: Vec<usize> = units.iter().map(|i| i.step).collect();
         let mut boxes = self.draw_titles(&mut image, spec, meta, slide, continued);
         boxes.extend(self.draw_chrome(&mut image, spec, slide));
         let (extent, mut earlier, bands) =
@@ -222,8 +242,11 @@ impl Draw<'_> {
         let mut kept = Vec::new();
         let mut bands = Vec::new();
         let clip = self.body_clip(body);
+        // The unit drawn next (see `draw_page`).
+        let mut unit = 0;
         for (i, p) in placed.into_iter().enumerate() {
-            if snapshots.contains(&i) {
+            let stepped = stepped_columns(&p);
+            if !stepped && snapshots.contains(&unit) {
                 kept.push((image.clone(), extent));
             }
             if i > 0 {
@@ -236,17 +259,33 @@ impl Draw<'_> {
             };
             let (ex0, ex1) = self.text_extent(&p, (x0, x1), body, size);
             let bottom = (y + p.height).min(clip.y1);
+            let before = extent;
             extent = Some(match extent {
                 None => (ex0, y, ex1, bottom),
                 Some((a, b, c, _)) => (a.min(ex0), b, c.max(ex1), bottom),
             });
             let height = p.height;
-            bands.push(ClipRect {
-                y0: y.max(clip.y0),
-                y1: bottom,
-                ..clip
-            });
-            self.draw_item(image, p, (x0, x1), y, body, size);
+            if stepped {
+                // Column by column, a picture before each unit that starts a step.
+                let first = unit;
+                let mut each = |picture: &RgbaImage, band: ClipRect| {
+                    if snapshots.contains(&unit) {
+                        let shown = if unit == first { before } else { extent };
+                        kept.push((picture.clone(), shown));
+                    }
+                    bands.push(band);
+                    unit += 1;
+                };
+                self.draw_columns(image, p.columns, (x0, x1), y, body, size, &mut each);
+            } else {
+                bands.push(ClipRect {
+                    y0: y.max(clip.y0),
+                    y1: bottom,
+                    ..clip
+                });
+                self.draw_item(image, p, (x0, x1), y, body, size);
+                unit += 1;
+            }
             y += height;
         }
         (extent, kept, bands)
@@ -324,7 +363,7 @@ impl Draw<'_> {
             return;
         }
         if !p.columns.is_empty() {
-            self.draw_columns(image, p.columns, (x0, x1), y, body, size);
+            self.draw_columns(image, p.columns, (x0, x1), y, body, size, &mut |_, _| {});
             return;
         }
         match (&p.item.kind, p.buffer, p.image) {
@@ -358,7 +397,9 @@ impl Draw<'_> {
         }
     }
 
-    /// Draws columns from the start side of `x0..x1`, each its items stacked from `y`.
+    /// Draws columns from the start side of `x0..x1`, each its items stacked from `y`;
+    /// `each` sees the picture before each item is drawn, and the item's box.
+    #[allow(clippy::too_many_arguments)]
     fn draw_columns(
         &mut self,
         image: &mut RgbaImage,
@@ -367,8 +408,10 @@ impl Draw<'_> {
         y: f32,
         body: &BodySpec,
         size: f32,
+        each: &mut dyn FnMut(&RgbaImage, ClipRect),
     ) {
         let gap = body.gap * size;
+        let clip = self.body_clip(body);
         for (offset, width, placed) in columns {
             let (cx0, cx1) = match self.dir {
                 Direction::Ltr => (x0 + offset, x0 + offset + width),
@@ -385,6 +428,15 @@ impl Draw<'_> {
                     Direction::Rtl => (cx0, cx1 - indent),
                 };
                 let height = p.height;
+                each(
+                    image,
+                    ClipRect {
+                        x0: cx0.max(clip.x0),
+                        y0: cy.max(clip.y0),
+                        x1: cx1.min(clip.x1),
+                        y1: (cy + height).min(clip.y1),
+                    },
+                );
                 self.draw_item(image, p, (ix0, ix1), cy, body, size);
                 cy += height;
             }

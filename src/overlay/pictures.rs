@@ -13,7 +13,7 @@ use crate::content::Span;
 use crate::fonts::SANS;
 
 /// For `![bg left](...)` / `![bg right:40%](...)`: moves the text boxes into the other side
-/// (keeping their proportions) and returns the picture covering its side with its left edge,
+/// (keeping their proportions) and returns the pictures covering their side with its left edge,
 /// or a warning when the picture cannot be read (the text still keeps to its side).
 pub(super) fn side_picture(
     split: &crate::content::Split,
@@ -49,19 +49,15 @@ pub(super) fn side_picture(
         }
         squeeze(&mut spec.body.x, &mut spec.body.width);
     }
-    let picture = crate::media::cover_file(&split.image, side_w as u32, height);
+    let backdrop = &split.backdrop;
+    let picture =
+        crate::media::cover_files(&backdrop.images, backdrop.vertical, side_w as u32, height);
     match picture {
         Ok(rgb) => (
             Some((image::DynamicImage::ImageRgb8(rgb).to_rgba8(), side_x)),
             None,
         ),
-        Err(e) => (
-            None,
-            Some(format!(
-                "side picture {} cannot be drawn: {e:#}",
-                split.image.display()
-            )),
-        ),
+        Err(e) => (None, Some(format!("side picture cannot be drawn: {e:#}"))),
     }
 }
 

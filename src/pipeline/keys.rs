@@ -93,9 +93,9 @@ pub(super) fn slide(frame_inputs: &str, root: &Path, meta: &Meta, slide: &Slide)
     };
     let drawn = Slide {
         blocks: portable_blocks(&slide.blocks, &file),
-        background_image: slide.background_image.as_deref().map(file),
+        backdrop: slide.backdrop.as_ref().map(|b| portable_backdrop(b, &file)),
         split: slide.split.as_ref().map(|s| crate::content::Split {
-            image: file(&s.image),
+            backdrop: portable_backdrop(&s.backdrop, &file),
             ..s.clone()
         }),
         notes: Vec::new(),
@@ -115,6 +115,17 @@ pub(super) fn slide(frame_inputs: &str, root: &Path, meta: &Meta, slide: &Slide)
             slide: drawn,
         },
     )
+}
+
+/// `backdrop` with each picture's path replaced by `file(path)`.
+fn portable_backdrop(
+    backdrop: &crate::content::Backdrop,
+    file: &dyn Fn(&Path) -> std::path::PathBuf,
+) -> crate::content::Backdrop {
+    crate::content::Backdrop {
+        images: backdrop.images.iter().map(|p| file(p)).collect(),
+        vertical: backdrop.vertical,
+    }
 }
 
 /// `blocks` with each image path replaced by `file(path)`.

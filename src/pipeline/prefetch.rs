@@ -66,7 +66,7 @@ impl Workspace {
                     continue;
                 }
                 let request = background::request(&lecture.meta, slide, width, height);
-                if request.image.is_some() {
+                if request.backdrop.is_some() {
                     continue;
                 }
                 let Ok(key) = background::key(self.backend.as_ref(), &request) else {

@@ -1,6 +1,6 @@
 //! Marp: image keywords stand anywhere in the alt text (`![diagram bg right:45% 90%](x.svg)`).
-//! A picture with `bg` becomes the plain reader's background (`![bg]`) or side picture
-//! (`![bg right:45%]`); `w:`/`width:` sizes a figure; the other keywords (`contain`, `fit`,
+//! A picture with `bg` becomes the plain reader's background (`![bg]`, several side by side,
+//! `vertical` kept) or side picture (`![bg right:45%]`); `w:`/`width:` sizes a figure; the other keywords (`contain`, `fit`,
 //! `90%`, filters) leave the alt text; lists bulleted with `*` reveal their items one step
 //! at a time. Directives in comments are read by the plain reader.
 
@@ -32,13 +32,8 @@ const SLIDE_PX: f32 = 1280.0;
 
 pub(super) fn rewrite(doc: &mut Doc) {
     fragmented_lists(doc);
-    let mut backgrounds = 0;
     for i in 0..doc.len() {
-        if doc.in_code(i) {
-            continue;
-        }
-        if doc.line(i).trim() == "---" {
-            backgrounds = 0;
+        if doc.in_code(i) || doc.line(i).trim() == "---" {
             continue;
         }
         // The `lead` class centres a slide (Marp's title-like slides).
@@ -51,12 +46,9 @@ pub(super) fn rewrite(doc: &mut Doc) {
         if !line.contains("![") {
             continue;
         }
-        let mut several = false;
         let out = map_pictures(&line, |alt, src| {
             let image = Image::read(alt);
             if image.background {
-                backgrounds += 1;
-                several |= backgrounds == 2;
                 format!("![{}]({src})", image.plain_alt())
             } else if let Some(width) = image.width {
                 sized_picture(src, &image.alt, width)
@@ -64,13 +56,6 @@ pub(super) fn rewrite(doc: &mut Doc) {
                 format!("![{}]({src})", image.alt)
             }
         });
-        if several {
-            doc.warn(
-                i,
-                "backgrounds",
-                "several background pictures on one slide: the first is drawn",
-            );
-        }
         doc.set(i, out);
     }
 }
@@ -103,6 +88,8 @@ struct Image {
     background: bool,
     /// `left` or `right`, with the share as written (`right:45%`).
     side: Option<String>,
+    /// Several backgrounds stacked top to bottom.
+    vertical: bool,
     /// Width as a share of the slide, in percent.
     width: Option<u16>,
 }
@@ -125,7 +112,10 @@ impl Image {
                     image.width = px.map(|px| (px / SLIDE_PX * 100.0).clamp(5.0, 100.0) as u16);
                 }
                 "h" | "height" => {}
-                k if KEYWORDS.contains(&k) => image.background |= k == "bg",
+                k if KEYWORDS.contains(&k) => {
+                    image.background |= k == "bg";
+                    image.vertical |= k == "vertical";
+                }
                 _ if is_percent(&lower) => {}
                 _ => words.push(word),
             }
@@ -140,10 +130,9 @@ impl Image {
     }
 
     fn plain_alt(&self) -> String {
-        match &self.side {
-            Some(side) => format!("bg {side}"),
-            None => "bg".into(),
-        }
+        let side = self.side.as_deref().map(|s| format!(" {s}"));
+        let vertical = if self.vertical { " vertical" } else { "" };
+        format!("bg{}{vertical}", side.unwrap_or_default())
     }
 }
 
@@ -169,5 +158,6 @@ mod tests {
         assert_eq!(figure.alt, "a chart");
         let contain = Image::read("bg contain");
         assert_eq!(contain.plain_alt(), "bg");
+        assert_eq!(Image::read("bg vertical 30%").plain_alt(), "bg vertical");
     }
 }

@@ -2,8 +2,6 @@
 //! HTML the page shows and the speaker notes the voice reads, at once (each event feeds all
 //! three); pictures are resolved through [`Assets`], comments read as directives or notes.
 
-use std::path::PathBuf;
-
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Tag, TagEnd};
 
 use super::assets::{Assets, Resolved};
@@ -12,7 +10,8 @@ use super::html;
 use super::walk::{image_alt, is_inline, Walker};
 use super::{count_words, heading_number, note_start, plain_text, Raw};
 use crate::content::{
-    Asset, Block, Chrome, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span, Split, Step,
+    Asset, Backdrop, Block, Chrome, Column, ColumnAlign, LectureSource, LoadOptions, Slide, Span,
+    Split, Step,
 };
 use crate::diag::{line_col, Diagnostic};
 
@@ -34,7 +33,7 @@ struct SlideParts {
     notes: Vec<String>,
     html: Vec<Event<'static>>,
     background: Option<String>,
-    background_image: Option<PathBuf>,
+    backdrop: Option<Backdrop>,
     split: Option<Split>,
     duration: Option<f32>,
     seed: Option<u64>,
@@ -116,12 +115,18 @@ impl<'t> Builder<'t> {
             }
             let mut walker = Walker::new(&top.events);
             let made = self.blocks(&mut walker, &mut state, None)?;
+            // Inside columns, a step's `item` counts the columns' units so far (see `Step`).
+            let first = units(columns.iter().flat_map(|c| &c.blocks));
             if state.step_items {
                 if let Some(Block::List { items, .. }) = made.first() {
                     state.step_items = false;
                     let block = blocks.len();
                     for item in 0..items.len() {
-                        Step { block, item }.push_onto(&mut steps);
+                        Step {
+                            block,
+                            item: first + item,
+                        }
+                        .push_onto(&mut steps);
                     }
                 }
             }
@@ -140,7 +145,8 @@ impl<'t> Builder<'t> {
             }
             if std::mem::take(&mut state.step) {
                 let block = blocks.len();
-                Step { block, item: 0 }.push_onto(&mut steps);
+                let item = units(columns.iter().flat_map(|c| &c.blocks));
+                Step { block, item }.push_onto(&mut steps);
             }
             if let Some(width) = state.column.take() {
                 columns.push(Column {
@@ -149,10 +155,10 @@ impl<'t> Builder<'t> {
                 });
             }
             if std::mem::take(&mut state.columns_end) {
-                close_columns(&mut blocks, &mut columns);
+                close_columns(&mut blocks, &mut columns, &mut steps);
             }
         }
-        close_columns(&mut blocks, &mut columns);
+        close_columns(&mut blocks, &mut columns, &mut steps);
         // A boundary after the last block starts no step.
         steps.retain(|s| s.block < blocks.len());
         let mut html = String::new();
@@ -177,7 +183,7 @@ impl<'t> Builder<'t> {
             notes: state.notes,
             html,
             background: state.background,
-            background_image: state.background_image,
+            backdrop: state.backdrop,
             split: state.split,
             duration: state.duration,
             seed: state.seed,
@@ -550,7 +556,9 @@ impl<'t> Builder<'t> {
             return Ok(());
         };
         if is_background {
-            // `bg left`, `bg right:40%`: a side picture; any other `bg`: the whole background.
+            // `bg left`, `bg right:40%`: the slide's background pictures go to that side; else
+            // they share the whole frame, side by side (`vertical`: one above another).
+            let vertical = alt.split_whitespace().any(|w| w == "vertical");
             let side = alt.split_whitespace().skip(1).find_map(|word| {
                 let (side, share) = word.split_once(':').unwrap_or((word, ""));
                 let left = match side {
@@ -564,19 +572,23 @@ impl<'t> Builder<'t> {
                     .map_or(0.5, |p| (p / 100.0).clamp(0.1, 0.9));
                 Some((left, fraction))
             });
-            match side {
-                Some((left, fraction)) if state.split.is_none() => {
-                    state.split = Some(Split {
-                        image: path.clone(),
-                        left,
-                        fraction,
-                    });
+            let backdrop = match (&mut state.split, side) {
+                (Some(split), _) => &mut split.backdrop,
+                (None, Some((left, fraction))) => {
+                    let backdrop = state.backdrop.take().unwrap_or_default();
+                    &mut state
+                        .split
+                        .insert(Split {
+                            backdrop,
+                            left,
+                            fraction,
+                        })
+                        .backdrop
                 }
-                None if state.background_image.is_none() => {
-                    state.background_image = Some(path.clone());
-                }
-                _ => {}
-            }
+                (None, None) => state.backdrop.get_or_insert_default(),
+            };
+            backdrop.images.push(path.clone());
+            backdrop.vertical |= vertical;
             self.assets.add(&path);
             return Ok(());
         }
@@ -759,12 +771,58 @@ fn authored_points(blocks: &mut Vec<Block>, points: Vec<Vec<Span>>) -> bool {
     true
 }
 
-/// Ends a run of columns: the columns that show something become one block.
-fn close_columns(blocks: &mut Vec<Block>, columns: &mut Vec<Column>) {
+/// How many step units `blocks` hold: a list one per item, any other block one.
+fn units<'a>(blocks: impl IntoIterator<Item = &'a Block>) -> usize {
+    blocks
+        .into_iter()
+        .map(|b| match b {
+            Block::List { items, .. } => items.len().max(1),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Ends a run of columns: the columns that show something become one block. The steps
+/// inside them (their `item` counting units) move to where those units end up: in the block,
+/// or, when one column is left, in its blocks spliced into the slide; one after the last
+/// unit starts whatever follows.
+fn close_columns(blocks: &mut Vec<Block>, columns: &mut Vec<Column>, steps: &mut Vec<Step>) {
+    let at = blocks.len();
     let shown: Vec<Column> = std::mem::take(columns)
         .into_iter()
         .filter(|c| !c.blocks.is_empty())
         .collect();
+    let inside: Vec<&Block> = shown.iter().flat_map(|c| &c.blocks).collect();
+    let total = units(inside.iter().copied());
+    let spliced = shown.len() == 1;
+    for step in steps.iter_mut().filter(|s| s.block == at && s.item > 0) {
+        *step = if step.item >= total {
+            let after = if shown.len() > 1 { 1 } else { inside.len() };
+            Step {
+                block: at + after,
+                item: 0,
+            }
+        } else if spliced {
+            // The unit's block and, in a list, its item.
+            let mut first = 0;
+            let mut place = (inside.len(), 0);
+            for (i, block) in inside.iter().enumerate() {
+                let n = units([*block]);
+                if step.item < first + n {
+                    place = (i, step.item - first);
+                    break;
+                }
+                first += n;
+            }
+            Step {
+                block: at + place.0,
+                item: place.1,
+            }
+        } else {
+            *step
+        };
+    }
+    steps.dedup();
     match shown.len() {
         0 => {}
         1 => blocks.extend(shown.into_iter().flat_map(|c| c.blocks)),

@@ -149,7 +149,7 @@ pub(super) fn slides(
         let (mut slide, directives) = builder.slide(raw)?;
         let shows = !slide.blocks.is_empty()
             || !slide.notes.is_empty()
-            || slide.background_image.is_some()
+            || slide.backdrop.is_some()
             || slide.split.is_some();
         if settings && !shows {
             // Only directives between two breaks (Marp's, a remark layout slide's footer):

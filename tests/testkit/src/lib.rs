@@ -73,6 +73,6 @@ pub fn request(prompt: &str, seed: u64, width: u32, height: u32) -> BackgroundRe
         seed,
         width,
         height,
-        image: None,
+        backdrop: None,
     }
 }

@@ -142,7 +142,7 @@ fn request(seed: u64) -> BackgroundRequest {
         seed,
         width: 96,
         height: 54,
-        image: None,
+        backdrop: None,
     }
 }
 

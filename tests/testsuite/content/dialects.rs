@@ -112,13 +112,93 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
         _ => None,
     });
     assert_eq!(figure, Some(Some(50)));
-    assert!(lecture.slides[4].background_image.is_some());
+    assert!(lecture.slides[4].backdrop.is_some());
     // Keys of the Galaxy front matter are theirs, not reported.
     assert!(
         lecture.warnings.iter().all(|w| !w.contains("unknown key")),
         "{:?}",
         lecture.warnings
     );
+}
+
+#[test]
+fn remark_steps_inside_and_between_columns_reveal_each_column_as_written() {
+    let lecture = parse(
+        "---\nlayout: tutorial_slides\ntitle: T\n---\n\n# Two sides\n\n\
+         .pull-left[\n- Left first\n\n--\n\n- Left second\n]\n\n--\n\n\
+         .pull-right[\nThe right side comes last.\n]\n",
+    );
+    assert_eq!(lecture.dialect, Dialect::Remark);
+    let slide = lecture
+        .slides
+        .iter()
+        .find(|s| s.title == "Two sides")
+        .expect("the slide");
+    let Some(Block::Columns(columns)) = slide.blocks.first() else {
+        panic!("no columns: {:?}", slide.blocks)
+    };
+    assert_eq!(columns.len(), 2);
+    // Units of the columns: the left list's two items, then the right paragraph.
+    let at = |block, item| Step { block, item };
+    assert_eq!(slide.steps, [at(0, 1), at(0, 2)]);
+    let kit = crate::overlay::golden::Kit::new();
+    let renderer = kit.renderer(960, 540);
+    let rendered = lecturegen::overlay::render(&renderer, &lecture.meta, slide)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let page = &rendered.pages[0];
+    let readings: Vec<usize> = page.steps.iter().map(|s| s.reading).collect();
+    assert_eq!(readings, [1, 2], "{:?}", page.readings);
+    assert_eq!(page.steps[1].text, "The right side comes last.");
+    // Each picture shows more than the one before: nothing of the right column at first.
+    let ink = |image: &image::RgbaImage, right: bool| {
+        image
+            .enumerate_pixels()
+            .filter(|(x, _, p)| (*x >= 480) == right && p[3] > 0)
+            .count()
+    };
+    let first = &page.steps[0].before.image;
+    let second = &page.steps[1].before.image;
+    assert_eq!(ink(first, true), ink(second, true));
+    assert!(ink(first, false) < ink(second, false));
+    assert!(ink(second, true) < ink(&page.image, true));
+    assert_eq!(ink(second, false), ink(&page.image, false));
+}
+
+#[test]
+fn marp_backgrounds_side_by_side_share_the_frame_or_the_split_side() {
+    let course = Course::new();
+    course.bytes("content/red.png", &png(8, 8, [200, 0, 0]));
+    course.bytes("content/blue.png", &png(8, 8, [0, 0, 200]));
+    let lecture = parse_file(
+        &course,
+        "bgs.md",
+        "---\nmarp: true\n---\n\n# Two\n\n![bg](red.png)\n![bg](blue.png)\n\n---\n\n\
+         # Stacked\n\n![bg vertical](red.png)\n![bg](blue.png)\n\n---\n\n\
+         # Beside\n\n![bg](red.png)\n![bg right:40%](blue.png)\n\n- a point\n",
+    );
+    assert!(lecture.warnings.is_empty(), "{:?}", lecture.warnings);
+    let pixel = |slide: usize, x: u32, y: u32| {
+        let backdrop = lecture.slides[slide]
+            .backdrop
+            .as_ref()
+            .expect("backgrounds");
+        let frame = lecturegen::media::cover_files(&backdrop.images, backdrop.vertical, 160, 90)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        frame.get_pixel(x, y).0
+    };
+    // Side by side: red on the left half, blue on the right.
+    assert_eq!(pixel(0, 10, 45), [200, 0, 0]);
+    assert_eq!(pixel(0, 150, 45), [0, 0, 200]);
+    // `vertical`: red above blue.
+    assert_eq!(pixel(1, 150, 10), [200, 0, 0]);
+    assert_eq!(pixel(1, 10, 80), [0, 0, 200]);
+    // A side keyword on any of them puts all of them on that side.
+    let beside = &lecture.slides[2];
+    assert!(beside.backdrop.is_none());
+    let split = beside.split.as_ref().expect("a split");
+    assert!(!split.left && (split.fraction - 0.4).abs() < 1e-6);
+    assert_eq!(split.backdrop.images.len(), 2);
+    assert!(shown(&lecture).contains("a point"));
 }
 
 #[test]
@@ -306,7 +386,7 @@ fn quarto_pauses_divs_attributes_cells_and_shortcodes() {
         "Speak about pauses. Two paragraphs."
     );
     let slide = &lecture.slides[2];
-    assert!(slide.background_image.is_some());
+    assert!(slide.backdrop.is_some());
     let Some(Block::Columns(columns)) = slide.blocks.first() else {
         panic!("no columns: {:?}", slide.blocks)
     };
@@ -355,7 +435,7 @@ fn reveal_slide_and_element_comments_are_attributes_not_notes() {
     let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(titles, ["Deck", "Pictures", "Below"]);
     let pictures = &lecture.slides[1];
-    assert!(pictures.background_image.is_some());
+    assert!(pictures.backdrop.is_some());
     assert_eq!(pictures.notes, ["say this."]);
 }
 

@@ -208,7 +208,7 @@ fn missing_image_is_an_error_and_present_images_are_assets() {
     assert!(matches!(lecture.slides[1].blocks[0], Block::Image { .. }));
     assert!(lecture.slides[1].html.contains(&lecture.assets[0].output));
     assert!(lecture.slides[2].blocks.is_empty());
-    assert!(lecture.slides[2].background_image.is_some());
+    assert!(lecture.slides[2].backdrop.is_some());
 }
 
 #[test]

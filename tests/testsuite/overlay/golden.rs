@@ -608,9 +608,9 @@ fn marp_split_background_puts_the_picture_on_one_side_and_text_on_the_other() {
     let split = lecture.slides[1].split.as_ref().expect("a split");
     assert!(split.left);
     assert!((split.fraction - 0.3).abs() < 1e-6);
-    assert!(lecture.slides[1].background_image.is_none());
+    assert!(lecture.slides[1].backdrop.is_none());
     assert!(lecture.slides[2].split.is_none());
-    assert!(lecture.slides[2].background_image.is_some());
+    assert!(lecture.slides[2].backdrop.is_some());
 
     let kit = Kit::new();
     let rendered = overlay::render(

@@ -430,7 +430,7 @@ pub fn gradient(
             seed,
             width,
             height,
-            image: None,
+            backdrop: None,
         })
         .unwrap()
 }
