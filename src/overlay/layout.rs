@@ -309,6 +309,34 @@ impl Draw<'_> {
 
     /// Lays out a title-like box: one buffer shrunk from `size` toward `min_size` until it
     /// fits its height (a warning when even the smallest size does not).
+    /// A footer longer than its line (a remark footnote of a sentence or two) takes up to two
+    /// more lines above it, out of the body's room.
+    pub(super) fn grow_footer(&mut self, spec: &mut super::spec::Spec, text: &str) {
+        let Some(footer) = spec.footer.as_mut() else {
+            return;
+        };
+        let spans = [Span {
+            text: text.to_string(),
+            bold: footer.bold,
+            ..Span::default()
+        }];
+        let align = self.align(footer.align);
+        let buffer = self.text_buffer(
+            &spans,
+            footer.size,
+            footer.line_height,
+            footer.width,
+            align,
+            (footer.color, footer.color),
+        );
+        let extra = (measure(&buffer).0 - footer.height).clamp(0.0, 2.0 * footer.height);
+        if extra > 0.0 {
+            footer.y -= extra;
+            footer.height += extra;
+            spec.body.height = spec.body.height.min(footer.y - spec.body.y);
+        }
+    }
+
     pub(super) fn fit_box(&mut self, spec: &BoxSpec, spans: &[Span]) -> FittedBox {
         let align = self.align(spec.align);
         let mut size = spec.size;

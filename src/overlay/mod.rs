@@ -140,6 +140,12 @@ pub fn render(renderer: &Renderer<'_>, meta: &Meta, slide: &Slide) -> Result<Ren
             spotlight: renderer.spotlight,
         };
         ctx.warnings.extend(split_warning);
+        if let Some(footer) = &slide.chrome.footer {
+            ctx.grow_footer(&mut spec, footer);
+            if let Some(continued) = continued_spec.as_mut() {
+                ctx.grow_footer(continued, footer);
+            }
+        }
         let pages = ctx.slide(&spec, continued_spec.as_ref(), meta, slide);
         let mut by_package: std::collections::BTreeMap<&str, Vec<char>> = Default::default();
         for c in std::mem::take(&mut ctx.missing) {

@@ -3,7 +3,8 @@
 //! the top of a slide (`class:`, `name:`, `layout: true`, `template:`, `background-image:`,
 //! `count:`, `exclude:`) are not drawn; `.name[...]` gives its content a class: the content
 //! is kept, the class dropped (`.image-NN[...]` sizes the pictures in it to NN%, `.pull-left`
-//! and its kin are columns, a one-line `.footnote[...]` is the slide's footer line).
+//! and its kin are columns, a `.footnote[...]` of a line or a few short ones is the slide's
+//! footer line).
 
 use super::doc::{map_pictures, sized_picture};
 use super::{html, Doc};
@@ -25,6 +26,7 @@ const PROPERTIES: &[&str] = &[
 ];
 
 pub(super) fn rewrite(doc: &mut Doc) {
+    join_footnotes(doc);
     templates(doc);
     slides(doc);
     classes(doc);
@@ -232,6 +234,95 @@ fn footer_layout(doc: &mut Doc, at: usize) -> bool {
     doc.blank(at + 1..end);
     doc.set(at, format!("<!-- footer: \"{}\" -->", text.trim()));
     true
+}
+
+/// The longest footnote (in characters) drawn as a footer line; a longer one stays a paragraph.
+const FOOTER_CHARS: usize = 240;
+
+/// A `.footnote[` whose text runs over a few lines (`.footnote[` / a source or two / `]`, as
+/// decks often write it) becomes a one-line footnote, read as the footer line, when its lines
+/// are short text: not headings, pictures, tables or code, and no more than [`FOOTER_CHARS`]
+/// together. List markers go; blank lines and indentation do not count.
+fn join_footnotes(doc: &mut Doc) {
+    let mut i = 0;
+    while i < doc.len() {
+        let line = doc.line(i).to_string();
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let Some(first) = line.trim().strip_prefix(".footnote[") else {
+            i += 1;
+            continue;
+        };
+        if doc.in_code(i) || depth(first) < 0 {
+            i += 1;
+            continue;
+        }
+        let mut balance = 1 + depth(first);
+        let mut parts = vec![first.trim().to_string()];
+        let mut end = None;
+        for j in i + 1..doc.len().min(i + 12) {
+            let t = doc.line(j).trim();
+            let stops = doc.in_code(j)
+                || matches!(t, "---" | "--" | "???")
+                || t.starts_with(['#', '|', '!'])
+                || t.starts_with("```");
+            if stops {
+                break;
+            }
+            balance += depth(t);
+            if balance <= 0 {
+                // The footnote's own `]` ends this line (anything after it is not its text).
+                if balance == 0 && t.ends_with(']') {
+                    parts.push(t[..t.len() - 1].to_string());
+                    end = Some(j);
+                }
+                break;
+            }
+            parts.push(t.to_string());
+        }
+        let Some(end) = end else {
+            i += 1;
+            continue;
+        };
+        let text: Vec<String> = parts
+            .iter()
+            .map(|p| p.trim())
+            .map(|p| p.strip_prefix("* ").or(p.strip_prefix("- ")).unwrap_or(p))
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        let mut text = text.join(" ");
+        // `1. The term...`: the footnote's number, not a list.
+        let number = text
+            .find(". ")
+            .filter(|&n| n > 0 && text[..n].bytes().all(|b| b.is_ascii_digit()));
+        if let Some(n) = number {
+            text.insert(n, '\\');
+        }
+        if text.chars().count() <= FOOTER_CHARS {
+            doc.set(i, format!("{indent}.footnote[{text}]"));
+            doc.blank(i + 1..end + 1);
+        }
+        i = end + 1;
+    }
+}
+
+/// What `[`s minus `]`s a line adds, outside code spans.
+fn depth(line: &str) -> i32 {
+    let mut in_code = false;
+    let mut depth = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '`' => in_code = !in_code,
+            '[' if !in_code => depth += 1,
+            ']' if !in_code => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
 }
 
 /// `.name[` ... `]`: the markup goes, the content stays; nesting and links inside are kept.

@@ -440,6 +440,8 @@ impl<'t> Builder<'t> {
         let mut spans: Vec<Span> = Vec::new();
         let mut images = Vec::new();
         let (mut bold, mut italic) = (0u32, 0u32);
+        // Inside `<sup>`: digits are drawn raised (a footnote's "¹", not "gadgets1").
+        let mut raised = false;
         let push = |spans: &mut Vec<Span>, text: &str, bold: u32, italic: u32, code: bool| {
             if text.is_empty() {
                 return;
@@ -470,6 +472,7 @@ impl<'t> Builder<'t> {
             };
             let event = event.clone();
             match &event {
+                Event::Text(t) if raised => push(&mut spans, &superscript(t), bold, italic, false),
                 Event::Text(t) => push(&mut spans, t, bold, italic, false),
                 Event::Code(t) => push(&mut spans, t, bold, italic, true),
                 // Math is typeset on slides (the page gets MathML): inline in its line,
@@ -498,6 +501,11 @@ impl<'t> Builder<'t> {
                     false,
                 ),
                 Event::InlineHtml(html) => {
+                    match html.trim().to_ascii_lowercase().as_str() {
+                        "<sup>" => raised = true,
+                        "</sup>" => raised = false,
+                        _ => {}
+                    }
                     images.extend(self.raw_html(state, html, offset, false)?);
                     continue;
                 }
@@ -769,6 +777,20 @@ fn authored_points(blocks: &mut Vec<Block>, points: Vec<Vec<Span>>) -> bool {
         });
     }
     true
+}
+
+/// `text` in superscript characters when it has one for each of its characters (digits,
+/// `+`, `-`, `n`, `i`), else as it is.
+fn superscript(text: &str) -> String {
+    const FROM: &str = "0123456789+-ni()=";
+    const TO: [char; 17] = [
+        '⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹', '⁺', '⁻', 'ⁿ', 'ⁱ', '⁽', '⁾', '⁼',
+    ];
+    let raised: Option<String> = text
+        .chars()
+        .map(|c| FROM.find(c).map(|i| TO[FROM[..i].chars().count()]))
+        .collect();
+    raised.unwrap_or_else(|| text.to_string())
 }
 
 /// How many step units `blocks` hold: a list one per item, any other block one.

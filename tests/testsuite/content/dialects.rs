@@ -122,6 +122,71 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
 }
 
 #[test]
+fn remark_footnotes_of_several_lines_are_footer_lines() {
+    let lecture = parse(
+        "---\nlayout: tutorial_slides\ntitle: T\n---\n\nlayout: true\n\n.footnote[\n\
+         Someone (www.example.org)\n]\n\n---\n\n# Logic\n\n* Aristotle\n\n.footnote[\n    \
+         I'm leaving out a *lot* of details. Read the [pages](https://example.org)!\n]\n\n---\n\n\
+         # Gadgets\n\nPointers<sup>1</sup> are there.\n\n.footnote[\n1. The term **gadget** is loose. Typically in *ROP* a gadget is a\n   small instruction sequence ending with a `ret` instruction. Here we use\n   it to denote whatever sequence of bytes is useful.\n]\n\n\
+         ---\n\n# Sources\n\n.right-column[\nText\n\n.footnote[\n* https://a.example\n\
+         * https://b.example\n]\n]\n\n---\n\n# Plain\n\nNothing else.\n",
+    );
+    assert_no_tool_syntax(&lecture);
+    let footer = |title: &str| {
+        let slide = lecture
+            .slides
+            .iter()
+            .find(|s| s.title == title)
+            .unwrap_or_else(|| panic!("no slide {title}"));
+        slide.chrome.footer.clone()
+    };
+    assert_eq!(
+        footer("Logic").as_deref(),
+        Some("I'm leaving out a lot of details. Read the pages!")
+    );
+    assert_eq!(
+        footer("Gadgets").as_deref(),
+        Some(
+            "1. The term gadget is loose. Typically in ROP a gadget is a small instruction \
+             sequence ending with a ret instruction. Here we use it to denote whatever \
+             sequence of bytes is useful."
+        )
+    );
+    assert_eq!(
+        footer("Sources").as_deref(),
+        Some("https://a.example https://b.example")
+    );
+    // The layout slide's footnote of three lines is every later slide's footer.
+    assert_eq!(
+        footer("Plain").as_deref(),
+        Some("Someone (www.example.org)")
+    );
+    let text = shown(&lecture);
+    assert!(
+        !text.contains("leaving out") && !text.contains("gadget"),
+        "{text}"
+    );
+    // A footer of three lines takes room from the body: nothing of it is cut.
+    let kit = crate::overlay::golden::Kit::new();
+    let renderer = kit.renderer(960, 540);
+    let gadgets = lecture.slides.iter().find(|s| s.title == "Gadgets");
+    let rendered = lecturegen::overlay::render(&renderer, &lecture.meta, gadgets.expect("Gadgets"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+    let lowest = rendered.pages[0].boxes.iter().map(|b| b.y).max();
+    assert!(
+        lowest.is_some_and(|y| y < 500),
+        "{:?}",
+        rendered.pages[0].boxes
+    );
+    // `<sup>` digits are raised.
+    assert!(
+        text.contains("Pointers¹ are there.") && text.contains("Text"),
+        "{text}"
+    );
+}
+
+#[test]
 fn remark_steps_inside_and_between_columns_reveal_each_column_as_written() {
     let lecture = parse(
         "---\nlayout: tutorial_slides\ntitle: T\n---\n\n# Two sides\n\n\
