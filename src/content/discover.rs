@@ -44,15 +44,21 @@ pub fn is_page(path: &Path) -> bool {
     }
 }
 
-/// Whether an HTML file is a remark deck Jekyll renders: front matter whose `layout` is one of
-/// the slide layouts (`tutorial_slides`, `base_slides`, `introduction_slides`, ...).
+/// Whether an HTML file is a remark deck: one Jekyll renders (front matter whose `layout` is
+/// one of the slide layouts: `tutorial_slides`, `base_slides`, `introduction_slides`, ...), or
+/// remark's own page, the deck in its `<textarea id="source">` (looked for in the first 64 KiB).
 fn is_remark_deck(path: &Path) -> bool {
     use std::io::Read;
-    let mut head = [0u8; 4096];
-    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    if read.is_err() {
         return false;
-    };
-    let text = String::from_utf8_lossy(&head[..n]);
+    }
+    let text = String::from_utf8_lossy(&head);
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("remark") && lower.contains("<textarea id=\"source\"") {
+        return true;
+    }
     let mut lines = text.lines();
     if lines.next().map(str::trim_end) != Some("---") {
         return false;

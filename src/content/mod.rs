@@ -84,6 +84,16 @@ pub fn parse(
             "contains NUL bytes: this is not a text file".into(),
         ));
     }
+    let extension = source
+        .file
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    // remark's own pages keep the deck in a `<textarea>`.
+    let page = (extension == "html")
+        .then(|| dialect::remark::from_textarea(text))
+        .flatten();
+    let text = page.as_deref().unwrap_or(text);
     let body_start = usize::from(text.starts_with('\u{feff}')) * 3;
     let mut warnings = Vec::new();
     let front = frontmatter::split(text, body_start)
@@ -91,11 +101,6 @@ pub fn parse(
     let (mut meta, unknown) = frontmatter::parse(&front, text, options)
         .map_err(|(offset, message)| error_at(text, offset, message))?;
     let body = &text[front.body_start..];
-    let extension = source
-        .file
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
     let scalars = frontmatter::scalars(&front, text);
     let clues = dialect::Clues::read(&scalars, &text[front.start..front.end]);
     let dialect = dialect::detect(&clues, options.dialect, &extension, body);
@@ -209,7 +214,13 @@ fn deck_of(
         meta.slide_level = Some(clues.slide_level.unwrap_or(2));
     }
     markdown::Deck {
-        cover: matches!(dialect, dialect::Dialect::Marp | dialect::Dialect::Slidev),
+        // A remark deck without a title in its front matter (GTN's layouts make the title slide
+        // of theirs) opens with its cover too.
+        cover: match dialect {
+            dialect::Dialect::Marp | dialect::Dialect::Slidev => true,
+            dialect::Dialect::Remark => meta.title.is_empty(),
+            _ => false,
+        },
         // Marp's header, footer and page numbers, set for every slide in the front matter.
         chrome: match dialect {
             dialect::Dialect::Marp => scalars
@@ -220,6 +231,15 @@ fn deck_of(
             _ => Vec::new(),
         },
         points: !is_deck && meta.prose == crate::config::Prose::Points,
+        settings_make_no_slide: dialect == dialect::Dialect::Remark,
+        breaks_only: is_deck
+            && matches!(
+                dialect,
+                dialect::Dialect::Remark
+                    | dialect::Dialect::Marp
+                    | dialect::Dialect::Slidev
+                    | dialect::Dialect::Reveal
+            ),
     }
 }
 

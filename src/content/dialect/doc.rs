@@ -273,9 +273,16 @@ fn code_lines(lines: &[String]) -> Vec<bool> {
 fn fenced(lines: &[String]) -> Vec<bool> {
     let mut out = vec![false; lines.len()];
     let mut open: Option<(char, usize, usize)> = None;
+    // Inside an HTML `<pre>` block (to its `</pre>`) a fence is text (remark's own deck writes
+    // "<pre><code>```js" ... "```</code></pre>").
+    let mut in_pre = false;
     for (i, line) in lines.iter().enumerate() {
         // Fences inside list items and quotes are indented or marked: look past both.
         let line = line.trim_end().trim_start_matches(['>', ' ']);
+        if open.is_none() && (in_pre || line.to_ascii_lowercase().starts_with("<pre")) {
+            in_pre = !line.to_ascii_lowercase().contains("</pre>");
+            continue;
+        }
         match open {
             Some((c, n, _)) => {
                 out[i] = true;

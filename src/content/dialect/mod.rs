@@ -19,7 +19,7 @@ mod doc;
 mod html;
 mod marp;
 mod quarto;
-mod remark;
+pub(super) mod remark;
 mod reveal;
 mod slidev;
 

@@ -31,6 +31,49 @@ pub(super) fn rewrite(doc: &mut Doc) {
     slides(doc);
     classes(doc);
     html::unwrap(doc, &[]);
+    breaks(doc);
+}
+
+/// remark cuts slides at `---` before it reads markdown: right under a line of text, the
+/// break must not underline it as a heading (`***` is a break that cannot).
+fn breaks(doc: &mut Doc) {
+    for i in 1..doc.len() {
+        let under_text = !doc.line(i - 1).trim().is_empty() && !doc.in_code(i - 1);
+        if under_text && !doc.in_code(i) && doc.line(i).trim() == "---" {
+            doc.set(i, "***");
+        }
+    }
+}
+
+/// remark's own way to ship a deck: an HTML page whose `<textarea id="source">` holds the
+/// markdown. The page as notes, line for line (warnings name the page's lines): the lines
+/// before the textarea's text hold front matter naming the remark dialect (the title is the
+/// deck's first heading, as on its cover), those after it are left out; the text's entities
+/// decoded, as a browser reads it.
+pub(in crate::content) fn from_textarea(page: &str) -> Option<String> {
+    let lower = page.to_ascii_lowercase();
+    let open = lower.match_indices("<textarea").find_map(|(at, _)| {
+        let end = at + lower[at..].find('>')?;
+        let tag = lower[at..end].replace('\'', "\"");
+        tag.contains("id=\"source\"").then_some(end + 1)
+    })?;
+    // A browser drops the newline right after the opening tag.
+    let start = open + usize::from(page[open..].starts_with('\n'));
+    let end = start + lower[start..].find("</textarea")?;
+    let before = page[..start].matches('\n').count();
+    let mut front: Vec<String> = vec!["---".into(), "dialect: remark".into(), "---".into()];
+    if front.len() > before {
+        front.clear();
+    }
+    front.resize(before, String::new());
+    let mut notes = front.join("\n");
+    if before > 0 {
+        notes.push('\n');
+    }
+    notes.push_str(&super::super::markdown::html::decode_entities(
+        &page[start..end],
+    ));
+    Some(notes)
 }
 
 /// Whether a line (trimmed) opens a `.name[` block that continues on later lines.
@@ -154,6 +197,17 @@ fn slides(doc: &mut Doc) {
         if skip {
             doc.set(i, "");
             continue;
+        }
+        // remark's markdown makes `#Title` a heading, as `# Title`.
+        let hashes = t.bytes().take_while(|&b| b == b'#').count();
+        if (1..=6).contains(&hashes)
+            && !t[hashes..].starts_with(char::is_whitespace)
+            && t.len() > hashes
+        {
+            let at = line.len() - line.trim_start().len() + hashes;
+            let mut spaced = line.clone();
+            spaced.insert(at, ' ');
+            doc.set(i, spaced);
         }
         if !top {
             continue;
@@ -290,14 +344,7 @@ fn join_footnotes(doc: &mut Doc) {
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect();
-        let mut text = text.join(" ");
-        // `1. The term...`: the footnote's number, not a list.
-        let number = text
-            .find(". ")
-            .filter(|&n| n > 0 && text[..n].bytes().all(|b| b.is_ascii_digit()));
-        if let Some(n) = number {
-            text.insert(n, '\\');
-        }
+        let text = text.join(" ");
         if text.chars().count() <= FOOTER_CHARS {
             doc.set(i, format!("{indent}.footnote[{text}]"));
             doc.blank(i + 1..end + 1);
@@ -382,7 +429,8 @@ fn classes(doc: &mut Doc) {
                             let whole =
                                 line[..start].trim().is_empty() && line[j + 1..].trim().is_empty();
                             if name == "footnote" && li == i && whole {
-                                let text = line[end..j].replace('"', "'");
+                                let text = literal(&without_classes(&line[end..j]));
+                                let text = text.replace('"', "'");
                                 footers.push((i, format!("<!-- _footer: \"{}\" -->", text.trim())));
                             }
                             if let Some((width, last)) = column(&name) {
@@ -428,6 +476,58 @@ fn classes(doc: &mut Doc) {
     }
 }
 
+/// A line of text that markdown would read as a list item (`* note`, `1. The term`) escaped
+/// so that it reads as the text it is.
+fn literal(text: &str) -> String {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = if t.starts_with(['*', '-', '+']) && t[1..].starts_with(' ') {
+        Some(0)
+    } else if digits > 0 && t[digits..].starts_with(['.', ')']) && t[digits + 1..].starts_with(' ')
+    {
+        Some(digits)
+    } else {
+        None
+    };
+    match marker {
+        Some(at) => format!("{}\\{}", &t[..at], &t[at..]),
+        None => t.to_string(),
+    }
+}
+
+/// `text` without the markup of the classes in it (`.red[*] At least` -> `* At least`).
+fn without_classes(text: &str) -> String {
+    let mut out = String::new();
+    let mut open = 0;
+    let mut plain = 0;
+    let mut j = 0;
+    while j < text.len() {
+        if text.as_bytes()[j] == b'.' {
+            if let Some((end, _)) = class_at(text, j) {
+                open += 1;
+                j = end;
+                continue;
+            }
+        }
+        let Some(c) = text[j..].chars().next() else {
+            break;
+        };
+        match c {
+            '[' => plain += 1,
+            ']' if plain > 0 => plain -= 1,
+            ']' if open > 0 => {
+                open -= 1;
+                j += 1;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        j += c.len_utf8();
+    }
+    out
+}
+
 /// remark's column classes (as its example styles and the Galaxy Training Network's set
 /// them): the width asked for, and whether the class is the last column of its pair.
 fn column(name: &str) -> Option<(Option<u8>, bool)> {
@@ -448,11 +548,9 @@ fn class_at(line: &str, at: usize) -> Option<(usize, String)> {
         .unwrap_or(rest.len());
     let name = &rest[..name_len];
     let starts_well = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-    let before_ok = line[..at]
-        .chars()
-        .last()
-        .is_none_or(|c| !c.is_alphanumeric());
-    (starts_well && before_ok && rest[name_len..].starts_with('['))
+    // As remark reads them: after anything (`next.red[*]`), not after a backslash.
+    let escaped = line[..at].ends_with('\\');
+    (starts_well && !escaped && rest[name_len..].starts_with('['))
         .then(|| (at + 1 + name_len + 1, name.to_string()))
 }
 

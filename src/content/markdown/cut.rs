@@ -10,31 +10,38 @@ use super::{count_words, note_start, plain_text, Raw, Top};
 use crate::content::{LectureSource, LoadOptions, Meta, SlideKind};
 
 /// The slides of `tops` before their blocks are built (the title slide first); `meta` gets
-/// the title when the front matter has none. `cover`: what precedes the first slide break is
-/// the deck's cover, all of it on the title slide. `sections`: every heading makes a slide
-/// (prose shown as points), see [`sections`].
+/// the title when the front matter has none. What the `deck` says: whether what precedes the
+/// first slide break is the deck's cover, all of it on the title slide; whether every heading
+/// makes a slide (prose shown as points, see [`nest`]); whether only breaks make slides.
 pub(super) fn cut<'a>(
     mut tops: Vec<Top<'a>>,
     body_start: usize,
     meta: &mut Meta,
     source: &LectureSource,
     options: &LoadOptions,
-    cover: bool,
-    sections: bool,
+    deck: &super::Deck,
 ) -> Vec<Raw<'a>> {
+    let (cover, sections) = (deck.cover, deck.points);
     // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
-    // heading that repeats the front matter title is dropped too.
+    // heading that repeats the front matter title is dropped too. On a cover, the settings
+    // before its heading (a remark cover's `class: center`) stay the title slide's.
+    let settings = if cover {
+        tops.iter().take_while(|t| is_setting(t)).count()
+    } else {
+        0
+    };
     if let Some(Top {
         heading: Some((1, heading)),
         ..
-    }) = tops.first()
+    }) = tops.get(settings)
     {
         if meta.title.is_empty() || *heading == meta.title {
             meta.title = heading.clone();
-            tops.remove(0);
+            tops.remove(settings);
         }
     }
-    if meta.title.is_empty() {
+    let untitled = meta.title.is_empty();
+    if untitled {
         meta.title = source
             .file
             .file_stem()
@@ -45,6 +52,8 @@ pub(super) fn cut<'a>(
     let level = match meta.slide_level {
         Some(level) => level,
         None if sections => 6,
+        // A heading inside a slide of a deck cut at breaks is the slide's content.
+        None if deck.breaks_only && tops.iter().any(|t| t.rule) => 0,
         None => slide_level(&tops),
     };
     let mut raws = vec![Raw {
@@ -56,6 +65,19 @@ pub(super) fn cut<'a>(
         parent: None,
         tops: Vec::new(),
     }];
+    // A deck cut at breaks whose title slide is not its first (a GTN deck's layout makes the
+    // title slide): what precedes the first break is a slide like the others.
+    if deck.breaks_only && !cover && level == 0 {
+        raws.push(Raw {
+            kind: SlideKind::Content,
+            title: String::new(),
+            start: body_start,
+            from_break: true,
+            level: 0,
+            parent: None,
+            tops: Vec::new(),
+        });
+    }
     let tops = if tops.iter().any(|t| t.heading.is_some() || t.rule) {
         tops
     } else {
@@ -102,6 +124,18 @@ pub(super) fn cut<'a>(
         current.tops.push(top);
     }
 
+    // A remark cover of settings only (a layout slide, an excluded one) is none: the slide
+    // after it is the cover.
+    let blank = raws.len() > 1 && raws[0].tops.iter().all(is_setting) && raws[1].from_break;
+    if cover && untitled && deck.settings_make_no_slide && blank {
+        let next = raws.remove(1);
+        let first = &mut raws[0];
+        first.tops.extend(next.tops);
+        if !next.title.is_empty() {
+            first.title = next.title;
+            meta.title = first.title.clone();
+        }
+    }
     // A deck whose first slide is its cover (Marp, Slidev) keeps that slide's content on the
     // title slide.
     if !cover {

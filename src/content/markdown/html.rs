@@ -155,7 +155,7 @@ pub(super) fn preformatted(html: &str) -> Option<String> {
 
 /// `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&apos;`, `&nbsp;` and numeric references decoded;
 /// anything else kept as written.
-fn decode_entities(text: &str) -> String {
+pub(in crate::content) fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('&') {

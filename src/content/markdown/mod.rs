@@ -14,7 +14,7 @@ mod assets;
 mod blocks;
 mod cut;
 mod directives;
-mod html;
+pub(in crate::content) mod html;
 mod walk;
 
 use std::ops::Range;
@@ -43,6 +43,12 @@ pub(super) struct Deck {
     pub chrome: Vec<(String, String)>,
     /// Prose is shown as points (plain notes): every heading opens a slide.
     pub points: bool,
+    /// Only breaks make slides (remark, Marp, Slidev, reveal.js decks): a slide's first
+    /// heading is its title, later ones its content.
+    pub breaks_only: bool,
+    /// A slide of settings only is no slide, the first one included (remark's layout and
+    /// excluded slides; in Marp a slide of directives is a blank slide).
+    pub settings_make_no_slide: bool,
 }
 
 /// Marp's header, footer and page numbers as they run from slide to slide: a directive holds
@@ -126,8 +132,7 @@ pub(super) fn slides(
         meta,
         source,
         options,
-        deck.cover,
-        deck.points,
+        deck,
     );
     let mut chrome = Running::default();
     for (key, value) in &deck.chrome {

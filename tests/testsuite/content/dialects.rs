@@ -122,6 +122,56 @@ fn a_remark_deck_of_the_galaxy_training_network_is_read_as_remark() {
 }
 
 #[test]
+fn a_remark_page_is_read_from_its_textarea_line_for_line() {
+    let course = Course::new();
+    let page = "<!DOCTYPE html>\n<html>\n  <head>\n    <title>Sorting &amp; searching</title>\n\
+                <style>\n      h1 { color: red; }\n    </style>\n  </head>\n  <body>\n\
+                <textarea id=\"source\">\nclass: center, middle\n\n#Sorting\n\n---\n\n\
+                # Comparisons\n\n- a &lt; b for every pair\n- then next.red[*] pass\n\n\
+                .footnote[.red[*] Knuth, vol. 3]\n\n```html\n<textarea id=\"source\">\n\
+                &lt;/textarea&gt;\n```\n\n<v-click>\n\n---\n\n# Done\n    </textarea>\n\
+                <script src=\"remark.js\"></script>\n  </body>\n</html>\n";
+    course.file("content/sorting/index.html", page);
+    assert!(lecturegen::content::is_page(
+        &course.root.join("content/sorting/index.html")
+    ));
+    let lecture = parse_file(&course, "sorting/index.html", page);
+    assert_eq!(lecture.dialect, Dialect::Remark);
+    // The title is the cover's heading (the page's `<title>` names the browser's tab).
+    assert_eq!(lecture.meta.title, "Sorting");
+    let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+    // `#Sorting` is a heading to remark.
+    assert_eq!(titles, ["Sorting", "Comparisons", "Done"]);
+    let comparisons = &lecture.slides[1];
+    let text = comparisons.text();
+    assert!(text.contains("a < b for every pair"), "{text}");
+    assert!(text.contains("then next* pass"), "{text}");
+    assert_eq!(
+        comparisons.chrome.footer.as_deref(),
+        Some("* Knuth, vol. 3")
+    );
+    // The page's lines: the comparisons slide starts at its break, line 15 of the page.
+    assert_eq!(comparisons.line, 15);
+    let code = comparisons.blocks.iter().find_map(|b| match b {
+        Block::Code { text, .. } => Some(text.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        code.as_deref(),
+        Some("<textarea id=\"source\">\n</textarea>")
+    );
+    // A warning names the page's line.
+    assert!(
+        lecture
+            .warnings
+            .iter()
+            .any(|w| w.contains("index.html:29:")),
+        "{:?}",
+        lecture.warnings
+    );
+}
+
+#[test]
 fn remark_footnotes_of_several_lines_are_footer_lines() {
     let lecture = parse(
         "---\nlayout: tutorial_slides\ntitle: T\n---\n\nlayout: true\n\n.footnote[\n\
