@@ -168,12 +168,14 @@ impl Walk {
     }
 }
 
-/// The page that makes `dir` a lecture folder: `index.md`, `index.qmd` or `index.markdown`.
+/// The page that makes `dir` a lecture folder: `index.md`, `index.qmd` or `index.markdown`,
+/// or an `index.html` remark deck.
 fn index_page(dir: &Path) -> Option<PathBuf> {
     ["index.md", "index.qmd", "index.markdown"]
         .iter()
         .map(|name| dir.join(name))
         .find(|p| p.is_file())
+        .or_else(|| Some(dir.join("index.html")).filter(|p| p.is_file() && is_page(p)))
 }
 
 fn every_note(content_dir: &Path, course_root: &Path, walk: &mut Walk) {

@@ -132,9 +132,15 @@ fn a_remark_page_is_read_from_its_textarea_line_for_line() {
                 &lt;/textarea&gt;\n```\n\n<v-click>\n\n---\n\n# Done\n    </textarea>\n\
                 <script src=\"remark.js\"></script>\n  </body>\n</html>\n";
     course.file("content/sorting/index.html", page);
-    assert!(lecturegen::content::is_page(
-        &course.root.join("content/sorting/index.html")
-    ));
+    // A folder whose `index.html` is such a page is a lecture.
+    let found = lecturegen::content::discover(
+        &course.root.join("content"),
+        &course.root,
+        &lecturegen::content::Selection::All,
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let slugs: Vec<&str> = found.lectures.iter().map(|l| l.slug.as_str()).collect();
+    assert_eq!(slugs, ["sorting"]);
     let lecture = parse_file(&course, "sorting/index.html", page);
     assert_eq!(lecture.dialect, Dialect::Remark);
     // The title is the cover's heading (the page's `<title>` names the browser's tab).
