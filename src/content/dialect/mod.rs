@@ -159,6 +159,35 @@ pub(super) fn is_deck(dialect: Dialect, clues: &Clues, body: &str) -> bool {
     }
 }
 
+/// Whether the break at line `at` opens a Slidev slide's front matter: `key: value` lines
+/// naming one of its slide keys (`layout`, `class`, `transition`...), then `---`.
+fn slide_front_matter(doc: &Doc, at: usize) -> bool {
+    const KEYS: &[&str] = &[
+        "layout",
+        "class",
+        "transition",
+        "clicks",
+        "background",
+        "src",
+    ];
+    let mut keyed = false;
+    for j in at + 1..doc.len().min(at + 12) {
+        let t = doc.line(j).trim();
+        if t == "---" {
+            return keyed;
+        }
+        let Some((key, _)) = t.split_once(':') else {
+            return false;
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains(' ') {
+            return false;
+        }
+        keyed |= KEYS.contains(&key);
+    }
+    false
+}
+
 /// The dialect whose syntax `body` uses, outside code blocks.
 fn by_use(body: &str) -> Option<Dialect> {
     let doc = Doc::new(body);
@@ -175,6 +204,9 @@ fn by_use(body: &str) -> Option<Dialect> {
             return Some(Dialect::Slidev);
         }
         if t.starts_with("<v-click") || t.starts_with("<v-clicks") {
+            return Some(Dialect::Slidev);
+        }
+        if t == "---" && slide_front_matter(&doc, i) {
             return Some(Dialect::Slidev);
         }
         if t.starts_with("<!-- .slide:") || t.starts_with("<!-- .element:") {

@@ -9,7 +9,7 @@
 use super::doc::{fence_close, fence_open};
 use super::{html, Doc, Include};
 
-/// Slidev's layouts that centre their content.
+/// Slidev's layouts that centre their content (`fact` and `quote` enlarge it too).
 const CENTRED: &[&str] = &[
     "cover",
     "center",
@@ -77,7 +77,10 @@ fn front_matters(doc: &mut Doc, include: &Include<'_>, depth: usize) {
             };
             doc.set(end, format!("![{side}]({})", image.trim()));
         }
-        if CENTRED.contains(&layout.as_str()) {
+        // `fact` and `quote` keep their names: the slide template enlarges them.
+        if matches!(layout.as_str(), "fact" | "quote") {
+            doc.set(i + 1, format!("<!-- layout: {layout} -->"));
+        } else if CENTRED.contains(&layout.as_str()) {
             doc.set(i + 1, "<!-- layout: center -->");
         }
         if layout == "two-cols" && doc.line(end).is_empty() {

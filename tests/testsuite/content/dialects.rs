@@ -178,6 +178,41 @@ fn a_remark_page_is_read_from_its_textarea_line_for_line() {
 }
 
 #[test]
+fn slidev_fact_and_quote_layouts_are_drawn_large_and_centred() {
+    let lecture = parse(
+        "---\ntheme: default\n---\n\n# Deck\n\n---\nlayout: fact\n---\n\n# 100%\n\nof the slides \
+         are drawn\n\n---\nlayout: quote\n---\n\n\"Notes are the script.\"\n\n---\n\n# Plain\n\n\
+         \"Notes are the script.\"\n",
+    );
+    let layouts: Vec<Option<&str>> = lecture.slides.iter().map(|s| s.layout.as_deref()).collect();
+    assert_eq!(layouts, [None, Some("fact"), Some("quote"), None]);
+    let kit = crate::overlay::golden::Kit::new();
+    let renderer = kit.renderer(960, 540);
+    let page = |n: usize| {
+        let rendered = lecturegen::overlay::render(&renderer, &lecture.meta, &lecture.slides[n])
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        rendered.pages.into_iter().next().expect("a page")
+    };
+    // The fact's figure is its title, drawn larger than a title, in the middle.
+    let (fact, plain) = (page(1), page(3));
+    let (figure, title) = (fact.boxes[0], plain.boxes[0]);
+    assert!(figure.height > title.height * 3 / 2, "{figure:?} {title:?}");
+    assert!(
+        (figure.x + figure.width / 2).abs_diff(480) < 10,
+        "{figure:?}"
+    );
+    // The quote's text is larger than the same text on a plain slide.
+    let (quote, same) = (page(2), page(3));
+    let body = |p: &lecturegen::overlay::Page| p.body_size;
+    assert!(
+        body(&quote) > body(&same) * 1.3,
+        "{} {}",
+        body(&quote),
+        body(&same)
+    );
+}
+
+#[test]
 fn remark_footnotes_of_several_lines_are_footer_lines() {
     let lecture = parse(
         "---\nlayout: tutorial_slides\ntitle: T\n---\n\nlayout: true\n\n.footnote[\n\
