@@ -56,7 +56,7 @@ fn is_remark_deck(path: &Path) -> bool {
     }
     let text = String::from_utf8_lossy(&head);
     let lower = text.to_ascii_lowercase();
-    if lower.contains("remark") && lower.contains("<textarea id=\"source\"") {
+    if lower.contains("<textarea id=\"source\"") {
         return true;
     }
     let mut lines = text.lines();

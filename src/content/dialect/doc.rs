@@ -187,10 +187,13 @@ pub(super) fn code_spans(line: &str) -> Vec<std::ops::Range<usize>> {
 }
 
 /// A sized figure as HTML (the plain reader takes `<img width>` as a share of the text's width).
+/// The empty comment after it keeps a line of it alone from opening an HTML block, which would
+/// swallow the lines under it up to a blank one (`.pull-left[.image-50[![](x.png)]]` right
+/// above `.pull-right[`).
 pub(super) fn sized_picture(src: &str, alt: &str, percent: impl std::fmt::Display) -> String {
     let alt = alt.replace('"', "&quot;");
     format!(
-        "<img src=\"{}\" alt=\"{alt}\" width=\"{percent}%\">",
+        "<img src=\"{}\" alt=\"{alt}\" width=\"{percent}%\"> <!-- -->",
         src.trim()
     )
 }

@@ -463,10 +463,16 @@ fn classes(doc: &mut Doc) {
     for (i, footer) in footers {
         doc.set(i, footer);
     }
-    // A column class opened or closed on a line of its own marks the columns.
+    // A column class opened or closed on a line of its own marks the columns; one that opens
+    // (closes) on a line of content, on the blank line above (below) it.
     for (i, marker) in markers {
-        if doc.line(i).trim().is_empty() {
-            doc.set(i, marker);
+        let opens = !marker.contains("end");
+        let beside = if opens { i.checked_sub(1) } else { Some(i + 1) };
+        let blank = |j: usize| j < doc.len() && !doc.in_code(j) && doc.line(j).trim().is_empty();
+        match beside {
+            _ if blank(i) => doc.set(i, marker),
+            Some(j) if blank(j) => doc.set(j, marker),
+            _ => {}
         }
     }
     for i in 0..doc.len() {

@@ -23,21 +23,24 @@ pub(super) fn cut<'a>(
 ) -> Vec<Raw<'a>> {
     let (cover, sections) = (deck.cover, deck.points);
     // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
-    // heading that repeats the front matter title is dropped too. On a cover, the settings
-    // before its heading (a remark cover's `class: center`) stay the title slide's.
-    let settings = if cover {
-        tops.iter().take_while(|t| is_setting(t)).count()
+    // heading that repeats the front matter title is dropped too. On a cover, its first `#`
+    // heading, wherever it stands (after a remark cover's `class: center`, a logo).
+    let at = if cover {
+        let mut cover_tops = tops.iter().take_while(|t| !t.rule);
+        cover_tops
+            .position(|t| matches!(t.heading, Some((1, _))))
+            .unwrap_or(0)
     } else {
         0
     };
     if let Some(Top {
         heading: Some((1, heading)),
         ..
-    }) = tops.get(settings)
+    }) = tops.get(at)
     {
         if meta.title.is_empty() || *heading == meta.title {
             meta.title = heading.clone();
-            tops.remove(settings);
+            tops.remove(at);
         }
     }
     let untitled = meta.title.is_empty();
@@ -131,8 +134,18 @@ pub(super) fn cut<'a>(
         let next = raws.remove(1);
         let first = &mut raws[0];
         first.tops.extend(next.tops);
-        if !next.title.is_empty() {
-            first.title = next.title;
+        // Its title: the break's, else its first `#` heading (after a logo, say).
+        let h1 = first
+            .tops
+            .iter()
+            .position(|t| matches!(t.heading, Some((1, _))));
+        let title = match (next.title.is_empty(), h1) {
+            (false, _) => Some(next.title),
+            (true, Some(k)) => first.tops.remove(k).heading.map(|(_, h)| h),
+            (true, None) => None,
+        };
+        if let Some(title) = title {
+            first.title = title;
             meta.title = first.title.clone();
         }
     }

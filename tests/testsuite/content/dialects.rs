@@ -213,6 +213,33 @@ fn slidev_fact_and_quote_layouts_are_drawn_large_and_centred() {
 }
 
 #[test]
+fn a_remark_column_on_one_line_is_a_column_and_hides_nothing_under_it() {
+    let course = Course::new();
+    course.bytes("content/images/tool.png", &png(8, 8, [10, 20, 30]));
+    // As the Galaxy Training Network's introduction deck writes its "Tool interface" slide.
+    let lecture = parse_file(
+        &course,
+        "slides.html",
+        "---\nlayout: tutorial_slides\ntitle: T\n---\n\n### Tool interface\n\n\
+         .pull-left[.image-50[![The tool form.](images/tool.png)]]\n.pull-right[\n\
+         - A tool form contains:\n  - input datasets\n- New tool versions\n]\n\n???\n\nNotes.\n",
+    );
+    let slide = &lecture.slides[1];
+    let Some(Block::Columns(columns)) = slide.blocks.first() else {
+        panic!("no columns: {:?}", slide.blocks)
+    };
+    assert!(matches!(
+        columns[0].blocks[..],
+        [Block::Image {
+            width: Some(50),
+            ..
+        }]
+    ));
+    let right = slide.text();
+    assert!(right.contains("A tool form contains:") && right.contains("New tool versions"));
+}
+
+#[test]
 fn remark_footnotes_of_several_lines_are_footer_lines() {
     let lecture = parse(
         "---\nlayout: tutorial_slides\ntitle: T\n---\n\nlayout: true\n\n.footnote[\n\
