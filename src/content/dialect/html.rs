@@ -99,6 +99,9 @@ pub(super) fn unwrap(doc: &mut Doc, steps: &[&str]) {
             continue;
         }
         join_open_tag(doc, i);
+        if let Some(shown) = without_hidden(doc.line(i)) {
+            doc.set(i, shown);
+        }
         // After a blank line or a line of HTML, an indented line would open a code block.
         let was_blank = i > 0 && {
             let previous = doc.line(i - 1).trim();
@@ -117,6 +120,18 @@ pub(super) fn unwrap(doc: &mut Doc, steps: &[&str]) {
         picture_line(doc, i);
         i += 1;
     }
+}
+
+/// Text for screen readers only (`<span class="visually-hidden">galaxy-home</span>` beside an
+/// icon, Bootstrap's `sr-only`) is not on the slide: `line` without it, when it has some.
+fn without_hidden(line: &str) -> Option<String> {
+    static HIDDEN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)<span\b[^>]*\bclass\s*=\s*["'][^"']*\b(?:visually-hidden|sr-only)\b[^"']*["'][^>]*>[^<]*</span>"#)
+            .unwrap_or_else(|e| panic!("hidden pattern: {e}"))
+    });
+    // Inside a code span it is what the slide teaches: left as written.
+    (HIDDEN.is_match(line) && !line.contains('`'))
+        .then(|| HIDDEN.replace_all(line, "").into_owned())
 }
 
 /// A line that is only an `<img>` would open an HTML block and hide the text after it: it

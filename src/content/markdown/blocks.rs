@@ -5,6 +5,7 @@
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Tag, TagEnd};
 
 use super::assets::{Assets, Resolved};
+use super::columns;
 use super::directives::{self, Comment};
 use super::html;
 use super::walk::{image_alt, is_inline, Walker};
@@ -116,7 +117,7 @@ impl<'t> Builder<'t> {
             let mut walker = Walker::new(&top.events);
             let made = self.blocks(&mut walker, &mut state, None)?;
             // Inside columns, a step's `item` counts the columns' units so far (see `Step`).
-            let first = units(columns.iter().flat_map(|c| &c.blocks));
+            let first = columns::units(columns.iter().flat_map(|c| &c.blocks));
             if state.step_items {
                 if let Some(Block::List { items, .. }) = made.first() {
                     state.step_items = false;
@@ -145,7 +146,7 @@ impl<'t> Builder<'t> {
             }
             if std::mem::take(&mut state.step) {
                 let block = blocks.len();
-                let item = units(columns.iter().flat_map(|c| &c.blocks));
+                let item = columns::units(columns.iter().flat_map(|c| &c.blocks));
                 Step { block, item }.push_onto(&mut steps);
             }
             if let Some(width) = state.column.take() {
@@ -155,10 +156,10 @@ impl<'t> Builder<'t> {
                 });
             }
             if std::mem::take(&mut state.columns_end) {
-                close_columns(&mut blocks, &mut columns, &mut steps);
+                columns::close_columns(&mut blocks, &mut columns, &mut steps);
             }
         }
-        close_columns(&mut blocks, &mut columns, &mut steps);
+        columns::close_columns(&mut blocks, &mut columns, &mut steps);
         // A boundary after the last block starts no step.
         steps.retain(|s| s.block < blocks.len());
         let mut html = String::new();
@@ -472,7 +473,9 @@ impl<'t> Builder<'t> {
             };
             let event = event.clone();
             match &event {
-                Event::Text(t) if raised => push(&mut spans, &superscript(t), bold, italic, false),
+                Event::Text(t) if raised => {
+                    push(&mut spans, &html::superscript(t), bold, italic, false)
+                }
                 Event::Text(t) => push(&mut spans, t, bold, italic, false),
                 Event::Code(t) => push(&mut spans, t, bold, italic, true),
                 // Math is typeset on slides (the page gets MathML): inline in its line,
@@ -777,77 +780,4 @@ fn authored_points(blocks: &mut Vec<Block>, points: Vec<Vec<Span>>) -> bool {
         });
     }
     true
-}
-
-/// `text` in superscript characters when it has one for each of its characters (digits,
-/// `+`, `-`, `n`, `i`), else as it is.
-fn superscript(text: &str) -> String {
-    const FROM: &str = "0123456789+-ni()=";
-    const TO: [char; 17] = [
-        '⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹', '⁺', '⁻', 'ⁿ', 'ⁱ', '⁽', '⁾', '⁼',
-    ];
-    let raised: Option<String> = text
-        .chars()
-        .map(|c| FROM.find(c).map(|i| TO[FROM[..i].chars().count()]))
-        .collect();
-    raised.unwrap_or_else(|| text.to_string())
-}
-
-/// How many step units `blocks` hold: a list one per item, any other block one.
-fn units<'a>(blocks: impl IntoIterator<Item = &'a Block>) -> usize {
-    blocks
-        .into_iter()
-        .map(|b| match b {
-            Block::List { items, .. } => items.len().max(1),
-            _ => 1,
-        })
-        .sum()
-}
-
-/// Ends a run of columns: the columns that show something become one block. The steps
-/// inside them (their `item` counting units) move to where those units end up: in the block,
-/// or, when one column is left, in its blocks spliced into the slide; one after the last
-/// unit starts whatever follows.
-fn close_columns(blocks: &mut Vec<Block>, columns: &mut Vec<Column>, steps: &mut Vec<Step>) {
-    let at = blocks.len();
-    let shown: Vec<Column> = std::mem::take(columns)
-        .into_iter()
-        .filter(|c| !c.blocks.is_empty())
-        .collect();
-    let inside: Vec<&Block> = shown.iter().flat_map(|c| &c.blocks).collect();
-    let total = units(inside.iter().copied());
-    let spliced = shown.len() == 1;
-    for step in steps.iter_mut().filter(|s| s.block == at && s.item > 0) {
-        *step = if step.item >= total {
-            let after = if shown.len() > 1 { 1 } else { inside.len() };
-            Step {
-                block: at + after,
-                item: 0,
-            }
-        } else if spliced {
-            // The unit's block and, in a list, its item.
-            let mut first = 0;
-            let mut place = (inside.len(), 0);
-            for (i, block) in inside.iter().enumerate() {
-                let n = units([*block]);
-                if step.item < first + n {
-                    place = (i, step.item - first);
-                    break;
-                }
-                first += n;
-            }
-            Step {
-                block: at + place.0,
-                item: place.1,
-            }
-        } else {
-            *step
-        };
-    }
-    steps.dedup();
-    match shown.len() {
-        0 => {}
-        1 => blocks.extend(shown.into_iter().flat_map(|c| c.blocks)),
-        _ => blocks.push(Block::Columns(shown)),
-    }
 }

@@ -22,27 +22,7 @@ pub(super) fn cut<'a>(
     deck: &super::Deck,
 ) -> Vec<Raw<'a>> {
     let (cover, sections) = (deck.cover, deck.points);
-    // Title: the front matter's, else a leading `#` heading, else the file name. A leading `#`
-    // heading that repeats the front matter title is dropped too. On a cover, its first `#`
-    // heading, wherever it stands (after a remark cover's `class: center`, a logo).
-    let at = if cover {
-        let mut cover_tops = tops.iter().take_while(|t| !t.rule);
-        cover_tops
-            .position(|t| matches!(t.heading, Some((1, _))))
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    if let Some(Top {
-        heading: Some((1, heading)),
-        ..
-    }) = tops.get(at)
-    {
-        if meta.title.is_empty() || *heading == meta.title {
-            meta.title = heading.clone();
-            tops.remove(at);
-        }
-    }
+    take_title(&mut tops, meta, cover);
     let untitled = meta.title.is_empty();
     if untitled {
         meta.title = source
@@ -127,27 +107,8 @@ pub(super) fn cut<'a>(
         current.tops.push(top);
     }
 
-    // A remark cover of settings only (a layout slide, an excluded one) is none: the slide
-    // after it is the cover.
-    let blank = raws.len() > 1 && raws[0].tops.iter().all(is_setting) && raws[1].from_break;
-    if cover && untitled && deck.settings_make_no_slide && blank {
-        let next = raws.remove(1);
-        let first = &mut raws[0];
-        first.tops.extend(next.tops);
-        // Its title: the break's, else its first `#` heading (after a logo, say).
-        let h1 = first
-            .tops
-            .iter()
-            .position(|t| matches!(t.heading, Some((1, _))));
-        let title = match (next.title.is_empty(), h1) {
-            (false, _) => Some(next.title),
-            (true, Some(k)) => first.tops.remove(k).heading.map(|(_, h)| h),
-            (true, None) => None,
-        };
-        if let Some(title) = title {
-            first.title = title;
-            meta.title = first.title.clone();
-        }
+    if cover && untitled && deck.settings_make_no_slide {
+        skip_blank_cover(&mut raws, meta);
     }
     // A deck whose first slide is its cover (Marp, Slidev) keeps that slide's content on the
     // title slide.
@@ -158,6 +119,55 @@ pub(super) fn cut<'a>(
         nest(&mut raws);
     }
     raws
+}
+
+/// The title from a leading `#` heading when the front matter has none (one that repeats the
+/// front matter's title is dropped too). On a cover, its first `#` heading, wherever it stands
+/// (after a remark cover's `class: center`, a logo).
+fn take_title(tops: &mut Vec<Top<'_>>, meta: &mut Meta, cover: bool) {
+    let at = if cover {
+        let mut cover_tops = tops.iter().take_while(|t| !t.rule);
+        cover_tops
+            .position(|t| matches!(t.heading, Some((1, _))))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    if let Some(Top {
+        heading: Some((1, heading)),
+        ..
+    }) = tops.get(at)
+    {
+        if meta.title.is_empty() || *heading == meta.title {
+            meta.title = heading.clone();
+            tops.remove(at);
+        }
+    }
+}
+
+/// A remark cover of settings only (a layout slide, an excluded one) is none: the slide after
+/// it is the cover, its title the break's or else its first `#` heading (after a logo, say).
+fn skip_blank_cover(raws: &mut Vec<Raw<'_>>, meta: &mut Meta) {
+    let blank = raws.len() > 1 && raws[0].tops.iter().all(is_setting) && raws[1].from_break;
+    if !blank {
+        return;
+    }
+    let next = raws.remove(1);
+    let first = &mut raws[0];
+    first.tops.extend(next.tops);
+    let h1 = first
+        .tops
+        .iter()
+        .position(|t| matches!(t.heading, Some((1, _))));
+    let title = match (next.title.is_empty(), h1) {
+        (false, _) => Some(next.title),
+        (true, Some(k)) => first.tops.remove(k).heading.map(|(_, h)| h),
+        (true, None) => None,
+    };
+    if let Some(title) = title {
+        first.title = title;
+        meta.title = first.title.clone();
+    }
 }
 
 /// Sections under sections: a slide opened by a heading names the heading it sits under

@@ -196,6 +196,20 @@ pub(in crate::content) fn decode_entities(text: &str) -> String {
     out
 }
 
+/// `text` in superscript characters when it has one for each of its characters (digits,
+/// `+`, `-`, `n`, `i`), else as it is.
+pub(super) fn superscript(text: &str) -> String {
+    const FROM: &str = "0123456789+-ni()=";
+    const TO: [char; 17] = [
+        '⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹', '⁺', '⁻', 'ⁿ', 'ⁱ', '⁽', '⁾', '⁼',
+    ];
+    let raised: Option<String> = text
+        .chars()
+        .map(|c| FROM.find(c).map(|i| TO[FROM[..i].chars().count()]))
+        .collect();
+    raised.unwrap_or_else(|| text.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 
 mod assets;
 mod blocks;
+mod columns;
 mod cut;
 mod directives;
 pub(in crate::content) mod html;

@@ -222,7 +222,9 @@ fn a_remark_column_on_one_line_is_a_column_and_hides_nothing_under_it() {
         "slides.html",
         "---\nlayout: tutorial_slides\ntitle: T\n---\n\n### Tool interface\n\n\
          .pull-left[.image-50[![The tool form.](images/tool.png)]]\n.pull-right[\n\
-         - A tool form contains:\n  - input datasets\n- New tool versions\n]\n\n???\n\nNotes.\n",
+         - A tool form contains:\n  - input datasets\n- New tool versions\n\
+         - <i class=\"fa fa-home\"></i><span class=\"visually-hidden\">galaxy-home</span> Home\n]\n\n\
+         ???\n\nNotes.\n",
     );
     let slide = &lecture.slides[1];
     let Some(Block::Columns(columns)) = slide.blocks.first() else {
@@ -237,6 +239,11 @@ fn a_remark_column_on_one_line_is_a_column_and_hides_nothing_under_it() {
     ));
     let right = slide.text();
     assert!(right.contains("A tool form contains:") && right.contains("New tool versions"));
+    // Text for screen readers only is not drawn.
+    assert!(
+        right.contains("Home") && !right.contains("galaxy-home"),
+        "{right}"
+    );
 }
 
 #[test]
