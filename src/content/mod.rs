@@ -214,11 +214,11 @@ fn deck_of(
         meta.slide_level = Some(clues.slide_level.unwrap_or(2));
     }
     markdown::Deck {
-        // A remark deck without a title in its front matter (GTN's layouts make the title slide
-        // of theirs) opens with its cover too.
+        // A remark or reveal.js deck without a title in its front matter (GTN's layouts make
+        // the title slide of theirs) opens with its cover too.
         cover: match dialect {
             dialect::Dialect::Marp | dialect::Dialect::Slidev => true,
-            dialect::Dialect::Remark => meta.title.is_empty(),
+            dialect::Dialect::Remark | dialect::Dialect::Reveal => meta.title.is_empty(),
             _ => false,
         },
         // Marp's header, footer and page numbers, set for every slide in the front matter.

@@ -87,6 +87,18 @@ impl Doc {
         self.code = code_lines(&self.lines);
     }
 
+    /// Tools that cut slides at `---` before they read markdown (remark, Slidev, reveal.js):
+    /// right under a line of text, the break must not underline it as a heading (`***` is a
+    /// break that cannot).
+    pub(super) fn breaks_under_text(&mut self) {
+        for i in 1..self.len() {
+            let under_text = !self.line(i - 1).trim().is_empty() && !self.in_code(i - 1);
+            if under_text && !self.in_code(i) && self.line(i).trim() == "---" {
+                self.set(i, "***");
+            }
+        }
+    }
+
     /// Recomputes where code blocks are (after a dialect rewrote fences).
     pub(super) fn refresh(&mut self) {
         self.code = code_lines(&self.lines);

@@ -31,18 +31,7 @@ pub(super) fn rewrite(doc: &mut Doc) {
     slides(doc);
     classes(doc);
     html::unwrap(doc, &[]);
-    breaks(doc);
-}
-
-/// remark cuts slides at `---` before it reads markdown: right under a line of text, the
-/// break must not underline it as a heading (`***` is a break that cannot).
-fn breaks(doc: &mut Doc) {
-    for i in 1..doc.len() {
-        let under_text = !doc.line(i - 1).trim().is_empty() && !doc.in_code(i - 1);
-        if under_text && !doc.in_code(i) && doc.line(i).trim() == "---" {
-            doc.set(i, "***");
-        }
-    }
+    doc.breaks_under_text();
 }
 
 /// remark's own way to ship a deck: an HTML page whose `<textarea id="source">` holds the

@@ -51,6 +51,7 @@ pub(super) fn rewrite(doc: &mut Doc) {
         doc.set(i, out.trim_end().to_string());
     }
     html::unwrap(doc, &[]);
+    doc.breaks_under_text();
 }
 
 /// Whether a `data-background` value names a picture rather than a colour.

@@ -33,6 +33,7 @@ pub(super) fn rewrite(doc: &mut Doc, include: &Include<'_>) {
     slots_and_math(doc);
     last_comment_is_the_note(doc);
     html::unwrap(doc, STEPS);
+    doc.breaks_under_text();
 }
 
 /// The front matter blocks after slide breaks; `depth` counts nested imports.

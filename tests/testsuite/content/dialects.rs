@@ -247,6 +247,34 @@ fn a_remark_column_on_one_line_is_a_column_and_hides_nothing_under_it() {
 }
 
 #[test]
+fn a_break_right_under_text_is_a_break_in_decks_cut_before_markdown() {
+    // remark, Slidev and reveal.js cut at `---` before markdown reads a setext heading.
+    for (front, steps) in [
+        ("---\nlayout: tutorial_slides\ntitle: T\n---\n", "--"),
+        ("---\ntheme: default\nlayout: cover\n---\n", "<v-click>"),
+        (
+            "---\ndialect: reveal\n---\n",
+            "<!-- .element: class=\"fragment\" -->",
+        ),
+    ] {
+        let lecture = parse(&format!(
+            "{front}\n# First\n\nThanks for coming\n---\n\n# Second\n\nThe end\n{steps}\n"
+        ));
+        let titles: Vec<&str> = lecture.slides.iter().map(|s| s.title.as_str()).collect();
+        assert!(
+            titles.ends_with(&["First", "Second"]),
+            "{:?}: {titles:?}",
+            lecture.dialect
+        );
+        assert!(
+            shown(&lecture).contains("Thanks for coming"),
+            "{:?}",
+            lecture.dialect
+        );
+    }
+}
+
+#[test]
 fn remark_footnotes_of_several_lines_are_footer_lines() {
     let lecture = parse(
         "---\nlayout: tutorial_slides\ntitle: T\n---\n\nlayout: true\n\n.footnote[\n\
