@@ -20,6 +20,22 @@ pub struct Espeak {
     timeout: Duration,
 }
 
+/// The version `program` (espeak-ng) prints (`1.51`; `unknown` when it prints none), or `None`
+/// when it cannot be run.
+pub fn version(program: &str) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let version = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .unwrap_or("unknown")
+        .to_string();
+    Some(version)
+}
+
 impl Espeak {
     /// Finds `program` and reads its version; `None` when it cannot be run.
     pub fn find(
@@ -29,19 +45,9 @@ impl Espeak {
         variant: &str,
         timeout: Duration,
     ) -> Option<Self> {
-        let out = std::process::Command::new(program)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        let version = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-            .unwrap_or("unknown")
-            .to_string();
         Some(Self {
             program: program.to_string(),
-            version,
+            version: version(program)?,
             words_per_minute: words_per_minute.clamp(80, 450),
             pitch: pitch.min(99),
             variant: variant.to_string(),

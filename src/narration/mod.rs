@@ -124,10 +124,11 @@ pub fn speaker(
             let runtime = config.onnxruntime.as_ref().map(|p| root.join(p));
             let espeak = &config.espeak.program;
             let (wpm, runtime) = (config.words_per_minute, runtime.as_deref());
-            let loaded = phonemizer(espeak).and_then(|()| -> Result<Box<dyn Voice>> {
+            let loaded = phonemizer(espeak).and_then(|version| -> Result<Box<dyn Voice>> {
                 if name == VoiceName::Piper {
                     let mut piper = config.piper.clone();
                     piper.model = piper.model.map(|m| root.join(m));
+                    let espeak = (espeak.as_str(), version.as_str());
                     Ok(Box::new(Piper::load(
                         &piper, runtime, espeak, wpm, timeout,
                     )?))
@@ -163,19 +164,14 @@ pub fn speaker(
     }
 }
 
-/// Whether espeak-ng, which makes the neural voices' phonemes, can be run.
-fn phonemizer(program: &str) -> Result<()> {
-    std::process::Command::new(program)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map(drop)
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "its phonemes come from espeak-ng ({program}), which is not installed \
+/// The version of espeak-ng, which makes the neural voices' phonemes, when it can be run.
+fn phonemizer(program: &str) -> Result<String> {
+    espeak::version(program).ok_or_else(|| {
+        anyhow::anyhow!(
+            "its phonemes come from espeak-ng ({program}), which is not installed \
                  (Debian/Ubuntu: `apt-get install espeak-ng`)"
-            )
-        })
+        )
+    })
 }
 
 /// One chunk of speech: a caption, where it starts and how long it lasts. Its audio stays in

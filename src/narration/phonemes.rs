@@ -39,18 +39,9 @@ pub fn clauses(
         .collect())
 }
 
-/// espeak-ng's version (major, minor), if it runs.
-pub fn version(program: &str) -> Option<(u32, u32)> {
-    let out = std::process::Command::new(program)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let word = text
-        .split_whitespace()
-        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
-    let mut parts = word.split('.').map(|p| p.parse::<u32>().ok());
+/// The release (major, minor) of an espeak-ng version (`1.51` of `1.51.1`).
+pub fn release(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
     Some((parts.next()??, parts.next()??))
 }
 

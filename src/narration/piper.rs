@@ -96,7 +96,7 @@ impl Piper {
     pub fn load(
         config: &PiperConfig,
         runtime: Option<&Path>,
-        espeak: &str,
+        (espeak, espeak_version): (&str, &str),
         words_per_minute: u32,
         timeout: Duration,
     ) -> Result<Self> {
@@ -151,7 +151,7 @@ impl Piper {
             .map(|l| l.code.replace('_', "-"))
             .unwrap_or_else(|| file.espeak.voice.clone());
         let english_1_51 = file.espeak.voice.starts_with("en")
-            && phonemes::version(espeak).is_some_and(|v| v < (1, 52));
+            && phonemes::release(espeak_version).is_some_and(|v| v < (1, 52));
         Ok(Self {
             english_1_51,
             model,
