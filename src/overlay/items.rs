@@ -134,31 +134,12 @@ pub(super) fn flatten_slide(blocks: &[Block], steps: &[Step]) -> Vec<Item> {
     let mut out = Vec::new();
     for (b, block) in blocks.iter().enumerate() {
         let after_point = b > 0 && matches!(blocks[b - 1], Block::Point { .. });
-        let Block::Columns(columns) = block else {
-            flatten_stepped(block, after_point, (b, 0), steps, &mut out);
-            continue;
-        };
-        // Each column's items appear with their own unit's step (see `Step::item`).
-        let mut unit = 0;
-        let laid = shares(columns)
-            .into_iter()
-            .zip(columns)
-            .map(|(share, column)| {
-                let mut items = Vec::new();
-                for (i, inner) in column.blocks.iter().enumerate() {
-                    let after_point = i > 0 && matches!(column.blocks[i - 1], Block::Point { .. });
-                    unit += flatten_stepped(inner, after_point, (b, unit), steps, &mut items);
-                }
-                (share, items)
-            })
-            .collect();
-        out.push(Item {
-            kind: ItemKind::Columns(laid),
-            depth: 0,
-            marker: None,
-            quote: false,
-            step: step_at(steps, (b, 0)),
-        });
+        match block {
+            Block::Columns(columns) => out.push(columns_item(columns, b, steps, 0, false)),
+            _ => {
+                flatten_stepped(block, after_point, (b, 0), steps, &mut out);
+            }
+        }
     }
     let mut points = 0;
     for item in &mut out {
@@ -311,26 +292,38 @@ fn flatten_block(block: &Block, after_point: bool, depth: u32, quote: bool, out:
             quote,
             step: 0,
         }),
-        Block::Columns(columns) => {
-            let kind = ItemKind::Columns(
-                shares(columns)
-                    .into_iter()
-                    .zip(columns)
-                    .map(|(share, column)| {
-                        let mut items = Vec::new();
-                        flatten(&column.blocks, 0, false, &mut items);
-                        (share, items)
-                    })
-                    .collect(),
-            );
-            out.push(Item {
-                kind,
-                depth,
-                marker: None,
-                quote,
-                step: 0,
-            });
-        }
+        Block::Columns(columns) => out.push(columns_item(columns, 0, &[], depth, quote)),
+    }
+}
+
+/// Columns (block `b` of the slide, whose `steps` reach into them) as one item: each column
+/// its share of the width and its items, each at its own unit's step (see `Step::item`).
+fn columns_item(
+    columns: &[crate::content::Column],
+    b: usize,
+    steps: &[Step],
+    depth: u32,
+    quote: bool,
+) -> Item {
+    let mut unit = 0;
+    let laid = shares(columns)
+        .into_iter()
+        .zip(columns)
+        .map(|(share, column)| {
+            let mut items = Vec::new();
+            for (i, inner) in column.blocks.iter().enumerate() {
+                let after_point = i > 0 && matches!(column.blocks[i - 1], Block::Point { .. });
+                unit += flatten_stepped(inner, after_point, (b, unit), steps, &mut items);
+            }
+            (share, items)
+        })
+        .collect();
+    Item {
+        kind: ItemKind::Columns(laid),
+        depth,
+        marker: None,
+        quote,
+        step: step_at(steps, (b, 0)),
     }
 }
 
