@@ -6,7 +6,7 @@
 //! and its kin are columns, a `.footnote[...]` of a line or a few short ones is the slide's
 //! footer line).
 
-use super::doc::{map_pictures, sized_picture};
+use super::doc::{code_spans, map_pictures, sized_picture};
 use super::{html, Doc};
 
 /// Property keys remark reads at the top of a slide.
@@ -342,19 +342,19 @@ fn join_footnotes(doc: &mut Doc) {
     }
 }
 
-/// What `[`s minus `]`s a line adds, outside code spans.
+/// What `[`s minus `]`s a line adds, outside code spans and escapes.
 fn depth(line: &str) -> i32 {
-    let mut in_code = false;
+    let spans = code_spans(line);
+    let bytes = line.as_bytes();
     let mut depth = 0;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
-            }
-            '`' => in_code = !in_code,
-            '[' if !in_code => depth += 1,
-            ']' if !in_code => depth -= 1,
+    for (at, &b) in bytes.iter().enumerate() {
+        let escaped = at > 0 && bytes[at - 1] == b'\\';
+        if escaped || spans.iter().any(|r| r.contains(&at)) {
+            continue;
+        }
+        match b {
+            b'[' => depth += 1,
+            b']' => depth -= 1,
             _ => {}
         }
     }
